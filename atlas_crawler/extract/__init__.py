@@ -1,0 +1,1 @@
+"""Readers shared by every page parser: text, labels, tables, checkboxes, values."""

@@ -1,0 +1,166 @@
+"""The one label matcher: label/value pairs and checkbox statements, whatever
+wraps them (``label`` + value, ``th``/``td`` row, ``dt``/``dd``, or a known label
+in any element followed by its value)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from atlas_crawler.extract.text import BLOCK_TAGS, clean, label_key, node_text, text_of
+
+Part = etree._Element | str
+
+
+@dataclass
+class Pair:
+    """A label and the markup of its value (elements and loose text, in order)."""
+
+    label: str
+    parts: list[Part] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return label_key(self.label)
+
+    @property
+    def raw_text(self) -> str:
+        return parts_text(self.parts)
+
+    @property
+    def elements(self) -> list[etree._Element]:
+        return [p for p in self.parts if not isinstance(p, str)]
+
+
+def parts_text(parts: Iterable[Part]) -> str:
+    """Raw text of a run of elements and loose text, blocks on their own lines."""
+    return "".join(node_text(p) if isinstance(p, str) else _block_text(p) for p in parts)
+
+
+def _block_text(el: etree._Element) -> str:
+    text = node_text(el)
+    return f"\n{text}\n" if isinstance(el.tag, str) and el.tag.lower() in BLOCK_TAGS else text
+
+
+def _tag(el: etree._Element) -> str:
+    return el.tag.lower() if isinstance(el.tag, str) else ""
+
+
+def siblings_after(el: etree._Element, stop: set[str]) -> list[Part]:
+    """Tail text and following siblings of ``el`` up to the next one whose tag
+    is in ``stop``."""
+    parts: list[Part] = [el.tail] if el.tail and el.tail.strip() else []
+    for sib in el.itersiblings():
+        if not isinstance(sib.tag, str):
+            continue
+        if _tag(sib) in stop:
+            break
+        parts.append(sib)
+        if sib.tail and sib.tail.strip():
+            parts.append(sib.tail)
+    return parts
+
+
+def checkbox_labels(root: etree._Element) -> dict[str, bool]:
+    """``{label key: checked}`` for every checkbox statement on the page."""
+    found: dict[str, bool] = {}
+    labels_for = {lab.get("for"): lab for lab in root.iter("label") if lab.get("for")}
+    for box in root.iter("input"):
+        if (box.get("type") or "").lower() != "checkbox":
+            continue
+        label = labels_for.get(box.get("id")) if box.get("id") else None
+        if label is None:
+            label = next((a for a in box.iterancestors("label")), None)
+        text = text_of(label) if label is not None else None
+        if not text:
+            text = clean(parts_text(siblings_after(box, {"input", "br"})))
+        if text:
+            found[label_key(text)] = box.get("checked") is not None
+    return found
+
+
+def _is_checkbox_label(label: etree._Element, checkbox_ids: set[str]) -> bool:
+    if label.get("for") in checkbox_ids or label.find(".//input") is not None:
+        return True
+    prev = label.getprevious()
+    return prev is not None and _tag(prev) == "input" and (prev.get("type") or "") == "checkbox"
+
+
+def find_pairs(root: etree._Element, known: Iterable[str] = ()) -> list[Pair]:
+    """Every label/value pair on the page, in document order. ``known`` label
+    keys are also recognised in elements that are not label-shaped."""
+    checkbox_ids = {
+        i.get("id") for i in root.iter("input") if (i.get("type") or "").lower() == "checkbox"
+    }
+    checkbox_ids.discard(None)
+    pairs: list[tuple[int, Pair]] = []
+    used: set[etree._Element] = set()
+    order = {el: n for n, el in enumerate(root.iter())}
+    for el in root.iter("dt", "th", "label"):
+        pair = _structural_pair(el, checkbox_ids)
+        if pair is not None:
+            pairs.append((order[el], pair))
+            used.add(el)
+    known_keys = set(known) - {p.key for _, p in pairs}
+    if known_keys:
+        for el, pair in _known_label_pairs(root, known_keys, used):
+            pairs.append((order[el], pair))
+    return [p for _, p in sorted(pairs, key=lambda t: t[0])]
+
+
+def _structural_pair(el: etree._Element, checkbox_ids: set[str]) -> Pair | None:
+    label = text_of(el)
+    if not label:
+        return None
+    tag = _tag(el)
+    if tag == "dt":
+        return Pair(label, siblings_after(el, {"dt"}))
+    if tag == "th":
+        row = el.getparent()
+        cells = [c for c in row if _tag(c) in ("th", "td")] if row is not None else []
+        if cells and cells[0] is el and any(_tag(c) == "td" for c in cells[1:]):
+            return Pair(label, [c for c in cells[1:]])
+        return None
+    if _is_checkbox_label(el, checkbox_ids):
+        return None
+    return Pair(label, siblings_after(el, {"label"}))
+
+
+_NOT_LABELS = frozenset({"html", "body", "option", "th", "script", "style", "title", "head"})
+
+
+def _known_label_pairs(
+    root: etree._Element, keys: set[str], used: set[etree._Element]
+) -> Iterator[tuple[etree._Element, Pair]]:
+    """Known labels in any element (``<p><b>Titre :</b> …</p>``, ``<h4>Contexte</h4>…``)."""
+    for el in root.iter():
+        if not isinstance(el.tag, str) or el in used or _tag(el) in _NOT_LABELS or len(el) > 2:
+            continue
+        text = text_of(el)
+        if not text or len(text) > 120 or label_key(text) not in keys:
+            continue
+        if any(a in used for a in el.iterancestors()):
+            continue
+        anchor = el
+        parts = siblings_after(anchor, {_tag(anchor)})
+        while not parts and anchor.getparent() is not None and text_of(anchor.getparent()) == text:
+            anchor = anchor.getparent()
+            parts = siblings_after(anchor, set())
+            parts = _until_known(parts, keys)
+        keys.discard(label_key(text))
+        used.add(el)
+        yield el, Pair(text, parts)
+
+
+def _until_known(parts: list[Part], keys: set[str]) -> list[Part]:
+    """Stop a climbed value at the next element that holds a known label."""
+    kept: list[Part] = []
+    for part in parts:
+        if not isinstance(part, str) and any(
+            label_key(text_of(d)) in keys for d in part.iter() if isinstance(d.tag, str)
+        ):
+            break
+        kept.append(part)
+    return kept

@@ -1,0 +1,130 @@
+"""The one table reader: data tables found by their title (``<caption>``, the
+``<legend>`` of their fieldset, or a heading just before them), read by header."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from atlas_crawler.extract.text import label_key, text_of
+from atlas_crawler.urls import page_params
+
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "p", "div", "span", "strong", "b", "legend"})
+
+
+@dataclass
+class Table:
+    """A data table: its title, its header texts (repeats kept, in order) and
+    its body rows as lists of cell elements aligned with the headers."""
+
+    title: str | None
+    headers: list[str]
+    rows: list[list[etree._Element]]
+    element: etree._Element
+    page_links: list[etree._Element] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return label_key(self.title)
+
+    def records(self) -> list[list[tuple[str, etree._Element]]]:
+        """Rows as ``[(header, cell), …]`` (a list, since headers may repeat)."""
+        return [list(zip(self.headers, row)) for row in self.rows]
+
+    def page_param(self) -> str | None:
+        """The displaytag parameter (``d-1342871-p``) of this table's pagination."""
+        for link in self.page_links:
+            params = page_params(link.get("href", ""))
+            if params:
+                return next(iter(params))
+        return None
+
+
+def _tag(el: etree._Element) -> str:
+    return el.tag.lower() if isinstance(el.tag, str) else ""
+
+
+def _cells(row: etree._Element) -> list[etree._Element]:
+    return [c for c in row if _tag(c) in ("td", "th")]
+
+
+def _own_rows(table: etree._Element) -> list[etree._Element]:
+    """Rows of this table, not of tables nested in it."""
+    return [r for r in table.iter("tr") if next(r.iterancestors("table"), None) is table]
+
+
+def _title(table: etree._Element) -> str | None:
+    caption = table.find("caption")
+    if caption is not None and text_of(caption):
+        return text_of(caption)
+    fieldset = next(table.iterancestors("fieldset"), None)
+    if fieldset is not None and len(fieldset.findall(".//table")) == 1:
+        legend = fieldset.find("legend")
+        if legend is not None and text_of(legend):
+            return text_of(legend)
+    anchor = table
+    while anchor is not None:
+        prev = anchor.getprevious()
+        while prev is not None and not isinstance(prev.tag, str):
+            prev = prev.getprevious()
+        if prev is not None:
+            text = text_of(prev)
+            if _tag(prev) in _HEADINGS and text and len(text) <= 250 and prev.find(".//table") is None:
+                return text
+            return None
+        anchor = anchor.getparent()
+        if anchor is None or _tag(anchor) in ("body", "form") or text_of(anchor) != text_of(table):
+            return None
+    return None
+
+
+def read_tables(root: etree._Element) -> list[Table]:
+    """Every data table of the page (a table with a header row), in order,
+    each with the pagination links that follow it."""
+    tables: list[Table] = []
+    for table in root.iter("table"):
+        rows = _own_rows(table)
+        head = table.find("thead")
+        if head is not None and head.find(".//tr") is not None:
+            header_row = head.find(".//tr")
+        elif rows and all(_tag(c) == "th" for c in _cells(rows[0])) and len(_cells(rows[0])) > 1:
+            header_row = rows[0]
+        else:
+            continue
+        headers = [text_of(c) or "" for c in _cells(header_row)]
+        body = [
+            cells
+            for r in rows
+            if r is not header_row and next(r.iterancestors("thead"), None) is None
+            for cells in [_cells(r)]
+            if cells and not all(_tag(c) == "th" for c in cells) and _has_content(cells)
+        ]
+        tables.append(Table(_title(table), headers, body, table))
+    _attach_page_links(root, tables)
+    return tables
+
+
+def _has_content(cells: list[etree._Element]) -> bool:
+    return any(text_of(c) or c.find(".//a") is not None for c in cells)
+
+
+def _attach_page_links(root: etree._Element, tables: list[Table]) -> None:
+    """A pagination link belongs to the table of its fieldset, else to the
+    nearest table before it in the page."""
+    by_element = {t.element: t for t in tables}
+    current: Table | None = None
+    for el in root.iter():
+        if el in by_element:
+            current = by_element[el]
+            continue
+        if _tag(el) != "a" or not page_params(el.get("href", "")):
+            continue
+        fieldset = next(el.iterancestors("fieldset"), None)
+        owner = None
+        if fieldset is not None:
+            inside = [by_element[t] for t in fieldset.iter("table") if t in by_element]
+            owner = inside[0] if len(inside) == 1 else None
+        owner = owner or current
+        if owner is not None:
+            owner.page_links.append(el)

@@ -1,0 +1,1 @@
+"""Page parsers: pure functions of a response, one module per page type."""

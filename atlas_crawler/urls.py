@@ -1,0 +1,111 @@
+"""Every address of the atlas, in one module.
+
+The live page names are reconstructed (see SITE.md) except ``detailProjet.html``:
+if the live site names a page differently, the fix is one line here. The spider
+follows the links pages carry; this module only says what a link *is*.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from w3lib.url import safe_url_string
+
+LIVE_BASE_URL = "https://pastel.diplomatie.gouv.fr/cncdext/dyn/public/atlas/"
+
+HOME_PAGE = "accesAtlas.html"
+COUNTRIES_PAGE = "listePays.html"
+REGIONS_PAGE = "listeRegions.html"
+MAP_PAGE = "carteMonde.html"
+
+PROJECT_ID_PARAM = "criteres.prjId"
+COLLECTIVITY_ID_PARAM = "idCollectivite"
+FOREIGN_COLLECTIVITY_PAGE = "detailCollectiviteEtrangere.html"
+FRENCH_COLLECTIVITY_PAGE = "detailCollectiviteFrancaise.html"
+
+#: Parameters that never change what a page shows: tracking and displaytag
+#: sorting/export switches (rows are the same set, so page k unsorted suffices).
+_DROPPED_PARAMS = re.compile(r"^(origine|source|from|utm_\w+|xtor|d-\d+-[soe]|6578706f7274)$")
+#: displaytag page parameter: ``d-4012-p=2``.
+PAGE_PARAM = re.compile(r"^d-\d+-p$")
+_JSESSIONID = re.compile(r";jsessionid=[^?#/;]*", re.IGNORECASE)
+
+
+def canonicalize(url: str, base: str | None = None) -> str:
+    """The one spelling of an address: absolute, no ``;jsessionid``, no fragment,
+    tracking and sorting parameters dropped, ``d-N-p=1`` dropped (page 1 is the
+    page without it), remaining parameters sorted."""
+    if base is not None:
+        url = urljoin(base, url)
+    url = _JSESSIONID.sub("", safe_url_string(url.strip()))
+    parts = urlsplit(url)
+    params = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not _DROPPED_PARAMS.match(k) and not (PAGE_PARAM.match(k) and v in ("", "1"))
+    ]
+    query = urlencode(sorted(params), safe=".")
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, query, ""))
+
+
+def page_name(url: str) -> str:
+    """Last path segment, without ``;jsessionid``: ``detailProjet.html``."""
+    return _JSESSIONID.sub("", urlsplit(url).path).rsplit("/", 1)[-1]
+
+
+def query_params(url: str) -> dict[str, str]:
+    return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+
+
+def project_id(url: str) -> str | None:
+    """``criteres.prjId`` of a project address, or None."""
+    value = query_params(url).get(PROJECT_ID_PARAM, "")
+    return value if value.isdigit() else None
+
+
+def collectivity_id(url: str) -> str | None:
+    value = query_params(url).get(COLLECTIVITY_ID_PARAM, "")
+    return value if value.isdigit() else None
+
+
+def collectivity_kind(url: str) -> str | None:
+    """``french`` or ``foreign`` from the page name of a collectivity address."""
+    name = page_name(url)
+    if name == FOREIGN_COLLECTIVITY_PAGE:
+        return "foreign"
+    if name == FRENCH_COLLECTIVITY_PAGE:
+        return "french"
+    return None
+
+
+def page_params(url: str) -> dict[str, int]:
+    """displaytag page parameters of an address: ``{"d-4012-p": 2}``."""
+    return {
+        k: int(v) for k, v in query_params(url).items() if PAGE_PARAM.match(k) and v.isdigit()
+    }
+
+
+def without_page_params(url: str) -> str:
+    """The address of page 1 of whatever table ``url`` paginates."""
+    parts = urlsplit(url)
+    params = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not PAGE_PARAM.match(k)]
+    return urlunsplit(parts._replace(query=urlencode(params, safe=".")))
+
+
+def project_url(url: str) -> str:
+    """Canonical record URL of a project: only ``criteres.prjId`` kept."""
+    parts = urlsplit(canonicalize(url))
+    return urlunsplit(parts._replace(query=urlencode({PROJECT_ID_PARAM: project_id(url)}, safe=".")))
+
+
+def collectivity_url(url: str) -> str:
+    parts = urlsplit(canonicalize(url))
+    return urlunsplit(
+        parts._replace(query=urlencode({COLLECTIVITY_ID_PARAM: collectivity_id(url)}, safe="."))
+    )
+
+
+def in_scope(url: str, base: str) -> bool:
+    """True when ``url`` lies under the atlas base (the crawl never leaves it)."""
+    return canonicalize(url).startswith(canonicalize(base))
