@@ -21,13 +21,7 @@ from atlas_crawler.extract.values import (
     split_lines,
     strip_separators,
 )
-from atlas_crawler.items import (
-    COLLECTIVITY_SCALARS,
-    PROJECT_LISTS,
-    PROJECT_SCALARS,
-    CollectivityItem,
-    ProjectItem,
-)
+from atlas_crawler.items import PROJECT_LISTS, CollectivityItem, ProjectItem
 from atlas_crawler.urls import collectivity_id, collectivity_url
 
 Row = dict[str, Any]
@@ -86,12 +80,13 @@ class _AtlasLoader(ItemLoader):
     list_fields: tuple[str, ...] = ()
 
     def load_item(self) -> Any:
-        item = super().load_item()
+        """Every field present, in schema order: absent lists ``[]``, absent
+        scalars None, ``extra`` ``{}``."""
+        loaded = super().load_item()
+        item = type(loaded)()
         for field_name in item.fields:
-            if field_name not in item:
-                item[field_name] = [] if field_name in self.list_fields else None
-        if item.get("extra") is None:
-            item["extra"] = {}
+            default: Any = [] if field_name in self.list_fields else {} if field_name == "extra" else None
+            item[field_name] = loaded.get(field_name, default)
         return item
 
 
@@ -135,6 +130,7 @@ class CollectivityLoader(_AtlasLoader):
     name_in = collectivity_type_in = country_in = region_in = department_in = MapCompose(name)
     website_in = MapCompose(clean_line)
     project_ids_in = MapCompose(lambda v: v if v and v.isdigit() else None)
+    project_ids_out = Identity()
 
     def load_item(self) -> Any:
         item = super().load_item()

@@ -103,6 +103,7 @@ def find_pairs(root: etree._Element, known: Iterable[str] = ()) -> list[Pair]:
         if pair is not None:
             pairs.append((order[el], pair))
             used.add(el)
+            used.update(pair.elements)
     known_keys = set(known) - {p.key for _, p in pairs}
     if known_keys:
         for el, pair in _known_label_pairs(root, known_keys, used):

@@ -13,7 +13,7 @@ _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _AT = re.compile(r"\s*(?:\[\s*at\s*\]|\(\s*at\s*\)|\[\s*arobase\s*\])\s*", re.IGNORECASE)
 _EMAIL_PREFIX = re.compile(r"^\s*(?:courriel|e-?mail|mail|mél)\s*:?\s*", re.IGNORECASE)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
-_SEPARATORS = " ,;\t"
+_SEPARATORS = " ,\t"
 
 
 def parse_number(text: str | None) -> int | float | None:

@@ -1,0 +1,111 @@
+"""Item pipelines: strip template keys, drop duplicates, validate against the
+output contract. A record that fails validation is reported, never written."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+from itemadapter import ItemAdapter
+from jsonschema import Draft202012Validator, FormatChecker
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from atlas_crawler import signals
+from atlas_crawler.extract.text import clean
+
+
+def _clean_deep(value: Any) -> Any:
+    """Every string through the cleaner; keys of ``extra`` too."""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, list):
+        return [_clean_deep(v) for v in value]
+    if isinstance(value, dict):
+        return {(clean(k) or k): _clean_deep(v) for k, v in value.items()}
+    return value
+
+
+class TemplateKeyCleanerPipeline:
+    """Unresolved template keys (``???menu.atlas.libelle???``,
+    ``commun.ico.loupe.alter``) never reach a record, whatever field they hide in."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> TemplateKeyCleanerPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        adapter = ItemAdapter(item)
+        for name in list(adapter.keys()):
+            value = adapter[name]
+            cleaned = _clean_deep(value)
+            if cleaned != value:
+                self.stats.inc_value("atlas/template_keys_cleaned")
+                adapter[name] = cleaned
+        return item
+
+
+def record_key(item: Any) -> tuple[str, ...]:
+    adapter = ItemAdapter(item)
+    return (adapter.get("type"), adapter.get("kind") or "", adapter.get("id"))
+
+
+class DuplicatesPipeline:
+    """One record per (type, kind, id), whatever address it was reached by."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.stats = crawler.stats
+        self.seen: set[tuple[str, ...]] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DuplicatesPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        key = record_key(item)
+        if key in self.seen:
+            self.stats.inc_value("atlas/duplicates_dropped")
+            raise DropItem(f"duplicate record {key}")
+        self.seen.add(key)
+        return item
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    return json.loads(resources.files("atlas_crawler").joinpath(f"schemas/{name}.schema.json").read_text("utf-8"))
+
+
+class SchemaValidationPipeline:
+    """Each record against ``schemas/<type>.schema.json``; failures go to the
+    run report with their errors and are not written."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.validators = {
+            name: Draft202012Validator(load_schema(name), format_checker=FormatChecker())
+            for name in ("project", "collectivity")
+        }
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SchemaValidationPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        record = ItemAdapter(item).asdict()
+        validator = self.validators.get(record.get("type"))
+        errors = (
+            [f"{'/'.join(map(str, e.absolute_path)) or '(record)'}: {e.message}" for e in validator.iter_errors(record)]
+            if validator
+            else [f"unknown record type {record.get('type')!r}"]
+        )
+        if errors:
+            self.crawler.stats.inc_value("atlas/records_invalid")
+            self.crawler.signals.send_catch_log(
+                signals.record_rejected, record_type=record.get("type"), record_id=record.get("id"),
+                url=record.get("url"), errors=errors,
+            )
+            raise DropItem(f"invalid {record.get('type')} record {record.get('url')}: {errors[:3]}")
+        return item

@@ -1,0 +1,38 @@
+"""``python -m atlas_crawler.replica --port P --projects N [--seed S] [--faults] [--truth FILE]``"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+
+from aiohttp import web
+
+from atlas_crawler.replica.server import Replica
+from atlas_crawler.replica.templates import ATLAS_PATH
+from atlas_crawler.replica.world import World
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m atlas_crawler.replica", description=__doc__)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--projects", type=int, default=300, help="size of the atlas (300 tests, 20000 bench)")
+    parser.add_argument("--seed", type=int, default=1, help="the world is a pure function of seed and size")
+    parser.add_argument("--faults", action="store_true", help="500s, 503 + Retry-After, soft errors, slow pages")
+    parser.add_argument("--truth", help="write the ground truth (expected records, failures, counts) as JSON")
+    parser.add_argument("--slow-seconds", type=float, default=1.0)
+    args = parser.parse_args(argv)
+    world = World(args.projects, seed=args.seed, faults=args.faults)
+    base = f"http://{args.host}:{args.port}{ATLAS_PATH}"
+    if args.truth:
+        with open(args.truth, "w", encoding="utf-8") as f:
+            json.dump(world.truth(base), f, ensure_ascii=False)
+    logging.basicConfig(level=logging.WARNING)
+    print(f"replica of the atlas: {len(world.projects)} projects at {base}accesAtlas.html", flush=True)
+    web.run_app(Replica(world, args.slow_seconds).app(), host=args.host, port=args.port,
+                print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,11 @@
+"""Signals the spider sends for the run report (Scrapy has no signal for a
+request that failed for good, nor for what a list page announces)."""
+
+#: ``page_failed(url: str, reason: str)``: a page failed after its retries.
+page_failed = object()
+#: ``list_page_parsed(list_url: str, page_url: str, announced: int | None, ids: list[str])``
+list_page_parsed = object()
+#: ``crawl_warning(message: str)``: something the user must read in the report.
+crawl_warning = object()
+#: ``record_rejected(record_type: str, record_id: str, url: str, errors: list[str])``
+record_rejected = object()

@@ -1,0 +1,1 @@
+"""Spiders: ``atlas`` (the crawler) and ``baseline`` (link-following only, for benchmarks)."""
