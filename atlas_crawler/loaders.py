@@ -38,8 +38,7 @@ def _row(**converters: Any) -> Any:
 
     def convert(raw: Row) -> Row | None:
         row = {
-            key: fn[1](raw.get(fn[0])) if isinstance(fn, tuple) else fn(raw.get(key))
-            for key, fn in converters.items()
+            key: fn[1](raw.get(fn[0])) if isinstance(fn, tuple) else fn(raw.get(key)) for key, fn in converters.items()
         }
         return row if any(v is not None for k, v in row.items() if k not in ("id", "url")) else None
 
@@ -107,17 +106,24 @@ class ProjectLoader(_AtlasLoader):
     other_themes_in = MapCompose(_row(theme=name, sub_theme=name, sub_sub_theme=name, priority=name))
     foreign_partners_in = MapCompose(_row(name=name, country=name, id=("href", _ids), url=("href", _url)))
     foreign_partner_contacts_in = MapCompose(
-        _row(collectivity=name, last_name=name, first_name=name, function=name,
-             email=lambda v: parse_email(clean_line(v)))
+        _row(
+            collectivity=name,
+            last_name=name,
+            first_name=name,
+            function=name,
+            email=lambda v: parse_email(clean_line(v)),
+        )
     )
     french_partners_in = MapCompose(_row(name=name, id=("href", _ids), url=("href", _url)))
     funding_in = MapCompose(
-        _row(funder=name, amount_eur=lambda v: parse_number(clean_line(v)),
-             one_percent_amounts_eur=_numbers, year=lambda v: parse_year(clean_line(v)))
+        _row(
+            funder=name,
+            amount_eur=lambda v: parse_number(clean_line(v)),
+            one_percent_amounts_eur=_numbers,
+            year=lambda v: parse_year(clean_line(v)),
+        )
     )
-    volunteers_in = MapCompose(
-        _row(last_name=name, first_name=name, mission=name, field=name, assignment=name)
-    )
+    volunteers_in = MapCompose(_row(last_name=name, first_name=name, mission=name, field=name, assignment=name))
     for _field in PROJECT_LISTS:
         locals()[f"{_field}_out"] = Identity()
     del _field
@@ -136,5 +142,3 @@ class CollectivityLoader(_AtlasLoader):
         item = super().load_item()
         item["project_ids"] = sorted(set(item["project_ids"]), key=int)
         return item
-
-

@@ -104,8 +104,11 @@ class SchemaValidationPipeline:
         if errors:
             self.crawler.stats.inc_value("atlas/records_invalid")
             self.crawler.signals.send_catch_log(
-                signals.record_rejected, record_type=record.get("type"), record_id=record.get("id"),
-                url=record.get("url"), errors=errors,
+                signals.record_rejected,
+                record_type=record.get("type"),
+                record_id=record.get("id"),
+                url=record.get("url"),
+                errors=errors,
             )
             raise DropItem(f"invalid {record.get('type')} record {record.get('url')}: {errors[:3]}")
         return item

@@ -21,7 +21,10 @@ from atlas_crawler.items import COLLECTIVITY_FIELDS, PROJECT_FIELDS
 from atlas_crawler.urls import canonicalize
 
 logger = logging.getLogger(__name__)
-_COVERAGE_ITEMS = {"project": ("ProjectItem", PROJECT_FIELDS), "collectivity": ("CollectivityItem", COLLECTIVITY_FIELDS)}
+_COVERAGE_ITEMS = {
+    "project": ("ProjectItem", PROJECT_FIELDS),
+    "collectivity": ("CollectivityItem", COLLECTIVITY_FIELDS),
+}
 
 
 def report_path(settings: Any) -> Path:
@@ -29,7 +32,7 @@ def report_path(settings: Any) -> Path:
     feed, else ``output/report.json``."""
     if settings.get("ATLAS_REPORT_PATH"):
         return Path(settings.get("ATLAS_REPORT_PATH"))
-    for uri in (settings.getdict("FEEDS") or {}):
+    for uri in settings.getdict("FEEDS") or {}:
         parts = urlsplit(str(uri))
         if parts.scheme in ("", "file") or len(parts.scheme) == 1:
             path = Path(parts.path if parts.scheme == "file" else str(uri))
@@ -102,11 +105,18 @@ class RunReport:
         for url, entry in sorted(self.lists.items()):
             written = self.written["project" if entry["kind"] == "project" else "collectivity"]
             missing = sorted(entry["ids"] - written, key=int)
-            lists.append({
-                "url": url, "kind": entry["kind"], "pages": entry["pages"], "announced": entry["announced"],
-                "listed": len(entry["ids"]), "written": len(entry["ids"]) - len(missing), "missing_ids": missing,
-                "complete": entry["announced"] == len(entry["ids"]) and not missing,
-            })
+            lists.append(
+                {
+                    "url": url,
+                    "kind": entry["kind"],
+                    "pages": entry["pages"],
+                    "announced": entry["announced"],
+                    "listed": len(entry["ids"]),
+                    "written": len(entry["ids"]) - len(missing),
+                    "missing_ids": missing,
+                    "complete": entry["announced"] == len(entry["ids"]) and not missing,
+                }
+            )
         return {
             "spider": self.crawler.spider.name if self.crawler.spider else None,
             "base_url": self.crawler.settings.get("ATLAS_BASE_URL"),

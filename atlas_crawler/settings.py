@@ -77,9 +77,15 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
     "executable_path": "/usr/bin/chromium",
     "headless": True,
     "args": [
-        "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-dev-shm-usage", "--no-first-run",
-        "--disable-sync", "--disable-extensions", "--js-flags=--max-old-space-size=256",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-sync",
+        "--disable-extensions",
+        "--js-flags=--max-old-space-size=256",
     ],
 }
 PLAYWRIGHT_MAX_CONTEXTS = 1

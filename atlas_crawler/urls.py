@@ -81,9 +81,7 @@ def collectivity_kind(url: str) -> str | None:
 
 def page_params(url: str) -> dict[str, int]:
     """displaytag page parameters of an address: ``{"d-4012-p": 2}``."""
-    return {
-        k: int(v) for k, v in query_params(url).items() if PAGE_PARAM.match(k) and v.isdigit()
-    }
+    return {k: int(v) for k, v in query_params(url).items() if PAGE_PARAM.match(k) and v.isdigit()}
 
 
 def without_page_params(url: str) -> str:
@@ -101,9 +99,7 @@ def project_url(url: str) -> str:
 
 def collectivity_url(url: str) -> str:
     parts = urlsplit(canonicalize(url))
-    return urlunsplit(
-        parts._replace(query=urlencode({COLLECTIVITY_ID_PARAM: collectivity_id(url)}, safe="."))
-    )
+    return urlunsplit(parts._replace(query=urlencode({COLLECTIVITY_ID_PARAM: collectivity_id(url)}, safe=".")))
 
 
 def in_scope(url: str, base: str) -> bool:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from atlas_crawler.extract.text import BLOCK_TAGS, clean, label_key, node_text, text_of
+from atlas_crawler.extract.text import clean, label_key, nodes_text, text_of
 
 Part = etree._Element | str
 
@@ -27,21 +27,13 @@ class Pair:
 
     @property
     def raw_text(self) -> str:
-        return parts_text(self.parts)
+        """The value's text; a colon left outside the label (``<b>Titre</b> : …``) is dropped."""
+        text = nodes_text(self.parts).lstrip()
+        return text[1:] if text.startswith(":") else text
 
     @property
     def elements(self) -> list[etree._Element]:
         return [p for p in self.parts if not isinstance(p, str)]
-
-
-def parts_text(parts: Iterable[Part]) -> str:
-    """Raw text of a run of elements and loose text, blocks on their own lines."""
-    return "".join(node_text(p) if isinstance(p, str) else _block_text(p) for p in parts)
-
-
-def _block_text(el: etree._Element) -> str:
-    text = node_text(el)
-    return f"\n{text}\n" if isinstance(el.tag, str) and el.tag.lower() in BLOCK_TAGS else text
 
 
 def _tag(el: etree._Element) -> str:
@@ -75,7 +67,7 @@ def checkbox_labels(root: etree._Element) -> dict[str, bool]:
             label = next((a for a in box.iterancestors("label")), None)
         text = text_of(label) if label is not None else None
         if not text:
-            text = clean(parts_text(siblings_after(box, {"input", "br"})))
+            text = clean(nodes_text(siblings_after(box, {"input", "br"})))
         if text:
             found[label_key(text)] = box.get("checked") is not None
     return found
@@ -91,9 +83,7 @@ def _is_checkbox_label(label: etree._Element, checkbox_ids: set[str]) -> bool:
 def find_pairs(root: etree._Element, known: Iterable[str] = ()) -> list[Pair]:
     """Every label/value pair on the page, in document order. ``known`` label
     keys are also recognised in elements that are not label-shaped."""
-    checkbox_ids = {
-        i.get("id") for i in root.iter("input") if (i.get("type") or "").lower() == "checkbox"
-    }
+    checkbox_ids = {i.get("id") for i in root.iter("input") if (i.get("type") or "").lower() == "checkbox"}
     checkbox_ids.discard(None)
     pairs: list[tuple[int, Pair]] = []
     used: set[etree._Element] = set()
@@ -145,18 +135,26 @@ def _known_label_pairs(
         if any(a in used for a in el.iterancestors()):
             continue
         anchor = el
-        parts = siblings_after(anchor, {_tag(anchor)})
+        parts = _until_label(siblings_after(anchor, _value_stops(anchor)), keys)
         while not parts and anchor.getparent() is not None and text_of(anchor.getparent()) == text:
             anchor = anchor.getparent()
-            parts = siblings_after(anchor, set())
-            parts = _until_known(parts, keys)
+            parts = _until_label(siblings_after(anchor, _value_stops(anchor)), keys)
         keys.discard(label_key(text))
         used.add(el)
         yield el, Pair(text, parts)
 
 
-def _until_known(parts: list[Part], keys: set[str]) -> list[Part]:
-    """Stop a climbed value at the next element that holds a known label."""
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_SECTIONS = frozenset({"table", "fieldset", "form", "dl"})
+
+
+def _value_stops(anchor: etree._Element) -> set[str]:
+    """Where a label's value ends: the next heading (for a heading label) or section."""
+    return _SECTIONS | _HEADINGS if _tag(anchor) in _HEADINGS else set(_SECTIONS)
+
+
+def _until_label(parts: list[Part], keys: set[str]) -> list[Part]:
+    """Stop a value at the next element that is or holds a known label."""
     kept: list[Part] = []
     for part in parts:
         if not isinstance(part, str) and any(

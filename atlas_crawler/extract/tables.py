@@ -30,7 +30,7 @@ class Table:
 
     def records(self) -> list[list[tuple[str, etree._Element]]]:
         """Rows as ``[(header, cell), …]`` (a list, since headers may repeat)."""
-        return [list(zip(self.headers, row)) for row in self.rows]
+        return [list(zip(self.headers, row, strict=False)) for row in self.rows]
 
     def page_param(self) -> str | None:
         """The displaytag parameter (``d-1342871-p``) of this table's pagination."""

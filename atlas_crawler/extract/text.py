@@ -9,13 +9,52 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 from lxml import etree
 
 BLOCK_TAGS = frozenset(
-    "address article aside blockquote caption center dd div dl dt fieldset figcaption figure "
-    "footer form h1 h2 h3 h4 h5 h6 header hr legend li main nav ol p pre section table tbody "
-    "td tfoot th thead tr ul".split()
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "caption",
+        "center",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "legend",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    ]
 )
 _SKIPPED_TAGS = frozenset({"script", "style", "noscript", "template"})
 
@@ -26,55 +65,108 @@ _UNRESOLVED_KEY = re.compile(r"\?\?\?[^?\s]*\?\?\?")
 _BARE_KEY = re.compile(r"^[a-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)+$")
 #: Dotted strings that are real values: host names end with a known top-level domain.
 _TLDS = frozenset(
-    "fr com org net eu int info gouv gov edu asso biz coop museum name pro tv io".split()
+    [
+        "fr",
+        "com",
+        "org",
+        "net",
+        "eu",
+        "int",
+        "info",
+        "gouv",
+        "gov",
+        "edu",
+        "asso",
+        "biz",
+        "coop",
+        "museum",
+        "name",
+        "pro",
+        "tv",
+        "io",
+    ]
 )
+_KEY_NAMESPACES = frozenset(["commun", "pagination", "menu", "atlas", "erreur", "message", "libelle", "bouton"])
+_AT_TOKEN = re.compile(r"^[\[(]at[\])]$|@", re.IGNORECASE)
 _BLANK_RUNS = re.compile(r"\n{3,}")
 
 
 def node_text(node: etree._Element | str | None) -> str:
     """Raw text of a node with line breaks where the page shows them."""
-    if node is None:
-        return ""
-    if isinstance(node, str):
-        return _ANY_WHITESPACE.sub(" ", node)
+    if node is None or isinstance(node, str):
+        return nodes_text([node] if node else [])
     parts: list[str] = []
-    _collect(node, parts, top=True)
+    _collect(node, parts)
     return "".join(parts)
 
 
-def _collect(node: etree._Element, parts: list[str], top: bool = False) -> None:
-    tag = node.tag if isinstance(node.tag, str) else None
+def nodes_text(nodes: Iterable[etree._Element | str]) -> str:
+    """Raw text of a run of elements and loose strings (a value made of several
+    siblings); a block element among them sits on its own lines."""
+    parts: list[str] = []
+    for node in nodes:
+        if isinstance(node, str):
+            parts.append(_ANY_WHITESPACE.sub(" ", node))
+        else:
+            _collect(node, parts, block=isinstance(node.tag, str) and node.tag.lower() in BLOCK_TAGS)
+    return "".join(parts)
+
+
+def _collect(node: etree._Element, parts: list[str], block: bool = False, tail: bool = False) -> None:
+    tag = node.tag.lower() if isinstance(node.tag, str) else None
     if tag is not None and tag not in _SKIPPED_TAGS:
-        tag = tag.lower()
-        block = tag in BLOCK_TAGS and not top
         if block:
-            parts.append("\n")
+            _line_break(parts)
         if tag == "br":
             parts.append("\n")
         elif node.text:
             parts.append(_ANY_WHITESPACE.sub(" ", node.text))
         for child in node:
-            _collect(child, parts)
+            child_tag = child.tag.lower() if isinstance(child.tag, str) else ""
+            _collect(child, parts, block=child_tag in BLOCK_TAGS, tail=True)
         if block:
-            parts.append("\n")
-    if not top and node.tail:
+            _line_break(parts)
+    if tail and node.tail:
         parts.append(_ANY_WHITESPACE.sub(" ", node.tail))
 
 
+def _line_break(parts: list[str]) -> None:
+    """A block boundary ends the current line, unless the line is still empty
+    (so ``<p>a</p><p>b</p>`` is two lines, not a blank line between)."""
+    for part in reversed(parts):
+        if "\n" in part:
+            if part[part.rindex("\n") + 1 :].strip():
+                break
+            return
+        if part.strip():
+            break
+    parts.append("\n")
+
+
 def is_template_key(token: str) -> bool:
-    """True for an unresolved i18n key such as ``commun.ico.loupe.alter``;
-    false for host names (``www.evry.fr``), e-mails and abbreviations (``S.A.N.``)."""
+    """True for an unresolved i18n key such as ``commun.ico.loupe.alter``:
+    three or more dotted identifiers, or two under a known key namespace.
+    False for host names (``www.evry.fr``), names (``marie.diop``) and
+    abbreviations (``S.A.N.``)."""
     if not _BARE_KEY.match(token) or token.startswith("www."):
         return False
-    last = token.rsplit(".", 1)[-1]
-    return not (len(last) == 2 or last.lower() in _TLDS)
+    segments = token.split(".")
+    if len(segments) < 3 and segments[0] not in _KEY_NAMESPACES:
+        return False
+    return not (len(segments[-1]) == 2 or segments[-1].lower() in _TLDS)
 
 
 def strip_template_keys(line: str) -> str:
     line = _UNRESOLVED_KEY.sub(" ", line)
-    if "." in line:
-        line = " ".join(t for t in line.split(" ") if not is_template_key(t))
-    return line
+    if "." not in line:
+        return line
+    tokens = line.split(" ")
+    return " ".join(t for n, t in enumerate(tokens) if not is_template_key(t) or _near_at(tokens, n))
+
+
+def _near_at(tokens: list[str], n: int) -> bool:
+    """A token beside ``[at]`` is half an obfuscated e-mail address, not a key."""
+    return any(_AT_TOKEN.match(t) for t in tokens[max(0, n - 1) : n + 2])
 
 
 def clean(value: str | None) -> str | None:

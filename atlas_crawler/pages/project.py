@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from lxml import etree
 from scrapy.http import TextResponse
 
-from atlas_crawler.extract.labels import parts_text, siblings_after
-from atlas_crawler.extract.text import clean, label_key, text_of
+from atlas_crawler.extract.labels import siblings_after
+from atlas_crawler.extract.text import clean, label_key, nodes_text, text_of
 from atlas_crawler.extract.values import parse_email
 from atlas_crawler.items import ProjectItem
 from atlas_crawler.loaders import ProjectLoader
@@ -46,36 +46,69 @@ CHECKBOXES: dict[str, str] = {
 
 TABLES: tuple[TableSpec, ...] = (
     TableSpec(
-        "other_themes", ("autres thematiques",), "thematique eligible",
-        (("thematique eligible", "theme"), ("sous-sous-thematique", "sub_sub_theme"),
-         ("sous-thematique", "sub_theme"), ("priorite", "priority"), ("thematique", "theme")),
+        "other_themes",
+        ("autres thematiques",),
+        "thematique eligible",
+        (
+            ("thematique eligible", "theme"),
+            ("sous-sous-thematique", "sub_sub_theme"),
+            ("sous-thematique", "sub_theme"),
+            ("priorite", "priority"),
+            ("thematique", "theme"),
+        ),
     ),
     TableSpec(
-        "foreign_partner_contacts", ("contacts dans les partenaires etrangers", "contacts"), "courriel",
-        (("nom de la collectivite", "collectivity"), ("collectivite", "collectivity"),
-         ("nom", "last_name"), ("prenom", "first_name"), ("fonction", "function"),
-         ("courriel", "email"), ("e-mail", "email")),
+        "foreign_partner_contacts",
+        ("contacts dans les partenaires etrangers", "contacts"),
+        "courriel",
+        (
+            ("nom de la collectivite", "collectivity"),
+            ("collectivite", "collectivity"),
+            ("nom", "last_name"),
+            ("prenom", "first_name"),
+            ("fonction", "function"),
+            ("courriel", "email"),
+            ("e-mail", "email"),
+        ),
     ),
     TableSpec(
-        "foreign_partners", ("partenaires etrangers",), "pays",
+        "foreign_partners",
+        ("partenaires etrangers",),
+        "pays",
         (("nom de la collectivite", "name"), ("nom", "name"), ("pays", "country")),
         link_key="href",
     ),
     TableSpec(
-        "french_partners", ("collectivites territoriales partenaires", "collectivites partenaires"),
+        "french_partners",
+        ("collectivites territoriales partenaires", "collectivites partenaires"),
         "nom de la collectivite territoriale",
         (("nom de la collectivite", "name"), ("nom", "name")),
         link_key="href",
     ),
     TableSpec(
-        "funding", ("financement",), "nom du financeur",
-        (("nom du financeur", "funder"), ("financeur", "funder"), ("montant 1%", "one_percent_amounts_eur[]"),
-         ("montant", "amount_eur"), ("annee", "year")),
+        "funding",
+        ("financement",),
+        "nom du financeur",
+        (
+            ("nom du financeur", "funder"),
+            ("financeur", "funder"),
+            ("montant 1%", "one_percent_amounts_eur[]"),
+            ("montant", "amount_eur"),
+            ("annee", "year"),
+        ),
     ),
     TableSpec(
-        "volunteers", ("volontaires",), "entite d'affectation",
-        (("nom", "last_name"), ("prenom", "first_name"), ("mission", "mission"),
-         ("champs d'action", "field"), ("champ d'action", "field"), ("entite d'affectation", "assignment")),
+        "volunteers",
+        ("volontaires",),
+        "entite d'affectation",
+        (
+            ("nom", "last_name"),
+            ("prenom", "first_name"),
+            ("mission", "mission"),
+            ("champs d'action", "field"),
+            ("champ d'action", "field"),
+            ("entite d'affectation", "assignment"),
+        ),
     ),
 )
 
@@ -160,8 +193,8 @@ def _embassy(root: etree._Element) -> dict | None:
         return None
     title = text_of(heading) or ""
     quoted = _QUOTED.search(title)
-    name = quoted.group(1) if quoted else title[len(_EMBASSY):].strip(' :"')
-    text = clean(parts_text(siblings_after(heading, _STOP_TAGS))) or ""
+    name = quoted.group(1) if quoted else title[len(_EMBASSY) :].strip(' :"')
+    text = clean(nodes_text(siblings_after(heading, _STOP_TAGS))) or ""
     lines = [line for line in text.split("\n") if line.strip()]
     return {"name": name, "contacts": _contacts(lines)}
 

@@ -30,8 +30,7 @@ def main(argv: list[str] | None = None) -> None:
             json.dump(world.truth(base), f, ensure_ascii=False)
     logging.basicConfig(level=logging.WARNING)
     print(f"replica of the atlas: {len(world.projects)} projects at {base}accesAtlas.html", flush=True)
-    web.run_app(Replica(world, args.slow_seconds).app(), host=args.host, port=args.port,
-                print=None, access_log=None)
+    web.run_app(Replica(world, args.slow_seconds).app(), host=args.host, port=args.port, print=None, access_log=None)
 
 
 if __name__ == "__main__":

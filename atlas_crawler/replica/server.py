@@ -48,7 +48,7 @@ class Replica:
         path = _JSESSIONID.sub("", request.raw_path.split("?", 1)[0])
         if not path.startswith(t.ATLAS_PATH):
             raise web.HTTPNotFound()
-        name = path[len(t.ATLAS_PATH):]
+        name = path[len(t.ATLAS_PATH) :]
         params = dict(parse_qsl(request.query_string, keep_blank_values=True))
         key = name + "?" + "&".join(f"{k}={v}" for k, v in sorted(params.items()) if k != "origine")
         self.hits[key] += 1
@@ -70,8 +70,9 @@ class Replica:
         elif name == "listeProjetsPays.html":
             body = t.country_projects(ctx, self.world, params.get("codePays", ""), _int(params.get(t.PROJECTS_TABLE)))
         elif name == "listeCollectivites.html":
-            body = t.region_collectivities(ctx, self.world, params.get("codeRegion", ""),
-                                           _int(params.get(t.COLLECTIVITIES_TABLE)))
+            body = t.region_collectivities(
+                ctx, self.world, params.get("codeRegion", ""), _int(params.get(t.COLLECTIVITIES_TABLE))
+            )
         elif name in ("detailCollectiviteFrancaise.html", "detailCollectiviteEtrangere.html"):
             pool = self.world.french if "Francaise" in name else self.world.foreign
             item = pool.get(_int(params.get("idCollectivite"), 0))

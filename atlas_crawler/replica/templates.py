@@ -57,11 +57,11 @@ def page(ctx: Ctx, crumb: str, body: str, charset: str = "UTF-8") -> str:
 <body>
 <div id="menuHaut"><ul>
   <li><a href="/cncdext/dyn/public/accueil.html">Accueil</a></li>
-  <li class="actif"><a href="{ctx.link('accesAtlas.html')}">???menu.atlas.libelle???</a></li>
-  <li><a href="{ctx.link('rechercheAtlas.html')}">???menu.atlas.recherche.libelle???</a></li>
+  <li class="actif"><a href="{ctx.link("accesAtlas.html")}">???menu.atlas.libelle???</a></li>
+  <li><a href="{ctx.link("rechercheAtlas.html")}">???menu.atlas.recherche.libelle???</a></li>
 </ul></div>
 <div id="filAriane"><a href="/cncdext/dyn/public/accueil.html">Accueil</a> &gt;
-  <a href="{ctx.link('accesAtlas.html')}">???menu.atlas.libelle???</a> &gt; <span class="courant">{crumb}</span></div>
+  <a href="{ctx.link("accesAtlas.html")}">???menu.atlas.libelle???</a> &gt; <span class="courant">{crumb}</span></div>
 <div id="contenu">
 <h1>Atlas français de la coopération décentralisée et des autres actions extérieures</h1>
 {body}
@@ -77,32 +77,46 @@ def pagination(ctx: Ctx, page_name: str, params: list[tuple[str, Any]], param: s
     a window of page numbers around the current one, which is not a link."""
 
     def a(n: int, text: str) -> str:
-        return f'<a href="{ctx.link(page_name, params + [(param, n)], salt=(n, text))}">{text}</a>'
+        return f'<a href="{ctx.link(page_name, [*params, (param, n)], salt=(n, text))}">{text}</a>'
 
     start = max(1, min(current - WINDOW // 2, total - WINDOW + 1))
     numbers = [
         f"<strong>{n}</strong>" if n == current else a(n, str(n))
         for n in range(start, min(total, start + WINDOW - 1) + 1)
     ]
-    first = (a(1, "&lt;&lt;") + " " + a(current - 1, "&lt;")) if current > 1 else "<span>&lt;&lt;</span> <span>&lt;</span>"
-    last = (a(current + 1, "&gt;") + " " + a(total, "&gt;&gt;")) if current < total else "<span>&gt;</span> <span>&gt;&gt;</span>"
-    return (f'<div class="pagination">{first} pagination.page.precedent {" ".join(numbers)} '
-            f"pagination.page.suivant {last}</div>")
+    first = (
+        (a(1, "&lt;&lt;") + " " + a(current - 1, "&lt;")) if current > 1 else "<span>&lt;&lt;</span> <span>&lt;</span>"
+    )
+    last = (
+        (a(current + 1, "&gt;") + " " + a(total, "&gt;&gt;"))
+        if current < total
+        else "<span>&gt;</span> <span>&gt;&gt;</span>"
+    )
+    return (
+        f'<div class="pagination">{first} pagination.page.precedent {" ".join(numbers)} '
+        f"pagination.page.suivant {last}</div>"
+    )
 
 
 def loupe(href: str) -> str:
-    return (f'<a href="{href}"><img src="/cncdext/img/ico_loupe.gif" alt="commun.ico.loupe.alter" '
-            f'title="commun.ico.loupe.alter" /></a>')
+    return (
+        f'<a href="{href}"><img src="/cncdext/img/ico_loupe.gif" alt="commun.ico.loupe.alter" '
+        f'title="commun.ico.loupe.alter" /></a>'
+    )
 
 
 # --- menus -------------------------------------------------------------------
 def home(ctx: Ctx) -> str:
-    return page(ctx, "???menu.atlas.libelle???", f"""<ul class="menuAtlas">
-<li><a href="{ctx.link('listePays.html')}">Les partenariats par pays</a></li>
-<li><a href="{ctx.link('listeRegions.html')}">Les collectivités françaises par région</a></li>
-<li><a href="{ctx.link('carteMonde.html')}">Carte du monde</a></li>
-<li><a href="{ctx.link('rechercheAtlas.html')}">???menu.atlas.recherche.libelle???</a></li>
-</ul>""")
+    return page(
+        ctx,
+        "???menu.atlas.libelle???",
+        f"""<ul class="menuAtlas">
+<li><a href="{ctx.link("listePays.html")}">Les partenariats par pays</a></li>
+<li><a href="{ctx.link("listeRegions.html")}">Les collectivités françaises par région</a></li>
+<li><a href="{ctx.link("carteMonde.html")}">Carte du monde</a></li>
+<li><a href="{ctx.link("rechercheAtlas.html")}">???menu.atlas.recherche.libelle???</a></li>
+</ul>""",
+    )
 
 
 def countries(ctx: Ctx, world: World) -> str:
@@ -110,7 +124,8 @@ def countries(ctx: Ctx, world: World) -> str:
     for zone in dict.fromkeys(c.zone for c in world.countries):
         items = [
             f'<li><a href="{ctx.link("listeProjetsPays.html", [("codePays", c.code)] + ([("origine", "liste")] if stable(c.code) % 3 == 0 else []), salt=c.code)}">{e(c.name)}</a> ({len(world.projects_by_country[c.code])})</li>'
-            for c in world.countries if c.zone == zone and world.projects_by_country[c.code]
+            for c in world.countries
+            if c.zone == zone and world.projects_by_country[c.code]
         ]
         if items:
             out.append(f"<h3>{e(zone)}</h3>\n<ul>{''.join(items)}</ul>")
@@ -119,8 +134,11 @@ def countries(ctx: Ctx, world: World) -> str:
 
 def world_map(ctx: Ctx, world: World) -> str:
     """The map page: country links exist only after its script has run."""
-    data = [{"code": c.code, "nom": c.name, "nb": len(world.projects_by_country[c.code])}
-            for c in world.countries if world.projects_by_country[c.code]]
+    data = [
+        {"code": c.code, "nom": c.name, "nb": len(world.projects_by_country[c.code])}
+        for c in world.countries
+        if world.projects_by_country[c.code]
+    ]
     prefix = ctx.link("listeProjetsPays.html")
     script = f"""<script type="text/javascript">
 var PAYS = {json.dumps(data, ensure_ascii=False)};
@@ -146,14 +164,15 @@ window.addEventListener('load', function () {{
 def regions(ctx: Ctx, world: World) -> str:
     items = "".join(
         f'<li><a href="{ctx.link("listeCollectivites.html", [("codeRegion", r.code)], salt=r.code)}">{e(r.name)}</a></li>'
-        for r in world.regions if world.french_by_region[r.code]
+        for r in world.regions
+        if world.french_by_region[r.code]
     )
     return page(ctx, "???menu.atlas.listeRegions.libelle???", f"<ul>{items}</ul>")
 
 
 def _paged(rows: list[Any], current: int, size: int) -> tuple[list[Any], int]:
     total = max(1, -(-len(rows) // size))
-    return rows[(current - 1) * size: current * size], total
+    return rows[(current - 1) * size : current * size], total
 
 
 def country_projects(ctx: Ctx, world: World, code: str, current: int) -> str | None:
@@ -166,15 +185,19 @@ def country_projects(ctx: Ctx, world: World, code: str, current: int) -> str | N
     body = "".join(
         f'<tr class="{"impair" if n % 2 else "pair"}"><td>{e(p.data.get("title") or "Coopération décentralisée")}</td>'
         f"<td>{e(', '.join(c.name for c in p.french))}</td><td>{e(p.data.get('start_year'))}</td>"
-        f'<td>{loupe(ctx.link("detailProjet.html", [("criteres.prjId", p.id)] + ([("origine", "pays")] if p.id % 2 else []), salt=code))}</td></tr>'
+        f"<td>{loupe(ctx.link('detailProjet.html', [('criteres.prjId', p.id)] + ([('origine', 'pays')] if p.id % 2 else []), salt=code))}</td></tr>"
         for n, p in enumerate(rows)
     )
     pager = pagination(ctx, "listeProjetsPays.html", [("codePays", code)], PROJECTS_TABLE, current, total)
-    return page(ctx, "???menu.atlas.listeProjetsPays.libelle???", f"""<h2>{e(world.country(code).name)}</h2>
+    return page(
+        ctx,
+        "???menu.atlas.listeProjetsPays.libelle???",
+        f"""<h2>{e(world.country(code).name)}</h2>
 <div class="bandeau">{len(projects)} projet(s) trouvé(s)</div>
 <table class="liste" id="projet"><thead><tr><th>Titre du projet</th><th>Collectivité(s) française(s)</th><th>Année</th><th>&nbsp;</th></tr></thead>
 <tbody>{body}</tbody></table>
-{pager}""")
+{pager}""",
+    )
 
 
 def region_collectivities(ctx: Ctx, world: World, code: str, current: int) -> str | None:
@@ -186,16 +209,20 @@ def region_collectivities(ctx: Ctx, world: World, code: str, current: int) -> st
     if current > total:
         return None
     body = "".join(
-        f'<tr><td>{e(c.name)}</td><td>{e(c.type)}</td><td>{e(c.department)}</td>'
-        f'<td>{loupe(ctx.link("detailCollectiviteFrancaise.html", [("idCollectivite", c.id)]))}</td></tr>'
+        f"<tr><td>{e(c.name)}</td><td>{e(c.type)}</td><td>{e(c.department)}</td>"
+        f"<td>{loupe(ctx.link('detailCollectiviteFrancaise.html', [('idCollectivite', c.id)]))}</td></tr>"
         for c in rows
     )
     pager = pagination(ctx, "listeCollectivites.html", [("codeRegion", code)], COLLECTIVITIES_TABLE, current, total)
-    return page(ctx, "???menu.atlas.listeCollectivites.libelle???", f"""<h2>{e(region.name)}</h2>
+    return page(
+        ctx,
+        "???menu.atlas.listeCollectivites.libelle???",
+        f"""<h2>{e(region.name)}</h2>
 <p>{len(items)} collectivité(s) trouvée(s)</p>
 <table class="liste"><thead><tr><th>Nom</th><th>Type de collectivité</th><th>Département</th><th>&nbsp;</th></tr></thead>
 <tbody>{body}</tbody></table>
-{pager}""")
+{pager}""",
+    )
 
 
 def collectivity(ctx: Ctx, world: World, c: Collectivity) -> str:
@@ -203,22 +230,29 @@ def collectivity(ctx: Ctx, world: World, c: Collectivity) -> str:
     if c.kind == "foreign":
         pairs.append(("Pays", e(c.country.name if c.country else None)))
     else:
-        pairs += [("Région", e(c.region.name if c.region else None)), ("Département", e(c.department)),
-                  ("Site internet", f'<a href="http://{e(c.website)}">{e(c.website)}</a>' if c.website else "")]
+        pairs += [
+            ("Région", e(c.region.name if c.region else None)),
+            ("Département", e(c.department)),
+            ("Site internet", f'<a href="http://{e(c.website)}">{e(c.website)}</a>' if c.website else ""),
+        ]
     pairs += [(k, e(v)) for k, v in c.extra.items()]
     if stable(c.id) % 2:
         fiche = "<dl>" + "".join(f"<dt>{k} :</dt><dd>{v}</dd>" for k, v in pairs) + "</dl>"
     else:
         fiche = "".join(f'<div class="ligne"><label>{k}</label><div class="valeur">{v}</div></div>' for k, v in pairs)
     rows = "".join(
-        f'<tr><td>{e(world.projects[i].data.get("title") or "Projet")}</td>'
-        f'<td>{loupe(ctx.link("detailProjet.html", [("criteres.prjId", i)]))}</td></tr>'
+        f"<tr><td>{e(world.projects[i].data.get('title') or 'Projet')}</td>"
+        f"<td>{loupe(ctx.link('detailProjet.html', [('criteres.prjId', i)]))}</td></tr>"
         for i in c.projects
     )
-    return page(ctx, "???menu.atlas.detailCollectivite.libelle???", f"""<div class="bloc">{fiche}</div>
+    return page(
+        ctx,
+        "???menu.atlas.detailCollectivite.libelle???",
+        f"""<div class="bloc">{fiche}</div>
 <fieldset class="tableau"><legend>Projets de la collectivité</legend>
 <table class="liste"><caption>Projets de la collectivité</caption>
-<thead><tr><th>Titre du projet</th><th>&nbsp;</th></tr></thead><tbody>{rows}</tbody></table></fieldset>""")
+<thead><tr><th>Titre du projet</th><th>&nbsp;</th></tr></thead><tbody>{rows}</tbody></table></fieldset>""",
+    )
 
 
 # --- project ------------------------------------------------------------------
@@ -303,10 +337,14 @@ class _ProjectMarkup:
         if self.variant == "dl":
             return f'<table class="liste"><caption>{title}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{extra}'
         if self.variant == "mixed":
-            return (f'<fieldset class="tableau"><legend>{title}</legend><table class="liste"><tbody><tr>{head}</tr>'
-                    f"{body}</tbody></table>{extra}</fieldset>")
-        return (f'<fieldset class="tableau"><legend>{title}</legend><table class="liste"><caption>{title}</caption>'
-                f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{extra}</fieldset>")
+            return (
+                f'<fieldset class="tableau"><legend>{title}</legend><table class="liste"><tbody><tr>{head}</tr>'
+                f"{body}</tbody></table>{extra}</fieldset>"
+            )
+        return (
+            f'<fieldset class="tableau"><legend>{title}</legend><table class="liste"><caption>{title}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{extra}</fieldset>"
+        )
 
 
 def project(ctx: Ctx, world: World, p: Project, themes_page: int, charset: str) -> str | None:
@@ -328,11 +366,17 @@ def project(ctx: Ctx, world: World, p: Project, themes_page: int, charset: str) 
             f'<div class="contact"><p>{e(c["role"])}</p><p>{e(c["name"])}</p><p>Courriel : {_email(c["email"], 1)}</p></div>\n&nbsp;'
             for c in d["embassy"]["contacts"]
         )
-        embassy = f'<div class="bloc"><h2>Contacts dans le poste diplomatique "{e(d["embassy"]["name"])}"</h2>{people}</div>'
+        embassy = (
+            f'<div class="bloc"><h2>Contacts dans le poste diplomatique "{e(d["embassy"]["name"])}"</h2>{people}</div>'
+        )
 
     head = [
         opt("Titre", e(d["title"]), d["title"] is None),
-        opt("Année de première signature de la convention", e(d["first_agreement_year"]), d["first_agreement_year"] is None),
+        opt(
+            "Année de première signature de la convention",
+            e(d["first_agreement_year"]),
+            d["first_agreement_year"] is None,
+        ),
         opt("Thématique d'intervention", e(d["theme"]), d["theme"] is None),
         m.pair("Sous-thématique d'intervention", e(d["sub_theme"])),
         m.pair("Sous-sous-thématique d'intervention", e(d["sub_sub_theme"])),
@@ -340,7 +384,8 @@ def project(ctx: Ctx, world: World, p: Project, themes_page: int, charset: str) 
     theme_rows = [[e(t["theme"]), e(t["sub_theme"]), e(t["sub_sub_theme"]), e(t["priority"])] for t in themes]
     themes_table = m.table(
         "Autres thématiques mises en œuvre pour le partenariat",
-        ["Thématique éligible", "Sous-thématique", "Sous-sous-thématique", "Priorité"], theme_rows,
+        ["Thématique éligible", "Sous-thématique", "Sous-sous-thématique", "Priorité"],
+        theme_rows,
         pagination(ctx, "detailProjet.html", [("criteres.prjId", p.id)], THEMES_TABLE, themes_page, total),
     )
     middle = [
@@ -359,25 +404,66 @@ def project(ctx: Ctx, world: World, p: Project, themes_page: int, charset: str) 
         m.pair("Maître(s) d'ouvrage", "<br />".join(e(x) for x in d["contracting_authorities"])),
         opt("Bénéficiaire(s)", e(d["beneficiaries"]), d["beneficiaries"] is None),
     ]
-    foreign = m.table("Partenaires étrangers du partenariat", ["Nom de la collectivité étrangère", "Pays", "&nbsp;"], [
-        [e(c.name), e(c.country.name if c.country else None),
-         loupe(ctx.link("detailCollectiviteEtrangere.html", [("idCollectivite", c.id)]))] for c in p.foreign])
-    contacts = m.table("Contacts dans les partenaires étrangers du partenariat",
-                       ["Nom de la collectivité étrangère", "Nom", "Prénom", "Fonction", "Courriel"], [
-        [e(c["collectivity"]), e(c["last_name"]), e(c["first_name"]), e(c["function"]), _email(c["email"], (p.id, n))]
-        for n, c in enumerate(d["foreign_partner_contacts"])])
-    french = m.table("Collectivités territoriales partenaires du partenariat", ["Nom de la collectivité territoriale", "&nbsp;"], [
-        [e(c.name), loupe(ctx.link("detailCollectiviteFrancaise.html", [("idCollectivite", c.id)]))] for c in p.french])
-    others = opt("Autres partenaires du partenariat dans le(s) pays partenaire(s)",
-                 "<br />".join(e(x) for x in d["other_partners"]), not d["other_partners"])
-    funding = m.table("Financement du partenariat",
-                      ["Nom du financeur", "Montant en euros"] + ["Montant 1% Eau (Loi Oudin 2005)"] * 3 + ["Année"], [
-        [(", " if stable(p.id, n) % 4 == 0 else "") + e(f["funder"]), _number(f["amount_eur"], (p.id, n)),
-         *[_number(x, (p.id, n, k)) for k, x in enumerate(f["one_percent_amounts_eur"])], e(f["year"])]
-        for n, f in enumerate(d["funding"])])
-    volunteers = m.table("Volontaires impliqués dans le partenariat (VSI, service civique, etc.) d'Échange et de Solidarité",
-                         ["Nom", "Prénom", "Mission", "Champs d'action", "Entité d'affectation"], [
-        [e(v["last_name"]), e(v["first_name"]), e(v["mission"]), e(v["field"]), e(v["assignment"])] for v in d["volunteers"]])
+    foreign = m.table(
+        "Partenaires étrangers du partenariat",
+        ["Nom de la collectivité étrangère", "Pays", "&nbsp;"],
+        [
+            [
+                e(c.name),
+                e(c.country.name if c.country else None),
+                loupe(ctx.link("detailCollectiviteEtrangere.html", [("idCollectivite", c.id)])),
+            ]
+            for c in p.foreign
+        ],
+    )
+    contacts = m.table(
+        "Contacts dans les partenaires étrangers du partenariat",
+        ["Nom de la collectivité étrangère", "Nom", "Prénom", "Fonction", "Courriel"],
+        [
+            [
+                e(c["collectivity"]),
+                e(c["last_name"]),
+                e(c["first_name"]),
+                e(c["function"]),
+                _email(c["email"], (p.id, n)),
+            ]
+            for n, c in enumerate(d["foreign_partner_contacts"])
+        ],
+    )
+    french = m.table(
+        "Collectivités territoriales partenaires du partenariat",
+        ["Nom de la collectivité territoriale", "&nbsp;"],
+        [
+            [e(c.name), loupe(ctx.link("detailCollectiviteFrancaise.html", [("idCollectivite", c.id)]))]
+            for c in p.french
+        ],
+    )
+    others = opt(
+        "Autres partenaires du partenariat dans le(s) pays partenaire(s)",
+        "<br />".join(e(x) for x in d["other_partners"]),
+        not d["other_partners"],
+    )
+    funding = m.table(
+        "Financement du partenariat",
+        ["Nom du financeur", "Montant en euros"] + ["Montant 1% Eau (Loi Oudin 2005)"] * 3 + ["Année"],
+        [
+            [
+                (", " if stable(p.id, n) % 4 == 0 else "") + e(f["funder"]),
+                _number(f["amount_eur"], (p.id, n)),
+                *[_number(x, (p.id, n, k)) for k, x in enumerate(f["one_percent_amounts_eur"])],
+                e(f["year"]),
+            ]
+            for n, f in enumerate(d["funding"])
+        ],
+    )
+    volunteers = m.table(
+        "Volontaires impliqués dans le partenariat (VSI, service civique, etc.) d'Échange et de Solidarité",
+        ["Nom", "Prénom", "Mission", "Champs d'action", "Entité d'affectation"],
+        [
+            [e(v["last_name"]), e(v["first_name"]), e(v["mission"]), e(v["field"]), e(v["assignment"])]
+            for v in d["volunteers"]
+        ],
+    )
     body = f"""{embassy}
 <div class="bloc">{m.pairs(head)}
 {themes_table}
@@ -400,10 +486,13 @@ def project(ctx: Ctx, world: World, p: Project, themes_page: int, charset: str) 
 
 def soft_error(ctx: Ctx, maintenance: bool = False) -> str:
     if maintenance:
-        return page(ctx, "", "<h1>Maintenance</h1><p>Le site est en maintenance. Merci de réessayer plus tard.</p>").replace(
-            "<h1>Atlas français de la coopération décentralisée et des autres actions extérieures</h1>\n", "")
+        return page(
+            ctx, "", "<h1>Maintenance</h1><p>Le site est en maintenance. Merci de réessayer plus tard.</p>"
+        ).replace("<h1>Atlas français de la coopération décentralisée et des autres actions extérieures</h1>\n", "")
     return page(ctx, "", "<p>Une erreur technique est survenue.</p>").replace(
-        "<h1>Atlas français de la coopération décentralisée et des autres actions extérieures</h1>", "<h1>Erreur technique</h1>")
+        "<h1>Atlas français de la coopération décentralisée et des autres actions extérieures</h1>",
+        "<h1>Erreur technique</h1>",
+    )
 
 
 ROBOTS = """User-agent: *

@@ -12,17 +12,47 @@ from importlib import resources
 from typing import Any
 
 ZONES: dict[str, list[tuple[str, str]]] = {
-    "Afrique": [("ML", "Mali"), ("SN", "Sénégal"), ("BF", "Burkina Faso"), ("NE", "Niger"),
-                ("MA", "Maroc"), ("TN", "Tunisie"), ("BJ", "Bénin"), ("CM", "Cameroun"),
-                ("MG", "Madagascar"), ("CI", "Côte d'Ivoire"), ("MR", "Mauritanie"), ("TG", "Togo")],
-    "Amériques": [("HT", "Haïti"), ("BR", "Brésil"), ("CA", "Canada"), ("CL", "Chili"),
-                  ("NI", "Nicaragua"), ("US", "États-Unis")],
-    "Asie et Océanie": [("VN", "Viêt Nam"), ("CN", "Chine"), ("JP", "Japon"), ("IN", "Inde"),
-                        ("KH", "Cambodge"), ("LA", "Laos")],
-    "Europe": [("DE", "Allemagne"), ("PL", "Pologne"), ("RO", "Roumanie"), ("IT", "Italie"),
-               ("ES", "Espagne"), ("GB", "Royaume-Uni"), ("AM", "Arménie"), ("UA", "Ukraine")],
-    "Moyen-Orient": [("LB", "Liban"), ("PS", "Territoires palestiniens"), ("IL", "Israël"),
-                     ("JO", "Jordanie")],
+    "Afrique": [
+        ("ML", "Mali"),
+        ("SN", "Sénégal"),
+        ("BF", "Burkina Faso"),
+        ("NE", "Niger"),
+        ("MA", "Maroc"),
+        ("TN", "Tunisie"),
+        ("BJ", "Bénin"),
+        ("CM", "Cameroun"),
+        ("MG", "Madagascar"),
+        ("CI", "Côte d'Ivoire"),
+        ("MR", "Mauritanie"),
+        ("TG", "Togo"),
+    ],
+    "Amériques": [
+        ("HT", "Haïti"),
+        ("BR", "Brésil"),
+        ("CA", "Canada"),
+        ("CL", "Chili"),
+        ("NI", "Nicaragua"),
+        ("US", "États-Unis"),
+    ],
+    "Asie et Océanie": [
+        ("VN", "Viêt Nam"),
+        ("CN", "Chine"),
+        ("JP", "Japon"),
+        ("IN", "Inde"),
+        ("KH", "Cambodge"),
+        ("LA", "Laos"),
+    ],
+    "Europe": [
+        ("DE", "Allemagne"),
+        ("PL", "Pologne"),
+        ("RO", "Roumanie"),
+        ("IT", "Italie"),
+        ("ES", "Espagne"),
+        ("GB", "Royaume-Uni"),
+        ("AM", "Arménie"),
+        ("UA", "Ukraine"),
+    ],
+    "Moyen-Orient": [("LB", "Liban"), ("PS", "Territoires palestiniens"), ("IL", "Israël"), ("JO", "Jordanie")],
 }
 REGIONS: list[tuple[str, str, list[str]]] = [
     ("11", "Île-de-France", ["Essonne", "Paris", "Yvelines", "Val-de-Marne"]),
@@ -39,12 +69,22 @@ REGIONS: list[tuple[str, str, list[str]]] = [
     ("93", "Provence-Alpes-Côte d'Azur", ["Bouches-du-Rhône", "Var"]),
     ("94", "Corse", ["Corse-du-Sud"]),
 ]
-FR_TYPES = ["Commune", "Département", "Région", "Communauté d'agglomération", "Communauté de communes",
-            "Syndicat mixte", "S.A.N."]
+FR_TYPES = [
+    "Commune",
+    "Département",
+    "Région",
+    "Communauté d'agglomération",
+    "Communauté de communes",
+    "Syndicat mixte",
+    "S.A.N.",
+]
 FOREIGN_TYPES = ["Commune", "Commune urbaine", "Région", "Province", "District", "Municipalité"]
 THEMES = [
-    ("Politique, humanitaire et coopération transfrontalière",
-     "Gouvernance locale et appui institutionnel", "Gouvernance et démocratie locales"),
+    (
+        "Politique, humanitaire et coopération transfrontalière",
+        "Gouvernance locale et appui institutionnel",
+        "Gouvernance et démocratie locales",
+    ),
     ("Développement économique", "Agriculture et sécurité alimentaire", "Filières agricoles"),
     ("Eau et assainissement", "Accès à l'eau potable", "Adduction d'eau"),
     ("Culture et patrimoine", "Échanges culturels", "Festivals « jeunesse »"),
@@ -53,16 +93,81 @@ THEMES = [
     ("Environnement, climat et énergie", "Énergies renouvelables", "Solaire"),
 ]
 PRIORITIES = ["Haute", "Moyenne", "Basse"]
-WORDS = ("appui renforcement commune coopération développement local territoire formation agents "
-         "services municipaux échange jeunesse eau assainissement santé école culture patrimoine "
-         "gouvernance citoyenneté femmes agriculture marché maîtrise d’ouvrage œuvre durable "
-         "solidarité partenariat élus habitants quartier réseau programme action").split()
-FIRST_NAMES = ["Marie", "Jean", "Aminata", "Moussa", "Françoise", "Guénolé", "Chloé", "Léa",
-               "Ibrahima", "Zoë", "Noël", "Anaïs", "Jérôme", "Fatoumata"]
-LAST_NAMES = ["DIALLO", "MARTIN", "KONE", "TRAORÉ", "DUPONT", "N'DIAYE", "LEFÈVRE", "BENALLA",
-              "OUDRY", "NGUYEN", "O'BRIEN", "D'ALMEIDA"]
-FUNDERS = ["Ministère de l'Europe et des Affaires étrangères", "Agence de l'eau Seine-Normandie",
-           "Union européenne", "Autre", "Fondation Œuvre d’Orient"]
+WORDS = [
+    "appui",
+    "renforcement",
+    "commune",
+    "coopération",
+    "développement",
+    "local",
+    "territoire",
+    "formation",
+    "agents",
+    "services",
+    "municipaux",
+    "échange",
+    "jeunesse",
+    "eau",
+    "assainissement",
+    "santé",
+    "école",
+    "culture",
+    "patrimoine",
+    "gouvernance",
+    "citoyenneté",
+    "femmes",
+    "agriculture",
+    "marché",
+    "maîtrise",
+    "d’ouvrage",
+    "œuvre",
+    "durable",
+    "solidarité",
+    "partenariat",
+    "élus",
+    "habitants",
+    "quartier",
+    "réseau",
+    "programme",
+    "action",
+]
+FIRST_NAMES = [
+    "Marie",
+    "Jean",
+    "Aminata",
+    "Moussa",
+    "Françoise",
+    "Guénolé",
+    "Chloé",
+    "Léa",
+    "Ibrahima",
+    "Zoë",
+    "Noël",
+    "Anaïs",
+    "Jérôme",
+    "Fatoumata",
+]
+LAST_NAMES = [
+    "DIALLO",
+    "MARTIN",
+    "KONE",
+    "TRAORÉ",
+    "DUPONT",
+    "N'DIAYE",
+    "LEFÈVRE",
+    "BENALLA",
+    "OUDRY",
+    "NGUYEN",
+    "O'BRIEN",
+    "D'ALMEIDA",
+]
+FUNDERS = [
+    "Ministère de l'Europe et des Affaires étrangères",
+    "Agence de l'eau Seine-Normandie",
+    "Union européenne",
+    "Autre",
+    "Fondation Œuvre d’Orient",
+]
 SEED_PROJECT = 2431
 SEED_FRENCH = 912
 SEED_FOREIGN = 31752
@@ -133,9 +238,15 @@ class World:
     def _build(self, rng: random.Random, n: int) -> None:
         mali = self.country("ML")
         idf = self.regions[0]
-        evry = Collectivity(SEED_FRENCH, "french", "Communauté d'agglomération d'Evry Centre Essonne",
-                            "Communauté d'agglomération", region=idf, department="Essonne",
-                            website="www.agglo-evry.fr")
+        evry = Collectivity(
+            SEED_FRENCH,
+            "french",
+            "Communauté d'agglomération d'Evry Centre Essonne",
+            "Communauté d'agglomération",
+            region=idf,
+            department="Essonne",
+            website="www.agglo-evry.fr",
+        )
         kayes = Collectivity(SEED_FOREIGN, "foreign", "Commune Urbaine de Kayes", "Commune urbaine", country=mali)
         self.french[evry.id] = evry
         self.foreign[kayes.id] = kayes
@@ -149,7 +260,11 @@ class World:
             town = self._place(rng)
             extra = {"Population": f"{rng.randint(800, 250000):,}".replace(",", " ")} if rng.random() < 0.2 else {}
             self.french[cid] = Collectivity(
-                cid, "french", f"{ctype} de {town}", ctype, region=region,
+                cid,
+                "french",
+                f"{ctype} de {town}",
+                ctype,
+                region=region,
                 department=rng.choice(region.departments),
                 website=(f"www.{town.lower().replace(' ', '-')}.fr" if rng.random() < 0.7 else None),
                 extra=extra,
@@ -166,8 +281,13 @@ class World:
                     fid = next(next_foreign)
                     while fid == SEED_FOREIGN:
                         fid = next(next_foreign)
-                    c = Collectivity(fid, "foreign", f"{rng.choice(FOREIGN_TYPES)} de {self._place(rng)}",
-                                     rng.choice(FOREIGN_TYPES + [None]), country=self._country(rng))
+                    c = Collectivity(
+                        fid,
+                        "foreign",
+                        f"{rng.choice(FOREIGN_TYPES)} de {self._place(rng)}",
+                        rng.choice([*FOREIGN_TYPES, None]),
+                        country=self._country(rng),
+                    )
                     self.foreign[fid] = c
                 if c not in foreign:
                     foreign.append(c)
@@ -189,8 +309,28 @@ class World:
 
     def _place(self, rng: random.Random) -> str:
         a = rng.choice(["Saint-", "Le ", "La ", "", "", "Ville-"])
-        return a + rng.choice(["Kayes", "Ségou", "Rennes", "Évry", "Bouaké", "Hué", "Brest", "Cœuvres",
-                               "Thiès", "Mopti", "Lyon", "Fès", "Jacmel", "Pessac"]) + rng.choice(["", " Nord", " Sud", "-sur-Mer", " II"])
+        return (
+            a
+            + rng.choice(
+                [
+                    "Kayes",
+                    "Ségou",
+                    "Rennes",
+                    "Évry",
+                    "Bouaké",
+                    "Hué",
+                    "Brest",
+                    "Cœuvres",
+                    "Thiès",
+                    "Mopti",
+                    "Lyon",
+                    "Fès",
+                    "Jacmel",
+                    "Pessac",
+                ]
+            )
+            + rng.choice(["", " Nord", " Sud", "-sur-Mer", " II"])
+        )
 
     def _sentence(self, rng: random.Random, words: int) -> str:
         text = " ".join(rng.choice(WORDS) for _ in range(words))
@@ -218,7 +358,9 @@ class World:
         user = user.translate(str.maketrans("éèêëïîôöüçàâ", "eeeeiioouuca"))
         return f"{user}@{rng.choice(['mairie-exemple.fr', 'diplomatie.gouv.fr', 'yahoo.fr'])}"
 
-    def _project_data(self, rng: random.Random, foreign: list[Collectivity], french: list[Collectivity]) -> dict[str, Any]:
+    def _project_data(
+        self, rng: random.Random, foreign: list[Collectivity], french: list[Collectivity]
+    ) -> dict[str, Any]:
         theme = rng.choice(THEMES)
         status = rng.choice(["En cours", "Terminé", "En cours", None])
         start = rng.randint(1985, 2022)
@@ -226,32 +368,50 @@ class World:
         if status == "Terminé":
             end = f"{rng.randint(start, 2024):04d}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
         other_themes = [
-            {"theme": t[0], "sub_theme": t[1] if rng.random() < 0.9 else None,
-             "sub_sub_theme": t[2] if rng.random() < 0.6 else None, "priority": rng.choice(PRIORITIES + [None])}
+            {
+                "theme": t[0],
+                "sub_theme": t[1] if rng.random() < 0.9 else None,
+                "sub_sub_theme": t[2] if rng.random() < 0.6 else None,
+                "priority": rng.choice([*PRIORITIES, None]),
+            }
             for t in (rng.choice(THEMES) for _ in range(rng.choice([0, 0, 1, 3, 5, 6, 11, 14])))
         ]
         funding = []
         for _ in range(rng.choice([0, 1, 2, 3, 5])):
             amount = rng.choice([0, rng.randint(500, 900000), round(rng.uniform(100, 50000), 2), None])
-            funding.append({
-                "funder": rng.choice(FUNDERS + [c.name for c in french + foreign]),
-                "amount_eur": amount,
-                "one_percent_amounts_eur": [rng.choice([0, None, None, rng.randint(100, 9000)]) for _ in range(3)],
-                "year": rng.choice([start, start + 1, None]),
-            })
+            funding.append(
+                {
+                    "funder": rng.choice(FUNDERS + [c.name for c in french + foreign]),
+                    "amount_eur": amount,
+                    "one_percent_amounts_eur": [rng.choice([0, None, None, rng.randint(100, 9000)]) for _ in range(3)],
+                    "year": rng.choice([start, start + 1, None]),
+                }
+            )
         contacts = []
         for c in foreign:
             if rng.random() < 0.6:
                 last, first = self._person(rng)
-                contacts.append({"collectivity": c.name, "last_name": last, "first_name": first,
-                                 "function": rng.choice(["Maire", "Secrétaire général", None]),
-                                 "email": self._email(rng, first, last) if rng.random() < 0.8 else None})
+                contacts.append(
+                    {
+                        "collectivity": c.name,
+                        "last_name": last,
+                        "first_name": first,
+                        "function": rng.choice(["Maire", "Secrétaire général", None]),
+                        "email": self._email(rng, first, last) if rng.random() < 0.8 else None,
+                    }
+                )
         volunteers = []
         for _ in range(rng.choice([0, 0, 1, 2])):
             last, first = self._person(rng)
-            volunteers.append({"last_name": last, "first_name": first, "mission": self._sentence(rng, 5),
-                               "field": rng.choice(["Développement local et territorial", "Santé", None]),
-                               "assignment": rng.choice([foreign[0].name, "Kayes", None])})
+            volunteers.append(
+                {
+                    "last_name": last,
+                    "first_name": first,
+                    "mission": self._sentence(rng, 5),
+                    "field": rng.choice(["Développement local et territorial", "Santé", None]),
+                    "assignment": rng.choice([foreign[0].name, "Kayes", None]),
+                }
+            )
         embassy = None
         if rng.random() < 0.75:
             country = foreign[0].country
@@ -259,15 +419,26 @@ class World:
             people = []
             for _ in range(rng.choice([1, 2, 2, 3])):
                 last, first = self._person(rng)
-                people.append({"role": rng.choice(["Correspondant coopération décentralisée",
-                                                   "Conseiller de coopération et d'action culturelle",
-                                                   "Attaché de coopération"]),
-                               "name": f"{first} {last}", "email": self._email(rng, first, last)})
+                people.append(
+                    {
+                        "role": rng.choice(
+                            [
+                                "Correspondant coopération décentralisée",
+                                "Conseiller de coopération et d'action culturelle",
+                                "Attaché de coopération",
+                            ]
+                        ),
+                        "name": f"{first} {last}",
+                        "email": self._email(rng, first, last),
+                    }
+                )
             if len(people) > 1 and rng.random() < 0.3:  # the same person under two roles
                 people[1] = dict(people[0], role="Conseiller de coopération et d'action culturelle")
             embassy = {"name": f"Ambassade de France en {country.name}", "contacts": people}
-        managers = [rng.choice([c.name for c in foreign + french]) + rng.choice(["", " - Mali", ", service international"])
-                    for _ in range(rng.choice([0, 1, 1, 2]))]
+        managers = [
+            rng.choice([c.name for c in foreign + french]) + rng.choice(["", " - Mali", ", service international"])
+            for _ in range(rng.choice([0, 1, 1, 2]))
+        ]
         return {
             "title": self._sentence(rng, rng.randint(3, 10)).rstrip(" .;"),
             "first_agreement_year": rng.choice([start, start - 2, None]),
@@ -334,45 +505,116 @@ class World:
     # --- ground truth ----------------------------------------------------
     def truth(self, base: str) -> dict[str, Any]:
         """What a perfect crawl of this replica at ``base`` writes and reports."""
-        records = [self.project_record(p, base) for p in sorted(self.projects.values(), key=lambda p: p.id)
-                   if p.id not in self.soft_error_projects]
-        records += [self.collectivity_record(c, base) for c in sorted(
-            list(self.french.values()) + list(self.foreign.values()), key=lambda c: (c.kind, c.id))]
+        records = [
+            self.project_record(p, base)
+            for p in sorted(self.projects.values(), key=lambda p: p.id)
+            if p.id not in self.soft_error_projects
+        ]
+        records += [
+            self.collectivity_record(c, base)
+            for c in sorted(list(self.french.values()) + list(self.foreign.values()), key=lambda c: (c.kind, c.id))
+        ]
         return {
-            "seed": self.seed, "projects": self.size, "faults": self.faults, "records": records,
+            "seed": self.seed,
+            "projects": self.size,
+            "faults": self.faults,
+            "records": records,
             "failed_urls": [f"{base}detailProjet.html?criteres.prjId={i}" for i in sorted(self.soft_error_projects)],
-            "announced": {**{f"{base}listeProjetsPays.html?codePays={c}": len(ps) for c, ps in self.projects_by_country.items() if ps},
-                          **{f"{base}listeCollectivites.html?codeRegion={r}": len(cs) for r, cs in self.french_by_region.items() if cs}},
+            "announced": {
+                **{
+                    f"{base}listeProjetsPays.html?codePays={c}": len(ps)
+                    for c, ps in self.projects_by_country.items()
+                    if ps
+                },
+                **{
+                    f"{base}listeCollectivites.html?codeRegion={r}": len(cs)
+                    for r, cs in self.french_by_region.items()
+                    if cs
+                },
+            },
         }
 
     def project_record(self, p: Project, base: str) -> dict[str, Any]:
         if p.seed:
             record = json.loads(resources.files(__package__).joinpath("data/project-2431.json").read_text("utf-8"))
-            return json.loads(json.dumps(record).replace("https://pastel.diplomatie.gouv.fr/cncdext/dyn/public/atlas/", base))
+            return json.loads(
+                json.dumps(record).replace("https://pastel.diplomatie.gouv.fr/cncdext/dyn/public/atlas/", base)
+            )
         d = {k: v for k, v in p.data.items() if k not in ("variant", "encoding")}
         d["funding"] = [dict(f, funder=f["funder"]) for f in d["funding"]]
         return {
-            "type": "project", "id": str(p.id), "url": f"{base}detailProjet.html?criteres.prjId={p.id}",
-            **{k: d[k] for k in ("title", "first_agreement_year", "theme", "sub_theme", "sub_sub_theme",
-                                  "other_themes", "start_year", "status", "end_date", "context", "history",
-                                  "objective", "description", "partnership_form", "project_managers",
-                                  "contracting_authorities", "beneficiaries")},
-            "foreign_partners": [{"name": c.name, "country": c.country.name if c.country else None, "id": str(c.id),
-                                  "url": f"{base}detailCollectiviteEtrangere.html?idCollectivite={c.id}"} for c in p.foreign],
+            "type": "project",
+            "id": str(p.id),
+            "url": f"{base}detailProjet.html?criteres.prjId={p.id}",
+            **{
+                k: d[k]
+                for k in (
+                    "title",
+                    "first_agreement_year",
+                    "theme",
+                    "sub_theme",
+                    "sub_sub_theme",
+                    "other_themes",
+                    "start_year",
+                    "status",
+                    "end_date",
+                    "context",
+                    "history",
+                    "objective",
+                    "description",
+                    "partnership_form",
+                    "project_managers",
+                    "contracting_authorities",
+                    "beneficiaries",
+                )
+            },
+            "foreign_partners": [
+                {
+                    "name": c.name,
+                    "country": c.country.name if c.country else None,
+                    "id": str(c.id),
+                    "url": f"{base}detailCollectiviteEtrangere.html?idCollectivite={c.id}",
+                }
+                for c in p.foreign
+            ],
             "foreign_partner_contacts": d["foreign_partner_contacts"],
-            "french_partners": [{"name": c.name, "id": str(c.id),
-                                 "url": f"{base}detailCollectiviteFrancaise.html?idCollectivite={c.id}"} for c in p.french],
-            **{k: d[k] for k in ("other_partners", "triennial", "funding", "communication_in_france",
-                                  "communication_in_partner_countries", "evaluation_policy", "volunteers",
-                                  "embassy", "extra")},
+            "french_partners": [
+                {
+                    "name": c.name,
+                    "id": str(c.id),
+                    "url": f"{base}detailCollectiviteFrancaise.html?idCollectivite={c.id}",
+                }
+                for c in p.french
+            ],
+            **{
+                k: d[k]
+                for k in (
+                    "other_partners",
+                    "triennial",
+                    "funding",
+                    "communication_in_france",
+                    "communication_in_partner_countries",
+                    "evaluation_policy",
+                    "volunteers",
+                    "embassy",
+                    "extra",
+                )
+            },
         }
 
     def collectivity_record(self, c: Collectivity, base: str) -> dict[str, Any]:
         page = "detailCollectiviteFrancaise.html" if c.kind == "french" else "detailCollectiviteEtrangere.html"
         return {
-            "type": "collectivity", "id": str(c.id), "kind": c.kind,
-            "url": f"{base}{page}?idCollectivite={c.id}", "name": c.name, "collectivity_type": c.type,
+            "type": "collectivity",
+            "id": str(c.id),
+            "kind": c.kind,
+            "url": f"{base}{page}?idCollectivite={c.id}",
+            "name": c.name,
+            "collectivity_type": c.type,
             "country": "France" if c.kind == "french" else (c.country.name if c.country else None),
-            "region": c.region.name if c.region else None, "department": c.department,
-            "website": c.website, "project_ids": [str(i) for i in c.projects], "extra": dict(c.extra),
+            "region": c.region.name if c.region else None,
+            "department": c.department,
+            "website": c.website,
+            "project_ids": [str(i) for i in c.projects],
+            "extra": dict(c.extra),
         }

@@ -10,6 +10,7 @@ from typing import Any
 
 from scrapy import Request, Spider
 from scrapy.http import Response, TextResponse
+from scrapy_playwright.page import PageMethod
 from twisted.python.failure import Failure
 
 from atlas_crawler import signals, urls
@@ -60,12 +61,12 @@ class AtlasSpider(Spider):
 
     def map_request(self, url: str, fallback: str | None) -> Request:
         """The world map through the browser; anything wrong falls back to the country list."""
-        from scrapy_playwright.page import PageMethod
-
         executable = (self.settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS") or {}).get("executable_path")
         meta = {"fallback": fallback, "dont_retry": True}
         if executable and not os.access(executable, os.X_OK):
-            self.warn(f"browser not found at {executable}: world map skipped, countries taken from {urls.COUNTRIES_PAGE}")
+            self.warn(
+                f"browser not found at {executable}: world map skipped, countries taken from {urls.COUNTRIES_PAGE}"
+            )
             return Request(fallback or self.base + urls.COUNTRIES_PAGE, callback=self.parse_menu, errback=self.failed)
         timeout = self.settings.getint("ATLAS_MAP_TIMEOUT_MS")
         selector = self.settings.get("ATLAS_MAP_LINK_SELECTOR")
@@ -78,8 +79,10 @@ class AtlasSpider(Spider):
     def map_failed(self, failure: Failure) -> Iterator[Request]:
         request = failure.request  # type: ignore[attr-defined]
         fallback = request.meta.get("fallback") or self.base + urls.COUNTRIES_PAGE
-        self.warn(f"world map could not be rendered ({failure.getErrorMessage()[:300]}): "
-                  f"countries taken from {urls.COUNTRIES_PAGE}")
+        self.warn(
+            f"world map could not be rendered ({failure.getErrorMessage()[:300]}): "
+            f"countries taken from {urls.COUNTRIES_PAGE}"
+        )
         yield Request(fallback, callback=self.parse_menu, errback=self.failed)
 
     def parse_menu(self, response: Response) -> Iterator[Request]:
@@ -96,9 +99,12 @@ class AtlasSpider(Spider):
         projects = sorted({pid for u in found if (pid := urls.project_id(u))})
         collectivities = sorted({cid for u in found if urls.collectivity_kind(u) and (cid := urls.collectivity_id(u))})
         self.crawler.signals.send_catch_log(
-            signals.list_page_parsed, list_url=urls.without_page_params(urls.canonicalize(response.url)),
-            page_url=response.url, announced=announced_count(response),
-            ids=projects or collectivities, kind="project" if projects else "collectivity",
+            signals.list_page_parsed,
+            list_url=urls.without_page_params(urls.canonicalize(response.url)),
+            page_url=response.url,
+            announced=announced_count(response),
+            ids=projects or collectivities,
+            kind="project" if projects else "collectivity",
         )
         yield from self.follow_all(found)
 
@@ -123,8 +129,11 @@ class AtlasSpider(Spider):
         field, url = next(iter(next_pages.items()))
         pending = {k: v for k, v in next_pages.items() if k != field}
         yield Request(
-            urls.canonicalize(url), callback=self.parse_project_table_page, errback=self.failed,
-            cb_kwargs={"item": item, "field": field}, meta={"pending": pending, "record_url": item["url"]},
+            urls.canonicalize(url),
+            callback=self.parse_project_table_page,
+            errback=self.failed,
+            cb_kwargs={"item": item, "field": field},
+            meta={"pending": pending, "record_url": item["url"]},
         )
 
     def parse_collectivity(self, response: TextResponse) -> Iterator[Any]:

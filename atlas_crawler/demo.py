@@ -1,0 +1,47 @@
+"""``make demo``: start a replica with faults on, crawl it completely with the
+real spider, write ``output/demo/atlas.jsonl`` and its report, stop the replica."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+
+from atlas_crawler.localrun import PROJECT_ROOT, crawl, replica
+
+OUTPUT = PROJECT_ROOT / "output" / "demo" / "atlas.jsonl"
+REPORT = OUTPUT.with_name("atlas.report.json")
+
+
+def main() -> int:
+    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    print("starting a replica of the atlas (300 projects, faults on)...", flush=True)
+    with replica(projects=300, faults=True) as base:
+        print(f"crawling {base} with the atlas spider...", flush=True)
+        result = crawl(base, OUTPUT, settings={"LOG_LEVEL": "INFO", "LOG_FILE": str(OUTPUT.with_suffix(".log"))})
+    if result.returncode != 0:
+        print(result.stdout, file=sys.stderr)
+        print(f"the crawl failed (exit {result.returncode})", file=sys.stderr)
+        return result.returncode
+    records = [json.loads(line) for line in OUTPUT.read_text("utf-8").splitlines()]
+    report = json.loads(REPORT.read_text("utf-8"))
+    kinds = Counter(r["type"] if r["type"] == "project" else f"{r['kind']} collectivity" for r in records)
+    print(f"\nrecords:  {OUTPUT.relative_to(PROJECT_ROOT)}  ({len(records)} lines: {dict(kinds)})")
+    print(f"report:   {REPORT.relative_to(PROJECT_ROOT)}")
+    print(f"log:      {OUTPUT.with_suffix('.log').relative_to(PROJECT_ROOT)}")
+    print(
+        f"finish reason {report['finish_reason']}, {report['pages_fetched']} pages, "
+        f"{report['redundant_fetches']} fetched twice, {report['retries']} retries, "
+        f"{report['duration_seconds']}s"
+    )
+    lists = report["lists"]
+    print(f"lists whose announced count matches what was written: {lists['complete']}/{lists['checked']}")
+    for failure in report["failures"]:
+        print(f"failed after retries: {failure['url']}  ({failure['reason']})")
+    print("\nfirst project record:")
+    print(json.dumps(next(r for r in records if r["type"] == "project"), ensure_ascii=False, indent=2)[:1500], "…")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""Run the replica and the real crawler as separate processes, as a user would:
+the one place the demo, the end-to-end tests and the benchmarks start them."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+from atlas_crawler.replica.templates import ATLAS_PATH
+
+#: Politeness off, for crawling the local replica only (``-s`` overrides).
+REPLICA_SETTINGS: dict[str, str] = {
+    "ROBOTSTXT_OBEY": "True",
+    "AUTOTHROTTLE_ENABLED": "False",
+    "DOWNLOAD_DELAY": "0",
+    "CONCURRENT_REQUESTS": "16",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
+    "ATLAS_RETRY_AFTER_MAX": "2",
+    "LOG_LEVEL": "WARNING",
+}
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def replica(
+    projects: int = 300, seed: int = 1, faults: bool = False, truth: Path | None = None, slow_seconds: float = 1.0
+) -> Iterator[str]:
+    """A replica in its own process; yields its base URL, stops it on exit."""
+    port = free_port()
+    command = [sys.executable, "-m", "atlas_crawler.replica", "--port", str(port), "--projects", str(projects)]
+    command += ["--seed", str(seed), "--slow-seconds", str(slow_seconds)]
+    command += ["--faults"] if faults else []
+    command += ["--truth", str(truth)] if truth else []
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}{ATLAS_PATH}"
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/robots.txt", process)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def _wait_for(url: str, process: subprocess.Popen, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the replica exited with status {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"the replica did not answer at {url} within {timeout}s")
+
+
+def crawl_command(
+    base: str, output: Path, spider: str = "atlas", settings: Mapping[str, str] | None = None, **args: str
+) -> list[str]:
+    """``scrapy crawl`` of the replica at ``base`` into ``output`` (JSON Lines)."""
+    command = [sys.executable, "-m", "scrapy", "crawl", spider, "-O", str(output), "-s", f"ATLAS_BASE_URL={base}"]
+    for key, value in {**REPLICA_SETTINGS, **(settings or {})}.items():
+        command += ["-s", f"{key}={value}"]
+    for key, value in args.items():
+        command += ["-a", f"{key}={value}"]
+    return command
+
+
+def crawl(base: str, output: Path, spider: str = "atlas", settings: Mapping[str, str] | None = None, **args: str):
+    """Run the crawl to its end; returns the finished process (stdout+stderr in ``.stdout``)."""
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    return subprocess.run(
+        crawl_command(base, output, spider, settings, **args),
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+    )
