@@ -8,6 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from scrapy.http import HtmlResponse, Request
+from scrapy.utils.test import get_crawler
+
+from atlas_crawler import settings as project_settings
+from atlas_crawler.spiders.atlas import AtlasSpider
 
 PAGES = Path(__file__).parent / "pages"
 
@@ -33,3 +37,12 @@ def html_response(
 ) -> HtmlResponse:
     """A response for a markup snippet written in a test."""
     return HtmlResponse(url=url, body=body.encode("utf-8"), encoding="utf-8")
+
+
+def project_crawler(**overrides: Any):
+    """A crawler with the project's own settings (plus ``overrides``), its spider made."""
+    values = {k: getattr(project_settings, k) for k in dir(project_settings) if k.isupper()}
+    crawler = get_crawler(AtlasSpider, {**values, **overrides})
+    crawler.spider = crawler._create_spider()
+    crawler.stats.open_spider()
+    return crawler

@@ -1,0 +1,202 @@
+"""The same labels and tables, however the page wraps them: one label matcher
+and one table reader serve every family."""
+
+from __future__ import annotations
+
+import pytest
+
+from atlas_crawler.pages.collectivity import parse_collectivity
+from atlas_crawler.pages.project import parse_project
+from tests.saved import html_response
+
+PAIRS = {
+    "div/label": '<div class="ligne"><label>{label}</label><div class="valeur">{value}</div></div>',
+    "th/td": "<table><tr><th>{label}</th><td>{value}</td></tr></table>",
+    "dt/dd": "<dl><dt>{label}</dt><dd>{value}</dd></dl>",
+    "label + span": "<p><label>{label}</label> <span>{value}</span></p>",
+    "strong + text": "<p><strong>{label}</strong> {value}</p>",
+    "heading + block": "<h4>{label}</h4><div>{value}</div>",
+}
+
+
+def project(*snippets: str) -> dict:
+    return dict(parse_project(html_response("<html><body>" + "".join(snippets) + "</body></html>")).item)
+
+
+@pytest.mark.parametrize("family", PAIRS)
+@pytest.mark.parametrize("label", ["Titre", "Titre :", "  Titre\u00a0: ", "TITRE"])
+def test_label_families(family: str, label: str) -> None:
+    record = project(PAIRS[family].format(label=label, value="Un titre"))
+    assert record["title"] == "Un titre"
+    assert record["extra"] == {}
+
+
+@pytest.mark.parametrize("family", ["div/label", "th/td", "dt/dd"])
+def test_an_empty_value_is_null_not_the_next_label(family: str) -> None:
+    fmt = PAIRS[family]
+    record = project(
+        fmt.format(label="Sous-sous-thématique d'intervention", value=""),
+        fmt.format(label="Date de fin du partenariat", value=""),
+        fmt.format(label="Le partenariat est", value="En cours"),
+    )
+    assert record["sub_sub_theme"] is None
+    assert record["end_date"] is None
+    assert record["status"] == "En cours"
+
+
+def test_a_label_with_no_value_element_is_null() -> None:
+    record = project(
+        '<div class="ligne"><label>Date de fin du partenariat</label></div>',
+        '<div class="ligne"><label>Le partenariat est</label><div>Terminé</div></div>',
+    )
+    assert record["end_date"] is None
+    assert record["status"] == "Terminé"
+
+
+def test_unknown_labels_go_to_extra_under_their_cleaned_label() -> None:
+    record = project(PAIRS["dt/dd"].format(label="Référence interne :", value=" CNCD-12 "))
+    assert record["extra"] == {"Référence interne": "CNCD-12"}
+
+
+FUNDING_HEAD = ["Nom du financeur", "Montant en euros", *["Montant 1% Eau (Loi Oudin 2005)"] * 3, "Année"]
+FUNDING_ROW = [", Commune de Kayes", "1 500,50", "0", "", "25 000,00", "2012"]
+FUNDING = [
+    {"funder": "Commune de Kayes", "amount_eur": 1500.5, "one_percent_amounts_eur": [0, None, 25000], "year": 2012}
+]
+
+
+def _table(title_markup: str, head_markup: str, rows: str) -> str:
+    return title_markup.replace("{table}", f"<table>{head_markup}<tbody>{rows}</tbody></table>")
+
+
+TITLES = {
+    "caption": "<table><caption>{title}</caption>{head}<tbody>{rows}</tbody></table>",
+    "legend": "<fieldset><legend>{title}</legend><table>{head}<tbody>{rows}</tbody></table></fieldset>",
+    "heading": "<h3>{title}</h3><table>{head}<tbody>{rows}</tbody></table>",
+    "heading, wrapped table": "<h4>{title}</h4><div class='t'><table>{head}<tbody>{rows}</tbody></table></div>",
+}
+HEADS = {
+    "thead": "<thead><tr>{cells}</tr></thead>",
+    "first row": "<tr>{cells}</tr>",
+}
+
+
+@pytest.mark.parametrize("title", TITLES)
+@pytest.mark.parametrize("head", HEADS)
+def test_tables_by_title_and_header(title: str, head: str) -> None:
+    cells = "".join(f"<th>{h}</th>" for h in FUNDING_HEAD)
+    rows = "<tr>" + "".join(f"<td>{c}</td>" for c in FUNDING_ROW) + "</tr>"
+    markup = TITLES[title].format(title="Financement du partenariat", head=HEADS[head].format(cells=cells), rows=rows)
+    assert project(markup)["funding"] == FUNDING
+
+
+def test_columns_are_read_by_header_not_position() -> None:
+    markup = (
+        "<table><caption>Volontaires impliqués dans le partenariat</caption><tr><th>Prénom</th><th>Nom</th>"
+        "<th>Entité d'affectation</th><th>Mission</th><th>Champs d'action</th></tr>"
+        "<tr><td>Guénolé</td><td>OUDRY</td><td>Kayes</td><td>Appui</td><td></td></tr></table>"
+    )
+    assert project(markup)["volunteers"] == [
+        {"last_name": "OUDRY", "first_name": "Guénolé", "mission": "Appui", "field": None, "assignment": "Kayes"}
+    ]
+
+
+def test_a_table_without_title_is_known_by_its_headers() -> None:
+    markup = "<table><tr><th>Nom du financeur</th><th>Montant en euros</th><th>Année</th></tr><tr><td>Autre</td><td>10</td><td>2001</td></tr></table>"
+    assert project(markup)["funding"] == [
+        {"funder": "Autre", "amount_eur": 10, "one_percent_amounts_eur": [], "year": 2001}
+    ]
+
+
+def test_empty_and_absent_tables_are_empty_lists() -> None:
+    markup = TITLES["legend"].format(
+        title="Partenaires étrangers du partenariat",
+        head="<tr><th>Nom de la collectivité étrangère</th><th>Pays</th></tr>",
+        rows="",
+    )
+    record = project(markup)
+    assert record["foreign_partners"] == []
+    assert record["volunteers"] == []
+    assert record["embassy"] is None
+
+
+def test_unknown_tables_go_to_extra() -> None:
+    markup = TITLES["caption"].format(
+        title="Documents joints",
+        head="<tr><th>Titre</th><th>Date</th></tr>",
+        rows="<tr><td>Convention</td><td>12/03/2019</td></tr>",
+    )
+    assert project(markup)["extra"] == {"Documents joints": [{"Titre": "Convention", "Date": "12/03/2019"}]}
+
+
+CHECKBOXES = {
+    "input + label[for]": '<input type="checkbox" disabled="disabled" {checked} id="c1"/><label for="c1">{text}</label>',
+    "input inside label": '<label><input type="checkbox" disabled {checked}/> {text}</label>',
+    "input + text": '<p><input type="checkbox" disabled {checked}> {text}</p>',
+}
+
+
+@pytest.mark.parametrize("family", CHECKBOXES)
+def test_checkboxes_checked_unchecked_absent(family: str) -> None:
+    fmt = CHECKBOXES[family]
+    record = project(
+        fmt.format(checked='checked="checked"', text="Le partenariat est triennal").replace("c1", "a"),
+        fmt.format(checked="", text="Une communication a été engagée en France").replace("c1", "b"),
+    )
+    assert record["triennial"] is True
+    assert record["communication_in_france"] is False
+    assert record["evaluation_policy"] is None
+
+
+def test_partner_links_give_ids_and_canonical_urls() -> None:
+    markup = (
+        "<table><caption>Partenaires étrangers du partenariat</caption><tr><th>Nom de la collectivité étrangère</th><th>Pays</th></tr>"
+        '<tr><td><a href="detailCollectiviteEtrangere.html;jsessionid=AB?origine=x&amp;idCollectivite=31752">Commune Urbaine de Kayes</a></td><td>Mali</td></tr></table>'
+    )
+    assert project(markup)["foreign_partners"] == [
+        {
+            "name": "Commune Urbaine de Kayes",
+            "country": "Mali",
+            "id": "31752",
+            "url": "https://atlas.test/cncdext/dyn/public/atlas/detailCollectiviteEtrangere.html?idCollectivite=31752",
+        }
+    ]
+
+
+@pytest.mark.parametrize("family", ["div/label", "dt/dd", "th/td"])
+def test_collectivity_pages(family: str) -> None:
+    fmt = PAIRS[family]
+    body = "".join(
+        fmt.format(label=k, value=v)
+        for k, v in [
+            ("Nom", "Ville d'Évry"),
+            ("Type de collectivité", "Commune"),
+            ("Région", "Île-de-France"),
+            ("Département", "Essonne"),
+            ("Site internet", "<a href='http://www.evry.fr'>www.evry.fr</a>"),
+            ("Population", "52 000"),
+        ]
+    )
+    table = (
+        "<table><caption>Projets de la collectivité</caption><thead><tr><th>Titre</th><th></th></tr></thead><tbody>"
+        '<tr><td>B</td><td><a href="detailProjet.html?criteres.prjId=2431"><img alt="commun.ico.loupe.alter"/></a></td></tr>'
+        '<tr><td>A</td><td><a href="detailProjet.html;jsessionid=X?criteres.prjId=912">x</a></td></tr>'
+        '<tr><td>A bis</td><td><a href="detailProjet.html?criteres.prjId=912&amp;origine=c">x</a></td></tr></tbody></table>'
+    )
+    url = "https://atlas.test/cncdext/dyn/public/atlas/detailCollectiviteFrancaise.html;jsessionid=Q?idCollectivite=912"
+    record = dict(parse_collectivity(html_response(f"<html><body>{body}{table}</body></html>", url)))
+    record.pop("crawled_at")
+    assert record == {
+        "type": "collectivity",
+        "id": "912",
+        "kind": "french",
+        "url": "https://atlas.test/cncdext/dyn/public/atlas/detailCollectiviteFrancaise.html?idCollectivite=912",
+        "name": "Ville d'Évry",
+        "collectivity_type": "Commune",
+        "country": "France",
+        "region": "Île-de-France",
+        "department": "Essonne",
+        "website": "www.evry.fr",
+        "project_ids": ["912", "2431"],
+        "extra": {"Population": "52 000"},
+    }
