@@ -141,6 +141,9 @@ class RunReport:
                 "incomplete": [item for item in lists if not item["complete"]],
                 "all": lists,
             },
+            "browser": {
+                k.removeprefix("playwright/"): v for k, v in sorted(stats.items()) if k.startswith("playwright/")
+            },
             "field_coverage": self.coverage(stats),
             "warnings": self.warnings,
         }

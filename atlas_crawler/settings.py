@@ -91,5 +91,6 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
 PLAYWRIGHT_MAX_CONTEXTS = 1
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 1
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30000
+PLAYWRIGHT_ABORT_REQUEST = "atlas_crawler.browser.abort_heavy_resources"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 ATLAS_MAP_LINK_SELECTOR = 'a[href*="codePays"]'  # the country links the map's script writes

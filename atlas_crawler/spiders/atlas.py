@@ -79,10 +79,8 @@ class AtlasSpider(Spider):
     def map_failed(self, failure: Failure) -> Iterator[Request]:
         request = failure.request  # type: ignore[attr-defined]
         fallback = request.meta.get("fallback") or self.base + urls.COUNTRIES_PAGE
-        self.warn(
-            f"world map could not be rendered ({failure.getErrorMessage()[:300]}): "
-            f"countries taken from {urls.COUNTRIES_PAGE}"
-        )
+        reason = (failure.getErrorMessage() or failure.type.__name__).splitlines()[0][:200]
+        self.warn(f"world map could not be rendered ({reason}): countries taken from {urls.COUNTRIES_PAGE}")
         yield Request(fallback, callback=self.parse_menu, errback=self.failed)
 
     def parse_menu(self, response: Response) -> Iterator[Request]:
