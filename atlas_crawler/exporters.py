@@ -22,7 +22,7 @@ class JsonLinesExporter(BaseItemExporter):
         )
 
     def export_item(self, item: Any) -> None:
-        self.writer.write(ItemAdapter(item).asdict())
+        self.writer.write(dict(ItemAdapter(item).items()))  # values are plain JSON types
 
     def finish_exporting(self) -> None:
         self.stream.flush()

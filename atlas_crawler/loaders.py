@@ -32,6 +32,27 @@ def name(text: str | None) -> str | None:
     return strip_separators(clean_line(text))
 
 
+def year(text: str | None) -> int | None:
+    return parse_year(clean_line(text))
+
+
+def iso_date(text: str | None) -> str | None:
+    return parse_date(clean_line(text))
+
+
+def entries(text: str | None) -> list[str]:
+    """A multi-valued text: one entry per line."""
+    return split_lines(clean(text))
+
+
+def amount(text: str | None) -> int | float | None:
+    return parse_number(clean_line(text))
+
+
+def email(text: str | None) -> str | None:
+    return parse_email(clean_line(text))
+
+
 def _row(**converters: Any) -> Any:
     """Processor turning a raw row dict into a typed one, one converter per key
     (a ``(source key, converter)`` pair reads another key of the raw row)."""
@@ -54,12 +75,12 @@ def _url(href: str | None) -> str | None:
 
 
 def _numbers(cells: list[str | None] | None) -> list[int | float | None]:
-    return [parse_number(clean_line(c)) for c in cells or []]
+    return [amount(c) for c in cells or []]
 
 
 def _embassy(raw: Row) -> Row | None:
     contacts = [
-        {"role": name(c.get("role")), "name": name(c.get("name")), "email": parse_email(clean_line(c.get("email")))}
+        {"role": name(c.get("role")), "name": name(c.get("name")), "email": email(c.get("email"))}
         for c in raw.get("contacts", [])
     ]
     post = name(raw.get("name"))
@@ -95,10 +116,10 @@ class ProjectLoader(_AtlasLoader):
 
     title_in = theme_in = sub_theme_in = sub_sub_theme_in = status_in = MapCompose(name)
     partnership_form_in = MapCompose(name)
-    first_agreement_year_in = start_year_in = MapCompose(clean_line, parse_year)
-    end_date_in = MapCompose(clean_line, parse_date)
+    first_agreement_year_in = start_year_in = MapCompose(year)
+    end_date_in = MapCompose(iso_date)
     context_in = history_in = objective_in = description_in = beneficiaries_in = MapCompose(clean)
-    project_managers_in = contracting_authorities_in = other_partners_in = MapCompose(clean, split_lines)
+    project_managers_in = contracting_authorities_in = other_partners_in = MapCompose(entries)
     triennial_in = communication_in_france_in = Identity()
     communication_in_partner_countries_in = evaluation_policy_in = Identity()
     embassy_in = MapCompose(_embassy)
@@ -106,21 +127,15 @@ class ProjectLoader(_AtlasLoader):
     other_themes_in = MapCompose(_row(theme=name, sub_theme=name, sub_sub_theme=name, priority=name))
     foreign_partners_in = MapCompose(_row(name=name, country=name, id=("href", _ids), url=("href", _url)))
     foreign_partner_contacts_in = MapCompose(
-        _row(
-            collectivity=name,
-            last_name=name,
-            first_name=name,
-            function=name,
-            email=lambda v: parse_email(clean_line(v)),
-        )
+        _row(collectivity=name, last_name=name, first_name=name, function=name, email=email)
     )
     french_partners_in = MapCompose(_row(name=name, id=("href", _ids), url=("href", _url)))
     funding_in = MapCompose(
         _row(
             funder=name,
-            amount_eur=lambda v: parse_number(clean_line(v)),
+            amount_eur=amount,
             one_percent_amounts_eur=_numbers,
-            year=lambda v: parse_year(clean_line(v)),
+            year=year,
         )
     )
     volunteers_in = MapCompose(_row(last_name=name, first_name=name, mission=name, field=name, assignment=name))

@@ -4,9 +4,11 @@ output contract. A record that fails validation is reported, never written."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
+import fastjsonschema
 from itemadapter import ItemAdapter
 from jsonschema import Draft202012Validator, FormatChecker
 from scrapy.crawler import Crawler
@@ -17,9 +19,11 @@ from atlas_crawler.extract.text import clean
 
 
 def _clean_deep(value: Any) -> Any:
-    """Every string through the cleaner; keys of ``extra`` too."""
+    """Every string that may hide a template key (it has a dot or a question
+    mark; the loaders have cleaned everything else) through the cleaner;
+    keys of ``extra`` too."""
     if isinstance(value, str):
-        return clean(value)
+        return clean(value) if "." in value or "?" in value else value
     if isinstance(value, list):
         return [_clean_deep(v) for v in value]
     if isinstance(value, dict):
@@ -74,19 +78,49 @@ class DuplicatesPipeline:
         return item
 
 
+RECORD_TYPES = ("project", "collectivity")
+
+
 def load_schema(name: str) -> dict[str, Any]:
     return json.loads(resources.files("atlas_crawler").joinpath(f"schemas/{name}.schema.json").read_text("utf-8"))
 
 
+def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with its local ``#/$defs/…`` references written out: the same
+    contract, validated several times faster (no reference resolution per value)."""
+    defs = schema.get("$defs", {})
+
+    def expand(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                merged = {**defs[ref.removeprefix("#/$defs/")], **{k: v for k, v in node.items() if k != "$ref"}}
+                return expand(merged)
+            return {k: expand(v) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [expand(v) for v in node]
+        return node
+
+    return expand(schema)
+
+
+def compile_schema(name: str) -> Callable[[Any], Any]:
+    """A compiled validator of the schema (fastjsonschema: the hot path)."""
+    schema = inline_refs(load_schema(name))
+    schema.pop("$schema", None)  # same keywords as draft 2020-12 for this contract
+    return fastjsonschema.compile(schema)
+
+
 class SchemaValidationPipeline:
     """Each record against ``schemas/<type>.schema.json``; failures go to the
-    run report with their errors and are not written."""
+    run report with all their errors and are not written. A compiled validator
+    checks every record; ``jsonschema`` explains the rare ones that fail."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.fast = {name: compile_schema(name) for name in RECORD_TYPES}
         self.validators = {
-            name: Draft202012Validator(load_schema(name), format_checker=FormatChecker())
-            for name in ("project", "collectivity")
+            name: Draft202012Validator(load_schema(name), format_checker=FormatChecker()) for name in RECORD_TYPES
         }
 
     @classmethod
@@ -94,7 +128,15 @@ class SchemaValidationPipeline:
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
-        record = ItemAdapter(item).asdict()
+        record = dict(ItemAdapter(item).items())  # values are plain JSON types already
+        fast = self.fast.get(record.get("type"))
+        if fast is not None:
+            try:
+                fast(record)
+            except fastjsonschema.JsonSchemaException:
+                pass
+            else:
+                return item
         validator = self.validators.get(record.get("type"))
         errors = (
             [f"{'/'.join(map(str, e.absolute_path)) or '(record)'}: {e.message}" for e in validator.iter_errors(record)]

@@ -8,6 +8,7 @@ follows the links pages carry; this module only says what a link *is*.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
@@ -36,8 +37,13 @@ def canonicalize(url: str, base: str | None = None) -> str:
     """The one spelling of an address: absolute, no ``;jsessionid``, no fragment,
     tracking and sorting parameters dropped, ``d-N-p=1`` dropped (page 1 is the
     page without it), remaining parameters sorted."""
-    if base is not None:
-        url = urljoin(base, url)
+    return _canonical(urljoin(base, url) if base is not None else url)
+
+
+@lru_cache(maxsize=32768)
+def _canonical(url: str) -> str:
+    """``canonicalize`` of an absolute address (cached: menus and partners
+    are linked from thousands of pages)."""
     url = _JSESSIONID.sub("", safe_url_string(url.strip()))
     parts = urlsplit(url)
     params = [

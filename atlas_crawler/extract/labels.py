@@ -56,7 +56,7 @@ def siblings_after(el: etree._Element, stop: set[str]) -> list[Part]:
 
 
 def checkbox_labels(root: etree._Element) -> dict[str, bool]:
-    """``{label key: checked}`` for every checkbox statement on the page."""
+    """``{statement: checked}`` for every checkbox statement on the page."""
     found: dict[str, bool] = {}
     labels_for = {lab.get("for"): lab for lab in root.iter("label") if lab.get("for")}
     for box in root.iter("input"):
@@ -69,7 +69,7 @@ def checkbox_labels(root: etree._Element) -> dict[str, bool]:
         if not text:
             text = clean(nodes_text(siblings_after(box, {"input", "br"})))
         if text:
-            found[label_key(text)] = box.get("checked") is not None
+            found[text] = box.get("checked") is not None
     return found
 
 
@@ -85,52 +85,51 @@ def find_pairs(root: etree._Element, known: Iterable[str] = ()) -> list[Pair]:
     keys are also recognised in elements that are not label-shaped."""
     checkbox_ids = {i.get("id") for i in root.iter("input") if (i.get("type") or "").lower() == "checkbox"}
     checkbox_ids.discard(None)
-    pairs: list[tuple[int, Pair]] = []
+    pairs: list[Pair] = []
     used: set[etree._Element] = set()
-    order = {el: n for n, el in enumerate(root.iter())}
     for el in root.iter("dt", "th", "label"):
         pair = _structural_pair(el, checkbox_ids)
         if pair is not None:
-            pairs.append((order[el], pair))
+            pairs.append(pair)
             used.add(el)
             used.update(pair.elements)
-    known_keys = set(known) - {p.key for _, p in pairs}
+    known_keys = set(known) - {p.key for p in pairs}
     if known_keys:
-        for el, pair in _known_label_pairs(root, known_keys, used):
-            pairs.append((order[el], pair))
-    return [p for _, p in sorted(pairs, key=lambda t: t[0])]
+        pairs.extend(_known_label_pairs(root, known_keys, used))
+    return pairs
 
 
 def _structural_pair(el: etree._Element, checkbox_ids: set[str]) -> Pair | None:
-    label = text_of(el)
-    if not label:
-        return None
     tag = _tag(el)
     if tag == "dt":
-        return Pair(label, siblings_after(el, {"dt"}))
-    if tag == "th":
+        parts = siblings_after(el, {"dt"})
+    elif tag == "th":
         row = el.getparent()
         cells = [c for c in row if _tag(c) in ("th", "td")] if row is not None else []
-        if cells and cells[0] is el and any(_tag(c) == "td" for c in cells[1:]):
-            return Pair(label, [c for c in cells[1:]])
+        if not cells or cells[0] is not el or not any(_tag(c) == "td" for c in cells[1:]):
+            return None
+        parts = list(cells[1:])
+    elif _is_checkbox_label(el, checkbox_ids):
         return None
-    if _is_checkbox_label(el, checkbox_ids):
-        return None
-    return Pair(label, siblings_after(el, {"label"}))
+    else:
+        parts = siblings_after(el, {"label"})
+    label = text_of(el)
+    return Pair(label, parts) if label else None
 
 
 _NOT_LABELS = frozenset({"html", "body", "option", "th", "script", "style", "title", "head"})
 
 
-def _known_label_pairs(
-    root: etree._Element, keys: set[str], used: set[etree._Element]
-) -> Iterator[tuple[etree._Element, Pair]]:
+def _known_label_pairs(root: etree._Element, keys: set[str], used: set[etree._Element]) -> Iterator[Pair]:
     """Known labels in any element (``<p><b>Titre :</b> …</p>``, ``<h4>Contexte</h4>…``)."""
     for el in root.iter():
         if not isinstance(el.tag, str) or el in used or _tag(el) in _NOT_LABELS or len(el) > 2:
             continue
+        own = el.text
+        if not own or len(own) > 160 or label_key(own) not in keys:
+            continue
         text = text_of(el)
-        if not text or len(text) > 120 or label_key(text) not in keys:
+        if not text or label_key(text) not in keys:
             continue
         if any(a in used for a in el.iterancestors()):
             continue
@@ -141,7 +140,7 @@ def _known_label_pairs(
             parts = _until_label(siblings_after(anchor, _value_stops(anchor)), keys)
         keys.discard(label_key(text))
         used.add(el)
-        yield el, Pair(text, parts)
+        yield Pair(text, parts)
 
 
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})

@@ -26,7 +26,7 @@ class Table:
 
     @property
     def key(self) -> str:
-        return label_key(self.title)
+        return label_key(self.title)  # cached by label_key
 
     def records(self) -> list[list[tuple[str, etree._Element]]]:
         """Rows as ``[(header, cell), …]`` (a list, since headers may repeat)."""
@@ -51,7 +51,7 @@ def _cells(row: etree._Element) -> list[etree._Element]:
 
 def _own_rows(table: etree._Element) -> list[etree._Element]:
     """Rows of this table, not of tables nested in it."""
-    return [r for r in table.iter("tr") if next(r.iterancestors("table"), None) is table]
+    return table.xpath("./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr")
 
 
 def _title(table: etree._Element) -> str | None:
@@ -96,7 +96,7 @@ def read_tables(root: etree._Element) -> list[Table]:
         body = [
             cells
             for r in rows
-            if r is not header_row and next(r.iterancestors("thead"), None) is None
+            if r is not header_row and _tag(r.getparent()) != "thead"
             for cells in [_cells(r)]
             if cells and not all(_tag(c) == "th" for c in cells) and _has_content(cells)
         ]
@@ -106,25 +106,43 @@ def read_tables(root: etree._Element) -> list[Table]:
 
 
 def _has_content(cells: list[etree._Element]) -> bool:
-    return any(text_of(c) or c.find(".//a") is not None for c in cells)
+    """A row with any text (template keys aside) or any link."""
+    for cell in cells:
+        raw = "".join(cell.itertext()).strip()
+        if (raw and "." not in raw and "?" not in raw) or (raw and text_of(cell)) or cell.find(".//a") is not None:
+            return True
+    return False
 
 
 def _attach_page_links(root: etree._Element, tables: list[Table]) -> None:
-    """A pagination link belongs to the table of its fieldset, else to the
-    nearest table before it in the page."""
+    """A pagination link belongs to the one table of its fieldset, else to the
+    table it sits in, else to the nearest table before it in the page."""
     by_element = {t.element: t for t in tables}
-    current: Table | None = None
-    for el in root.iter():
-        if el in by_element:
-            current = by_element[el]
+    for link in root.xpath("//a[contains(@href, '-p=')]"):
+        if not page_params(link.get("href", "")):
             continue
-        if _tag(el) != "a" or not page_params(el.get("href", "")):
-            continue
-        fieldset = next(el.iterancestors("fieldset"), None)
-        owner = None
-        if fieldset is not None:
-            inside = [by_element[t] for t in fieldset.iter("table") if t in by_element]
-            owner = inside[0] if len(inside) == 1 else None
-        owner = owner or current
+        owner = _fieldset_table(link, by_element) or _table_before(link, by_element)
         if owner is not None:
-            owner.page_links.append(el)
+            owner.page_links.append(link)
+
+
+def _fieldset_table(link: etree._Element, by_element: dict[etree._Element, Table]) -> Table | None:
+    fieldset = next(link.iterancestors("fieldset"), None)
+    if fieldset is None:
+        return None
+    inside = [by_element[t] for t in fieldset.iter("table") if t in by_element]
+    return inside[0] if len(inside) == 1 else None
+
+
+def _table_before(link: etree._Element, by_element: dict[etree._Element, Table]) -> Table | None:
+    """The data table that holds ``link``, or the last one before it."""
+    node = link
+    while node is not None:
+        if node in by_element:
+            return by_element[node]
+        for sibling in node.itersiblings(preceding=True):
+            found = [by_element[t] for t in sibling.iter("table") if t in by_element]
+            if found:
+                return found[-1]
+        node = node.getparent()
+    return None

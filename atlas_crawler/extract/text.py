@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 from lxml import etree
 
@@ -174,6 +175,11 @@ def clean(value: str | None) -> str | None:
     runs. Returns None for what is left empty, never ``""``."""
     if value is None:
         return None
+    if "\n" not in value and "\r" not in value:  # the common case, single line
+        line = _SPACES.sub(" ", value)
+        if "?" in line or "." in line:
+            line = _SPACES.sub(" ", strip_template_keys(line))
+        return line.strip() or None
     lines = [
         _SPACES.sub(" ", strip_template_keys(_SPACES.sub(" ", line))).strip()
         for line in value.replace("\r\n", "\n").replace("\r", "\n").split("\n")
@@ -193,6 +199,7 @@ def text_of(node: etree._Element | str | None) -> str | None:
     return clean(node_text(node))
 
 
+@lru_cache(maxsize=8192)
 def label_key(label: str | None) -> str:
     """A label's comparison key: case, accents, ligatures, apostrophes, spaces and
     trailing colons/asterisks do not matter (``Maître(s) d’œuvre :`` ==

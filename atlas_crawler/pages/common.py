@@ -29,8 +29,10 @@ def soft_error(response: TextResponse) -> str | None:
     maintenance), or None for a real page."""
     if not isinstance(response, TextResponse):
         return None
-    root = response.selector.root
-    for heading in root.iter("h1", "title"):
+    body = response.body.lower()
+    if b"erreur" not in body and b"maintenance" not in body and b"indisponible" not in body:
+        return None  # the common case, decided without reading the page
+    for heading in response.selector.root.xpath("//h1 | //title"):
         key = label_key(text_of(heading))
         if any(key.startswith(marker) for marker in _SOFT_ERRORS):
             return f"soft error: {text_of(heading)}"
@@ -95,13 +97,13 @@ class PageIndex:
             if n in self.used_tables or not spec.matches(table):
                 continue
             self.used_tables.add(n)
-            return table, [self._row(spec, cells) for cells in table.records()]
+            keys = [spec.column(h) for h in table.headers]
+            return table, [self._row(spec, keys, cells) for cells in table.rows]
         return None, []
 
-    def _row(self, spec: TableSpec, cells: list[tuple[str, etree._Element]]) -> dict[str, Any]:
+    def _row(self, spec: TableSpec, keys: list[str | None], cells: list[etree._Element]) -> dict[str, Any]:
         row: dict[str, Any] = {}
-        for header, cell in cells:
-            key = spec.column(header)
+        for key, cell in zip(keys, cells, strict=False):
             if key is None:
                 continue
             if key.endswith("[]"):
@@ -109,7 +111,7 @@ class PageIndex:
             else:
                 row[key] = node_text(cell)
         if spec.link_key:
-            row[spec.link_key] = self.first_link(cell for _, cell in cells)
+            row[spec.link_key] = self.first_link(cells)
         return row
 
     def first_link(self, cells: Iterable[etree._Element], param: str | None = None) -> str | None:

@@ -113,6 +113,8 @@ TABLES: tuple[TableSpec, ...] = (
 )
 
 _EMBASSY = "contacts dans le poste diplomatique"
+#: Elements whose own text names the post (the deepest one is the heading).
+_EMBASSY_XPATH = "//*[text()[contains(., 'poste diplomatique')]]"
 _QUOTED = re.compile(r"[\"«“„']\s*(.+?)\s*[\"»”']\s*$")
 _STOP_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "fieldset", "table", "dl", "form"}
 
@@ -145,22 +147,14 @@ def parse_project(response: TextResponse, crawled_at: str | None = None) -> Proj
         elif not loader.get_collected_values(target):
             loader.add_value(target, pair.raw_text)
 
-    for key, checked in page.checkboxes.items():
-        target = CHECKBOXES.get(key)
+    for statement, checked in page.checkboxes.items():
+        target = CHECKBOXES.get(label_key(statement))
         if target:
             loader.add_value(target, checked)
         else:
-            extra[key] = checked
+            extra[statement] = checked
 
-    next_pages: dict[str, str] = {}
-    current = page_params(response.url)
-    for spec in TABLES:
-        table, rows = page.table_rows(spec)
-        loader.add_value(spec.field, rows)
-        if table is not None and (param := table.page_param()):
-            nxt = _next_page(table, param, current.get(param, 1), response)
-            if nxt:
-                next_pages[spec.field] = nxt
+    next_pages = _load_tables(page, loader, TABLES)
     for table in page.unused_tables():
         if table.key.startswith(_EMBASSY) or not table.rows:
             continue
@@ -169,6 +163,32 @@ def parse_project(response: TextResponse, crawled_at: str | None = None) -> Proj
     loader.add_value("embassy", _embassy(response.selector.root))
     loader.add_value("extra", {k: v for k, v in extra.items() if v not in (None, "", [])})
     return ProjectPage(loader.load_item(), next_pages)
+
+
+def parse_project_table_page(response: TextResponse, field_name: str) -> ProjectPage:
+    """A further page of one paginated table (``…&d-1342871-p=2``): only that
+    table's rows are read, and the address of its next page."""
+    page = PageIndex(response)
+    loader = ProjectLoader(response=response)
+    next_pages = _load_tables(page, loader, [spec for spec in TABLES if spec.field == field_name])
+    return ProjectPage(loader.load_item(), next_pages)
+
+
+def _load_tables(
+    page: PageIndex, loader: ProjectLoader, specs: list[TableSpec] | tuple[TableSpec, ...]
+) -> dict[str, str]:
+    """Load the rows of each table ``specs`` name; return, for each paginated
+    one, the address of its next page."""
+    next_pages: dict[str, str] = {}
+    current = page_params(page.response.url)
+    for spec in specs:
+        table, rows = page.table_rows(spec)
+        loader.add_value(spec.field, rows)
+        if table is not None and (param := table.page_param()):
+            nxt = _next_page(table, param, current.get(param, 1), page.response)
+            if nxt:
+                next_pages[spec.field] = nxt
+    return next_pages
 
 
 def _next_page(table, param: str, current: int, response: TextResponse) -> str | None:
@@ -183,14 +203,10 @@ def _next_page(table, param: str, current: int, response: TextResponse) -> str |
 def _embassy(root: etree._Element) -> dict | None:
     """The block 'Contacts dans le poste diplomatique "…"': the post's name and
     its contacts (role, name, ``Courriel :`` line)."""
-    heading = None
-    for el in root.iter():
-        if isinstance(el.tag, str) and el.tag.lower() not in ("html", "body"):
-            text = el.text or ""
-            if _EMBASSY in label_key(text) or (len(el) <= 3 and _EMBASSY in label_key(text_of(el) or "")):
-                heading = el
-    if heading is None:
+    found = root.xpath(_EMBASSY_XPATH)
+    if not found:
         return None
+    heading = found[-1]
     title = text_of(heading) or ""
     quoted = _QUOTED.search(title)
     name = quoted.group(1) if quoted else title[len(_EMBASSY) :].strip(' :"')

@@ -17,7 +17,7 @@ from atlas_crawler import signals, urls
 from atlas_crawler.items import ProjectItem
 from atlas_crawler.pages.collectivity import parse_collectivity
 from atlas_crawler.pages.common import announced_count, links, utc_now
-from atlas_crawler.pages.project import parse_project
+from atlas_crawler.pages.project import parse_project, parse_project_table_page
 
 ENTRIES = ("lists", "map")
 
@@ -114,7 +114,7 @@ class AtlasSpider(Spider):
 
     def parse_project_table_page(self, response: TextResponse, item: ProjectItem, field: str) -> Iterator[Any]:
         """A further page of an in-page table: its rows join the same record."""
-        page = parse_project(response)
+        page = parse_project_table_page(response, field)
         item[field] = list(item[field]) + list(page.item[field])
         nxt = {field: page.next_pages[field]} if field in page.next_pages else {}
         pending = response.meta["pending"]
