@@ -30,8 +30,10 @@ def test_map_entry_reaches_the_same_atlas_as_the_lists(lists_crawl: Crawl, tmp_p
     assert _ids(crawl) == _ids(lists_crawl)
     assert len(crawl.records) == len(crawl.truth["records"])
     # only the map went through the browser; every other page through Scrapy's downloader
-    assert crawl.report["browser"]["request_count/navigation"] == 1
-    assert crawl.report["browser"]["page_count/closed"] == crawl.report["browser"]["page_count"]
+    browser = crawl.report["browser"]
+    assert browser["request_count/navigation"] == 1
+    assert browser["browser_count"] == browser["context_count"] == browser["page_count"] == 1
+    assert lists_crawl.report["browser"] == {}
     assert crawl.report["redundant_fetches"] == 0
 
 

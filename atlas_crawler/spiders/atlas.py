@@ -9,7 +9,9 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from scrapy import Request, Spider
+from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
+from scrapy.settings import Settings
 from scrapy_playwright.page import PageMethod
 from twisted.python.failure import Failure
 
@@ -33,6 +35,13 @@ class AtlasSpider(Spider):
         if entry not in ENTRIES:
             raise ValueError(f"entry must be one of {ENTRIES}, not {entry!r}")
         self.entry = entry
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> AtlasSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        if spider.entry != "map":
+            without_browser(crawler.settings)
+        return spider
 
     @property
     def base(self) -> str:
@@ -72,12 +81,21 @@ class AtlasSpider(Spider):
         selector = self.settings.get("ATLAS_MAP_LINK_SELECTOR")
         meta.update(
             playwright=True,
+            playwright_include_page=True,
             playwright_page_methods=[PageMethod("wait_for_selector", selector, state="attached", timeout=timeout)],
         )
-        return Request(url, callback=self.parse_menu, errback=self.map_failed, meta=meta)
+        return Request(url, callback=self.parse_map, errback=self.map_failed, meta=meta)
 
-    def map_failed(self, failure: Failure) -> Iterator[Request]:
+    async def parse_map(self, response: Response) -> AsyncIterator[Request]:
+        """The rendered map: its country links, after the browser page and
+        context are closed (the browser keeps only its idle process)."""
+        await close_page(response.meta.get("playwright_page"))
+        for request in self.parse_menu(response):
+            yield request
+
+    async def map_failed(self, failure: Failure) -> AsyncIterator[Request]:
         request = failure.request  # type: ignore[attr-defined]
+        await close_page(request.meta.get("playwright_page"))
         fallback = request.meta.get("fallback") or self.base + urls.COUNTRIES_PAGE
         reason = (failure.getErrorMessage() or failure.type.__name__).splitlines()[0][:200]
         self.warn(f"world map could not be rendered ({reason}): countries taken from {urls.COUNTRIES_PAGE}")
@@ -177,3 +195,18 @@ class AtlasSpider(Spider):
 
     def warn(self, message: str) -> None:
         self.crawler.signals.send_catch_log(signals.crawl_warning, message=message)
+
+
+def without_browser(settings: Settings) -> None:
+    """Scrapy's own download handlers: a crawl that needs no browser starts none
+    (scrapy-playwright would start its driver process at launch)."""
+    handlers = settings.getdict("DOWNLOAD_HANDLERS")
+    plain = {scheme: path for scheme, path in handlers.items() if "scrapy_playwright" not in str(path)}
+    if plain != handlers and not settings.frozen:
+        settings.set("DOWNLOAD_HANDLERS", plain, priority="spider")
+
+
+async def close_page(page: Any) -> None:
+    if page is not None:
+        await page.close()
+        await page.context.close()

@@ -5,12 +5,15 @@ ceiling for this crawl, against which ``make bench`` measures ``atlas``."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 from scrapy import Request, Spider
+from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from atlas_crawler import urls
 from atlas_crawler.pages.common import links
+from atlas_crawler.spiders.atlas import without_browser
 
 
 class BaselineSpider(Spider):
@@ -21,6 +24,12 @@ class BaselineSpider(Spider):
         "SPIDERMON_ENABLED": False,
         "DOWNLOADER_MIDDLEWARES": {"atlas_crawler.middlewares.SoftErrorMiddleware": None},
     }
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> BaselineSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        without_browser(crawler.settings)
+        return spider
 
     async def start(self) -> AsyncIterator[Request]:
         self.base = urls.canonicalize(self.settings.get("ATLAS_BASE_URL"))
