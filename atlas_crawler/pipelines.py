@@ -15,15 +15,14 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from atlas_crawler import signals
-from atlas_crawler.extract.text import clean
+from atlas_crawler.extract.text import clean, may_hold_template_key
 
 
 def _clean_deep(value: Any) -> Any:
-    """Every string that may hide a template key (it has a dot or a question
-    mark; the loaders have cleaned everything else) through the cleaner;
-    keys of ``extra`` too."""
+    """Every string that may hide a template key through the cleaner (the
+    loaders have cleaned everything else); keys of ``extra`` too."""
     if isinstance(value, str):
-        return clean(value) if "." in value or "?" in value else value
+        return clean(value) if may_hold_template_key(value) else value
     if isinstance(value, list):
         return [_clean_deep(v) for v in value]
     if isinstance(value, dict):

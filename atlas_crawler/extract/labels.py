@@ -4,7 +4,7 @@ in any element followed by its value)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -80,9 +80,10 @@ def _is_checkbox_label(label: etree._Element, checkbox_ids: set[str]) -> bool:
     return prev is not None and _tag(prev) == "input" and (prev.get("type") or "") == "checkbox"
 
 
-def find_pairs(root: etree._Element, known: Iterable[str] = ()) -> list[Pair]:
-    """Every label/value pair on the page, in document order. ``known`` label
-    keys are also recognised in elements that are not label-shaped."""
+def find_pairs(root: etree._Element, known: Mapping[str, str] | None = None) -> list[Pair]:
+    """Every label/value pair on the page, label-shaped ones in document order.
+    ``known`` (label key -> field) labels are also looked for in elements that
+    are not label-shaped, for the fields no label-shaped pair gave."""
     checkbox_ids = {i.get("id") for i in root.iter("input") if (i.get("type") or "").lower() == "checkbox"}
     checkbox_ids.discard(None)
     pairs: list[Pair] = []
@@ -93,7 +94,9 @@ def find_pairs(root: etree._Element, known: Iterable[str] = ()) -> list[Pair]:
             pairs.append(pair)
             used.add(el)
             used.update(pair.elements)
-    known_keys = set(known) - {p.key for p in pairs}
+    known = known or {}
+    found = {known.get(p.key) for p in pairs}
+    known_keys = {key for key, field in known.items() if field not in found}
     if known_keys:
         pairs.extend(_known_label_pairs(root, known_keys, used))
     return pairs

@@ -13,6 +13,10 @@ from atlas_crawler.urls import page_params
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "p", "div", "span", "strong", "b", "legend"})
 
 
+_SECTIONS = frozenset({"thead", "tbody", "tfoot"})
+_PAGE_LINKS = etree.XPath("//a[contains(@href, '-p=')]")  # compiled once: pages are many
+
+
 @dataclass
 class Table:
     """A data table: its title, its header texts (repeats kept, in order) and
@@ -51,18 +55,18 @@ def _cells(row: etree._Element) -> list[etree._Element]:
 
 def _own_rows(table: etree._Element) -> list[etree._Element]:
     """Rows of this table, not of tables nested in it."""
-    return table.xpath("./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr")
+    return [row for part in (table, *(c for c in table if _tag(c) in _SECTIONS)) for row in part if _tag(row) == "tr"]
 
 
 def _title(table: etree._Element) -> str | None:
     caption = table.find("caption")
-    if caption is not None and text_of(caption):
-        return text_of(caption)
+    if caption is not None and (text := text_of(caption)):
+        return text
     fieldset = next(table.iterancestors("fieldset"), None)
     if fieldset is not None and len(fieldset.findall(".//table")) == 1:
         legend = fieldset.find("legend")
-        if legend is not None and text_of(legend):
-            return text_of(legend)
+        if legend is not None and (text := text_of(legend)):
+            return text
     anchor = table
     while anchor is not None:
         prev = anchor.getprevious()
@@ -118,7 +122,7 @@ def _attach_page_links(root: etree._Element, tables: list[Table]) -> None:
     """A pagination link belongs to the one table of its fieldset, else to the
     table it sits in, else to the nearest table before it in the page."""
     by_element = {t.element: t for t in tables}
-    for link in root.xpath("//a[contains(@href, '-p=')]"):
+    for link in _PAGE_LINKS(root):
         if not page_params(link.get("href", "")):
             continue
         owner = _fieldset_table(link, by_element) or _table_before(link, by_element)

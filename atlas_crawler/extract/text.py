@@ -89,6 +89,7 @@ _TLDS = frozenset(
 )
 _KEY_NAMESPACES = frozenset(["commun", "pagination", "menu", "atlas", "erreur", "message", "libelle", "bouton"])
 _AT_TOKEN = re.compile(r"^[\[(]at[\])]$|@", re.IGNORECASE)
+_DOTTED_TOKEN = re.compile(r"(?<!\S)[a-z][A-Za-z0-9_]*\.[A-Za-z]")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 
 
@@ -96,6 +97,8 @@ def node_text(node: etree._Element | str | None) -> str:
     """Raw text of a node with line breaks where the page shows them."""
     if node is None or isinstance(node, str):
         return nodes_text([node] if node else [])
+    if not len(node) and isinstance(node.tag, str) and node.tag not in _SKIPPED_TAGS and node.tag != "br":
+        return _ANY_WHITESPACE.sub(" ", node.text) if node.text else ""  # a leaf, the common case
     parts: list[str] = []
     _collect(node, parts)
     return "".join(parts)
@@ -157,6 +160,11 @@ def is_template_key(token: str) -> bool:
     return not (len(segments[-1]) == 2 or segments[-1].lower() in _TLDS)
 
 
+def may_hold_template_key(text: str) -> bool:
+    """A quick test: ``???`` or a dotted identifier token somewhere in ``text``."""
+    return "???" in text or _DOTTED_TOKEN.search(text) is not None
+
+
 def strip_template_keys(line: str) -> str:
     line = _UNRESOLVED_KEY.sub(" ", line)
     if "." not in line:
@@ -191,7 +199,7 @@ def clean(value: str | None) -> str | None:
 def clean_line(value: str | None) -> str | None:
     """The cleaner for single-line values: line breaks become spaces."""
     text = clean(value)
-    return _ANY_WHITESPACE.sub(" ", text) if text else None
+    return _ANY_WHITESPACE.sub(" ", text) if text and "\n" in text else text
 
 
 def text_of(node: etree._Element | str | None) -> str | None:

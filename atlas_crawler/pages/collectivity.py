@@ -26,7 +26,7 @@ PROJECTS = TableSpec("project_ids", ("projets de la collectivite", "projets"), "
 
 def parse_collectivity(response: TextResponse, crawled_at: str | None = None) -> CollectivityItem:
     page = PageIndex(response, known_labels=LABELS)
-    loader = CollectivityLoader(response=response)
+    loader = CollectivityLoader(selector=response.selector)  # the page parsed once, not again
     cid = collectivity_id(response.url)
     kind = collectivity_kind(response.url)
     loader.add_value("type", "collectivity")

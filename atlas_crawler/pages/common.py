@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -20,6 +20,9 @@ from atlas_crawler.urls import canonicalize
 _SOFT_ERRORS = ("erreur technique", "erreur", "maintenance", "service indisponible", "page indisponible")
 
 
+_HEADINGS = etree.XPath("//h1 | //title")
+
+
 def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -32,7 +35,7 @@ def soft_error(response: TextResponse) -> str | None:
     body = response.body.lower()
     if b"erreur" not in body and b"maintenance" not in body and b"indisponible" not in body:
         return None  # the common case, decided without reading the page
-    for heading in response.selector.root.xpath("//h1 | //title"):
+    for heading in _HEADINGS(response.selector.root):
         key = label_key(text_of(heading))
         if any(key.startswith(marker) for marker in _SOFT_ERRORS):
             return f"soft error: {text_of(heading)}"
@@ -72,7 +75,7 @@ class PageIndex:
     """A page read once: its label/value pairs, checkboxes and data tables."""
 
     response: TextResponse
-    known_labels: Iterable[str] = ()
+    known_labels: Mapping[str, str] = field(default_factory=dict)
     used_tables: set[int] = field(default_factory=set)
 
     @property

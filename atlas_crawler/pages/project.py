@@ -114,7 +114,7 @@ TABLES: tuple[TableSpec, ...] = (
 
 _EMBASSY = "contacts dans le poste diplomatique"
 #: Elements whose own text names the post (the deepest one is the heading).
-_EMBASSY_XPATH = "//*[text()[contains(., 'poste diplomatique')]]"
+_EMBASSY_XPATH = etree.XPath("//*[text()[contains(., 'poste diplomatique')]]")
 _QUOTED = re.compile(r"[\"«“„']\s*(.+?)\s*[\"»”']\s*$")
 _STOP_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "fieldset", "table", "dl", "form"}
 
@@ -130,7 +130,7 @@ class ProjectPage:
 
 def parse_project(response: TextResponse, crawled_at: str | None = None) -> ProjectPage:
     page = PageIndex(response, known_labels=LABELS)
-    loader = ProjectLoader(response=response)
+    loader = ProjectLoader(selector=response.selector)  # the page parsed once, not again
     pid = project_id(response.url)
     loader.add_value("type", "project")
     loader.add_value("id", pid)
@@ -169,7 +169,7 @@ def parse_project_table_page(response: TextResponse, field_name: str) -> Project
     """A further page of one paginated table (``…&d-1342871-p=2``): only that
     table's rows are read, and the address of its next page."""
     page = PageIndex(response)
-    loader = ProjectLoader(response=response)
+    loader = ProjectLoader(selector=response.selector)  # the page parsed once, not again
     next_pages = _load_tables(page, loader, [spec for spec in TABLES if spec.field == field_name])
     return ProjectPage(loader.load_item(), next_pages)
 
@@ -203,7 +203,7 @@ def _next_page(table, param: str, current: int, response: TextResponse) -> str |
 def _embassy(root: etree._Element) -> dict | None:
     """The block 'Contacts dans le poste diplomatique "…"': the post's name and
     its contacts (role, name, ``Courriel :`` line)."""
-    found = root.xpath(_EMBASSY_XPATH)
+    found = _EMBASSY_XPATH(root)
     if not found:
         return None
     heading = found[-1]
