@@ -36,6 +36,8 @@ def main() -> int:
     )
     lists = report["lists"]
     print(f"lists whose announced count matches what was written: {lists['complete']}/{lists['checked']}")
+    failed = [name for name, m in report["monitors"].items() if not m["passed"]]
+    print(f"Spidermon monitors: {len(report['monitors']) - len(failed)} passed, failed: {', '.join(failed) or 'none'}")
     for failure in report["failures"]:
         print(f"failed after retries: {failure['url']}  ({failure['reason']})")
     print("\nfirst project record:")

@@ -144,6 +144,7 @@ class RunReport:
             "browser": {
                 k.removeprefix("playwright/"): v for k, v in sorted(stats.items()) if k.startswith("playwright/")
             },
+            "monitors": stats.get("atlas/monitors", {}),
             "field_coverage": self.coverage(stats),
             "warnings": self.warnings,
         }

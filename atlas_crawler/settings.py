@@ -66,6 +66,21 @@ SPIDERMON_ADD_FIELD_COVERAGE = True
 SPIDERMON_FIELD_COVERAGE_SKIP_NONE = True
 SPIDERMON_FIELD_COVERAGE_SKIP_FALSY = False
 SPIDERMON_FIELD_COVERAGE_SKIP_VALUES = [[], {}, ""]
+SPIDERMON_SPIDER_CLOSE_MONITORS = ["atlas_crawler.monitors.AtlasCloseMonitorSuite"]
+SPIDERMON_EXPECTED_FINISH_REASONS = ["finished"]
+ATLAS_MAX_FAILED_PAGES = 0  # FailedPagesMonitor: pages failed after retries
+ATLAS_MAX_INVALID_RECORDS = 0  # InvalidRecordsMonitor: records rejected by the schema
+#: FieldCoverageMonitor: share of records on which a field must be found. Fields that
+#: pages may legitimately lack are not listed; field_coverage in the report has them all.
+SPIDERMON_FIELD_COVERAGE_RULES = {
+    "ProjectItem/id": 1.0,
+    "ProjectItem/url": 1.0,
+    "ProjectItem/title": 0.95,
+    "ProjectItem/theme": 0.5,
+    "ProjectItem/foreign_partners": 0.5,
+    "CollectivityItem/id": 1.0,
+    "CollectivityItem/name": 0.95,
+}
 
 # --- the world map, rendered by a real browser (only requests marked for it) ---
 DOWNLOAD_HANDLERS = {

@@ -91,6 +91,17 @@ def test_every_record_validates_against_its_schema(faulty_crawl: Crawl) -> None:
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", r["crawled_at"]) for r in faulty_crawl.records)
 
 
+def test_spidermon_monitors_flag_the_failed_pages_and_pass_the_rest(faulty_crawl: Crawl) -> None:
+    monitors = faulty_crawl.report["monitors"]
+    assert {name: m["passed"] for name, m in monitors.items()} == {
+        "Finish Reason Monitor": True,
+        "FailedPagesMonitor": False,
+        "InvalidRecordsMonitor": True,
+        "Field Coverage Monitor": True,
+    }
+    assert str(len(faulty_crawl.truth["failed_urls"])) in monitors["FailedPagesMonitor"]["reason"]
+
+
 def test_each_page_is_fetched_once(faulty_crawl: Crawl) -> None:
     report = faulty_crawl.report
     assert report["redundant_fetches"] == 0
@@ -112,3 +123,4 @@ def test_without_cookies_every_link_carries_a_session_and_pages_are_still_fetche
     assert crawl.report["finish_reason"] == "finished"
     assert len(crawl.records) == len(crawl.truth["records"])
     assert all(";jsessionid" not in json.dumps(r) for r in crawl.records)
+    assert all(m["passed"] for m in crawl.report["monitors"].values())

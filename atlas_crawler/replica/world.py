@@ -540,34 +540,12 @@ class World:
             return json.loads(
                 json.dumps(record).replace("https://pastel.diplomatie.gouv.fr/cncdext/dyn/public/atlas/", base)
             )
-        d = {k: v for k, v in p.data.items() if k not in ("variant", "encoding")}
-        d["funding"] = [dict(f, funder=f["funder"]) for f in d["funding"]]
+        fields = {k: v for k, v in p.data.items() if k not in ("variant", "encoding")}
         return {
             "type": "project",
             "id": str(p.id),
             "url": f"{base}detailProjet.html?criteres.prjId={p.id}",
-            **{
-                k: d[k]
-                for k in (
-                    "title",
-                    "first_agreement_year",
-                    "theme",
-                    "sub_theme",
-                    "sub_sub_theme",
-                    "other_themes",
-                    "start_year",
-                    "status",
-                    "end_date",
-                    "context",
-                    "history",
-                    "objective",
-                    "description",
-                    "partnership_form",
-                    "project_managers",
-                    "contracting_authorities",
-                    "beneficiaries",
-                )
-            },
+            **fields,
             "foreign_partners": [
                 {
                     "name": c.name,
@@ -577,7 +555,6 @@ class World:
                 }
                 for c in p.foreign
             ],
-            "foreign_partner_contacts": d["foreign_partner_contacts"],
             "french_partners": [
                 {
                     "name": c.name,
@@ -586,20 +563,6 @@ class World:
                 }
                 for c in p.french
             ],
-            **{
-                k: d[k]
-                for k in (
-                    "other_partners",
-                    "triennial",
-                    "funding",
-                    "communication_in_france",
-                    "communication_in_partner_countries",
-                    "evaluation_policy",
-                    "volunteers",
-                    "embassy",
-                    "extra",
-                )
-            },
         }
 
     def collectivity_record(self, c: Collectivity, base: str) -> dict[str, Any]:

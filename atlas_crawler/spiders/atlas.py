@@ -4,6 +4,7 @@ page, each fetched once. What a page *says* is the parsers' business
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -191,10 +192,16 @@ class AtlasSpider(Spider):
         url = request.meta.get("record_url") or request.url
         if url != request.url:
             reason = f"{reason} (table page {request.url})"
+        self.crawler.stats.inc_value("atlas/pages_failed")
         self.crawler.signals.send_catch_log(signals.page_failed, url=url, reason=reason)
 
     def warn(self, message: str) -> None:
         self.crawler.signals.send_catch_log(signals.crawl_warning, message=message)
+
+    def log(self, message: Any, level: int = logging.DEBUG, **kw: Any) -> None:
+        """Spidermon's runner still logs through the deprecated ``Spider.log``;
+        forwarding to ``self.logger`` keeps its report and our deprecation-free runs."""
+        self.logger.log(level, message, **kw)
 
 
 def without_browser(settings: Settings) -> None:

@@ -1,0 +1,43 @@
+"""Spidermon run monitors: at the end of every crawl, did it finish, did pages
+fail, are the essential fields there? Results go to the run report."""
+
+from __future__ import annotations
+
+from spidermon import MonitorSuite
+from spidermon import settings as spidermon_settings
+from spidermon.contrib.scrapy.monitors import BaseStatMonitor, FieldCoverageMonitor, FinishReasonMonitor
+from spidermon.core.actions import Action
+
+
+class FailedPagesMonitor(BaseStatMonitor):
+    """Pages that failed after their retries (``ATLAS_MAX_FAILED_PAGES``, default 0)."""
+
+    stat_name = "atlas/pages_failed"
+    threshold_setting = "ATLAS_MAX_FAILED_PAGES"
+    assert_type = "<="
+    fail_if_stat_missing = False
+
+
+class InvalidRecordsMonitor(BaseStatMonitor):
+    """Records rejected by the schema (``ATLAS_MAX_INVALID_RECORDS``, default 0)."""
+
+    stat_name = "atlas/records_invalid"
+    threshold_setting = "ATLAS_MAX_INVALID_RECORDS"
+    assert_type = "<="
+    fail_if_stat_missing = False
+
+
+class MonitorResultsToStats(Action):
+    """Keeps each monitor's outcome in the crawl stats, for the run report."""
+
+    def run_action(self) -> None:
+        outcomes = {}
+        for result in self.result.monitor_results:
+            passed = result.status in spidermon_settings.MONITOR.STATUSES.SUCCESSFUL
+            outcomes[result.monitor.monitor_name] = {"passed": passed, "reason": None if passed else result.reason}
+        self.data.crawler.stats.set_value("atlas/monitors", outcomes)
+
+
+class AtlasCloseMonitorSuite(MonitorSuite):
+    monitors = [FinishReasonMonitor, FailedPagesMonitor, InvalidRecordsMonitor, FieldCoverageMonitor]
+    monitors_finished_actions = [MonitorResultsToStats]
