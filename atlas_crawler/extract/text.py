@@ -91,6 +91,7 @@ _KEY_NAMESPACES = frozenset(["commun", "pagination", "menu", "atlas", "erreur", 
 _AT_TOKEN = re.compile(r"^[\[(]at[\])]$|@", re.IGNORECASE)
 _DOTTED_TOKEN = re.compile(r"(?<!\S)[a-z][A-Za-z0-9_]*\.[A-Za-z]")
 _BLANK_RUNS = re.compile(r"\n{3,}")
+_LINE_EDGES = re.compile(r" ?\n ?")  # spaces already folded: at most one each side
 
 
 def node_text(node: etree._Element | str | None) -> str:
@@ -188,11 +189,10 @@ def clean(value: str | None) -> str | None:
         if "?" in line or "." in line:
             line = _SPACES.sub(" ", strip_template_keys(line))
         return line.strip() or None
-    lines = [
-        _SPACES.sub(" ", strip_template_keys(_SPACES.sub(" ", line))).strip()
-        for line in value.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    ]
-    text = _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip("\n")
+    text = _SPACES.sub(" ", value.replace("\r\n", "\n").replace("\r", "\n"))
+    if "?" in text or "." in text:
+        text = _SPACES.sub(" ", "\n".join(strip_template_keys(line) for line in text.split("\n")))
+    text = _BLANK_RUNS.sub("\n\n", _LINE_EDGES.sub("\n", text)).strip()
     return text or None
 
 
