@@ -68,10 +68,17 @@ def _wait_for(url: str, process: subprocess.Popen, timeout: float = 120.0) -> No
 
 
 def crawl_command(
-    base: str, output: Path, spider: str = "atlas", settings: Mapping[str, str] | None = None, **args: str
+    base: str,
+    output: Path,
+    spider: str = "atlas",
+    settings: Mapping[str, str] | None = None,
+    append: bool = False,
+    **args: str,
 ) -> list[str]:
-    """``scrapy crawl`` of the replica at ``base`` into ``output`` (JSON Lines)."""
-    command = [sys.executable, "-m", "scrapy", "crawl", spider, "-O", str(output), "-s", f"ATLAS_BASE_URL={base}"]
+    """``scrapy crawl`` of the replica at ``base`` into ``output`` (JSON Lines;
+    ``-O`` overwrites it, ``-o`` with ``append``)."""
+    feed = "-o" if append else "-O"
+    command = [sys.executable, "-m", "scrapy", "crawl", spider, feed, str(output), "-s", f"ATLAS_BASE_URL={base}"]
     for key, value in {**REPLICA_SETTINGS, **(settings or {})}.items():
         command += ["-s", f"{key}={value}"]
     for key, value in args.items():
@@ -79,11 +86,18 @@ def crawl_command(
     return command
 
 
-def crawl(base: str, output: Path, spider: str = "atlas", settings: Mapping[str, str] | None = None, **args: str):
+def crawl(
+    base: str,
+    output: Path,
+    spider: str = "atlas",
+    settings: Mapping[str, str] | None = None,
+    append: bool = False,
+    **args: str,
+):
     """Run the crawl to its end; returns the finished process (stdout+stderr in ``.stdout``)."""
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     return subprocess.run(
-        crawl_command(base, output, spider, settings, **args),
+        crawl_command(base, output, spider, settings, append, **args),
         cwd=PROJECT_ROOT,
         env=env,
         stdout=subprocess.PIPE,

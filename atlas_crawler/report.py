@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from itemadapter import ItemAdapter
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import UsageError
 from scrapy.http import Response
 
 from atlas_crawler import signals as atlas_signals
@@ -40,17 +41,33 @@ def report_path(settings: Any) -> Path:
     return Path("output/report.json")
 
 
+#: Scrapy stats a resumed job adds up over its runs (the rest describe the last run).
+_CARRIED_STATS = ("downloader/request_count", "retry/count", "atlas/", "spidermon_item_scraped_count/")
+
+
 class RunReport:
+    """Collects the run from signals and writes the report when the spider closes.
+
+    Under ``JOBDIR`` (a crawl paused and resumed) it keeps what it has collected in
+    ``JOBDIR/atlas-report.json``, so the report of the last run covers the whole job."""
+
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.path = report_path(crawler.settings)
         self.started_at = datetime.now(UTC)
+        self.runs = 1
         self.failures: dict[str, str] = {}
         self.rejected: list[dict[str, Any]] = []
         self.warnings: list[str] = []
         self.written: dict[str, set[str]] = defaultdict(set)
         self.fetched: Counter[str] = Counter()
         self.lists: dict[str, dict[str, Any]] = {}
+        self.earlier_stats: dict[str, int] = {}
+        jobdir = crawler.settings.get("JOBDIR")
+        self.state_path = Path(jobdir) / "atlas-report.json" if jobdir else None
+        if self.state_path is not None and self.state_path.exists():
+            _refuse_to_overwrite_earlier_records(crawler.settings, jobdir)
+            self.restore(json.loads(self.state_path.read_text("utf-8")))
         connect = crawler.signals.connect
         connect(self.item_scraped, signal=signals.item_scraped)
         connect(self.response_received, signal=signals.response_received)
@@ -70,7 +87,8 @@ class RunReport:
         self.written[adapter.get("type")].add(adapter.get("id"))
 
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:
-        self.fetched[canonicalize(request.url)] += 1
+        if not request.url.endswith("/robots.txt"):  # not an atlas page; each run of a job reads it anew
+            self.fetched[canonicalize(request.url)] += 1
 
     def page_failed(self, url: str, reason: str) -> None:
         self.failures[url] = reason
@@ -89,15 +107,53 @@ class RunReport:
         if announced is not None:
             entry["announced"] = announced
 
+    # --- a job paused and resumed (JOBDIR) --------------------------------
+    def restore(self, state: dict[str, Any]) -> None:
+        self.started_at = datetime.fromisoformat(state["started_at"])
+        self.runs = state["runs"] + 1
+        self.failures = state["failures"]
+        self.rejected = state["rejected"]
+        self.warnings = state["warnings"]
+        self.written = defaultdict(set, {kind: set(ids) for kind, ids in state["written"].items()})
+        self.fetched = Counter(state["fetched"])
+        self.lists = {url: {**entry, "ids": set(entry["ids"])} for url, entry in state["lists"].items()}
+        self.earlier_stats = state["stats"]
+        logger.info("resuming job: run %d, %d pages fetched before", self.runs, len(self.fetched))
+
+    def save_state(self, stats: dict[str, Any]) -> None:
+        assert self.state_path is not None
+        state = {
+            "started_at": self.started_at.isoformat(),
+            "runs": self.runs,
+            "failures": self.failures,
+            "rejected": self.rejected,
+            "warnings": self.warnings,
+            "written": {kind: sorted(ids) for kind, ids in self.written.items()},
+            "fetched": self.fetched,
+            "lists": {url: {**entry, "ids": sorted(entry["ids"])} for url, entry in self.lists.items()},
+            "stats": {k: v for k, v in stats.items() if k.startswith(_CARRIED_STATS) and isinstance(v, int)},
+        }
+        self.state_path.parent.mkdir(parents=True, exist_ok=True)
+        self.state_path.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+
+    def job_stats(self) -> dict[str, Any]:
+        """This run's stats, with the counters of the job's earlier runs added."""
+        stats = dict(self.crawler.stats.get_stats())
+        for key, value in self.earlier_stats.items():
+            stats[key] = stats.get(key, 0) + value
+        return stats
+
     # --- the report -------------------------------------------------------
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        report = self.build(reason)
+        stats = self.job_stats()
+        report = self.build(reason, stats)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
         logger.info("run report written to %s", self.path)
+        if self.state_path is not None:
+            self.save_state(stats)
 
-    def build(self, reason: str) -> dict[str, Any]:
-        stats = self.crawler.stats.get_stats()
+    def build(self, reason: str, stats: dict[str, Any]) -> dict[str, Any]:
         finished = datetime.now(UTC)
         distinct = len(self.fetched)
         responses = sum(self.fetched.values())
@@ -122,6 +178,7 @@ class RunReport:
             "base_url": self.crawler.settings.get("ATLAS_BASE_URL"),
             "entry": getattr(self.crawler.spider, "entry", None),
             "started_at": _iso(self.started_at),
+            "runs": self.runs,
             "finished_at": _iso(finished),
             "duration_seconds": round((finished - self.started_at).total_seconds(), 3),
             "finish_reason": reason,
@@ -164,6 +221,16 @@ class RunReport:
                 "never_found": [f for f, n in counts.items() if n == 0],
             }
         return out
+
+
+def _refuse_to_overwrite_earlier_records(settings: Any, jobdir: str) -> None:
+    """Resuming a job with ``-O`` would empty the file its earlier runs wrote."""
+    overwritten = [str(uri) for uri, options in (settings.getdict("FEEDS") or {}).items() if options.get("overwrite")]
+    if overwritten:
+        raise UsageError(
+            f"JOBDIR={jobdir} is a job being resumed: -O would overwrite the records of its "
+            f"earlier runs in {', '.join(overwritten)}; resume with -o (append) instead"
+        )
 
 
 def _iso(moment: datetime) -> str:

@@ -83,6 +83,7 @@ def run_crawl(base: str, spider: str, out: Path, **args: str) -> dict[str, Any]:
         "wall_s": round(wall, 2),
         "cpu_s": round(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, 2),
         "peak_rss_mb": round(peak / 2**20, 1),
+        "peak_pss_mb": round(peak_pss / 2**20, 1),
         "pages": responses,
         "pages_per_s": round(responses / wall, 1),
         "records": records,
