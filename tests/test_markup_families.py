@@ -31,6 +31,22 @@ def test_label_families(family: str, label: str) -> None:
     assert record["extra"] == {}
 
 
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<ul><li>Titre : Un titre</li></ul>",
+        "<p>Titre\u00a0:\u00a0Un titre</p>",
+        "<div>Titre: Un <em>titre</em></div>",
+        "<td>Titre : Un titre</td>",
+    ],
+)
+def test_a_known_label_and_its_value_in_one_text(markup: str) -> None:
+    record = project(markup, PAIRS["dt/dd"].format(label="Le partenariat est", value="En cours"))
+    assert record["title"] == "Un titre"
+    assert record["status"] == "En cours"
+    assert record["extra"] == {}
+
+
 @pytest.mark.parametrize("family", ["div/label", "th/td", "dt/dd"])
 def test_an_empty_value_is_null_not_the_next_label(family: str) -> None:
     fmt = PAIRS[family]
@@ -75,18 +91,21 @@ TITLES = {
     "heading": "<h3>{title}</h3><table>{head}<tbody>{rows}</tbody></table>",
     "heading, wrapped table": "<h4>{title}</h4><div class='t'><table>{head}<tbody>{rows}</tbody></table></div>",
 }
-HEADS = {
-    "thead": "<thead><tr>{cells}</tr></thead>",
-    "first row": "<tr>{cells}</tr>",
+HEADS = {  # (header row, header cell)
+    "thead": ("<thead><tr>{cells}</tr></thead>", "<th>{}</th>"),
+    "first row": ("<tr>{cells}</tr>", "<th>{}</th>"),
+    "bold first row": ("<tr>{cells}</tr>", "<td><b>{}</b></td>"),
+    "strong first row": ("<tr class='entete'>{cells}</tr>", "<td><strong> {} </strong></td>"),
 }
 
 
 @pytest.mark.parametrize("title", TITLES)
 @pytest.mark.parametrize("head", HEADS)
 def test_tables_by_title_and_header(title: str, head: str) -> None:
-    cells = "".join(f"<th>{h}</th>" for h in FUNDING_HEAD)
+    row, cell = HEADS[head]
+    cells = "".join(cell.format(h) for h in FUNDING_HEAD)
     rows = "<tr>" + "".join(f"<td>{c}</td>" for c in FUNDING_ROW) + "</tr>"
-    markup = TITLES[title].format(title="Financement du partenariat", head=HEADS[head].format(cells=cells), rows=rows)
+    markup = TITLES[title].format(title="Financement du partenariat", head=row.format(cells=cells), rows=rows)
     assert project(markup)["funding"] == FUNDING
 
 

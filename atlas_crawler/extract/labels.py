@@ -124,12 +124,21 @@ _NOT_LABELS = frozenset({"html", "body", "option", "th", "script", "style", "tit
 
 
 def _known_label_pairs(root: etree._Element, keys: set[str], used: set[etree._Element]) -> Iterator[Pair]:
-    """Known labels in any element (``<p><b>Titre :</b> …</p>``, ``<h4>Contexte</h4>…``)."""
+    """Known labels in any element (``<p><b>Titre :</b> …</p>``, ``<h4>Contexte</h4>…``,
+    ``<li>Titre : …</li>``)."""
     for el in root.iter():
-        if not isinstance(el.tag, str) or el in used or _tag(el) in _NOT_LABELS or len(el) > 2:
+        if not isinstance(el.tag, str) or el in used or _tag(el) in _NOT_LABELS:
             continue
         own = el.text
-        if not own or len(own) > 160 or label_key(own) not in keys:
+        if not own:
+            continue
+        if (pair := _inline_pair(el, own, keys)) is not None:
+            if not any(a in used for a in el.iterancestors()):
+                keys.discard(pair.key)
+                used.add(el)
+                yield pair
+            continue
+        if len(el) > 2 or len(own) > 160 or label_key(own) not in keys:
             continue
         text = text_of(el)
         if not text or label_key(text) not in keys:
@@ -143,7 +152,24 @@ def _known_label_pairs(root: etree._Element, keys: set[str], used: set[etree._El
             parts = _until_label(siblings_after(anchor, _value_stops(anchor)), keys)
         keys.discard(label_key(text))
         used.add(el)
+        used.update(p for p in parts if not isinstance(p, str))
         yield Pair(text, parts)
+
+
+def _inline_pair(el: etree._Element, own: str, keys: set[str]) -> Pair | None:
+    """A known label and its value in one element's text: ``Titre : Un titre``."""
+    label, colon, rest = own.partition(":")
+    if not colon or len(label) > 160 or label_key(label) not in keys:
+        return None
+    parts: list[Part] = [rest]
+    for child in el:
+        if isinstance(child.tag, str):
+            parts.append(child)
+        if child.tail:
+            parts.append(child.tail)
+    if not clean(nodes_text(parts)):
+        return None  # ``Titre :`` alone: its value follows the element
+    return Pair(label.strip(), parts)
 
 
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})

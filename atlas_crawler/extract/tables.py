@@ -15,6 +15,8 @@ _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "p", "div", "span", "
 
 _SECTIONS = frozenset({"thead", "tbody", "tfoot"})
 _PAGE_LINKS = etree.XPath("//a[contains(@href, '-p=')]")  # compiled once: pages are many
+_HAS_TEXT = etree.XPath("boolean(.//text()[normalize-space()])")
+_HAS_PLAIN_TEXT = etree.XPath("boolean(.//text()[normalize-space()][not(ancestor::b or ancestor::strong)])")
 
 
 @dataclass
@@ -92,7 +94,7 @@ def read_tables(root: etree._Element) -> list[Table]:
         head = table.find("thead")
         if head is not None and head.find(".//tr") is not None:
             header_row = head.find(".//tr")
-        elif rows and all(_tag(c) == "th" for c in _cells(rows[0])) and len(_cells(rows[0])) > 1:
+        elif rows and _is_header_row(_cells(rows[0]), bold_counts=len(rows) > 1):
             header_row = rows[0]
         else:
             continue
@@ -107,6 +109,17 @@ def read_tables(root: etree._Element) -> list[Table]:
         tables.append(Table(_title(table), headers, body, table))
     _attach_page_links(root, tables)
     return tables
+
+
+def _is_header_row(cells: list[etree._Element], bold_counts: bool) -> bool:
+    """A first row of two or more header cells: ``th``, or (above other rows)
+    ``td`` whose whole text is bold (``<td><b>Année</b></td>``), as hand-styled
+    tables have."""
+    return len(cells) > 1 and all(_tag(c) == "th" or (bold_counts and _all_bold(c)) for c in cells)
+
+
+def _all_bold(cell: etree._Element) -> bool:
+    return bool(_HAS_TEXT(cell)) and not _HAS_PLAIN_TEXT(cell)
 
 
 def _has_content(cells: list[etree._Element]) -> bool:
