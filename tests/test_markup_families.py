@@ -16,6 +16,7 @@ PAIRS = {
     "label + span": "<p><label>{label}</label> <span>{value}</span></p>",
     "strong + text": "<p><strong>{label}</strong> {value}</p>",
     "heading + block": "<h4>{label}</h4><div>{value}</div>",
+    "label + read-only field": '<label for="f">{label}</label><input type="text" id="f" readonly value="{value}">',
 }
 
 
@@ -58,6 +59,15 @@ def test_an_empty_value_is_null_not_the_next_label(family: str) -> None:
     assert record["sub_sub_theme"] is None
     assert record["end_date"] is None
     assert record["status"] == "En cours"
+
+
+def test_a_read_only_textarea_keeps_its_lines() -> None:
+    record = project(
+        "<label>Maître(s) d'ouvrage</label><textarea readonly>Ville d'Évry\r\n  S.A.N. Évry Centre Essonne\n</textarea>",
+        "<label>Contexte</label><textarea disabled>Une ligne.\n\n\n\nUne autre.</textarea>",
+    )
+    assert record["contracting_authorities"] == ["Ville d'Évry", "S.A.N. Évry Centre Essonne"]
+    assert record["context"] == "Une ligne.\n\nUne autre."
 
 
 def test_a_label_with_no_value_element_is_null() -> None:
@@ -165,6 +175,19 @@ def test_checkboxes_checked_unchecked_absent(family: str) -> None:
     assert record["triennial"] is True
     assert record["communication_in_france"] is False
     assert record["evaluation_policy"] is None
+
+
+@pytest.mark.parametrize("family", ["th/td", "dt/dd", "div/label"])
+def test_statements_shown_as_oui_non(family: str) -> None:
+    fmt = PAIRS[family]
+    record = project(
+        fmt.format(label="Le partenariat est triennal :", value="Oui"),
+        fmt.format(label="Une politique d'évaluation a été engagée", value="NON"),
+    )
+    assert record["triennial"] is True
+    assert record["evaluation_policy"] is False
+    assert record["communication_in_france"] is None
+    assert record["extra"] == {}
 
 
 def test_partner_links_give_ids_and_canonical_urls() -> None:

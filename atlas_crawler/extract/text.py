@@ -58,6 +58,9 @@ BLOCK_TAGS = frozenset(
     ]
 )
 _SKIPPED_TAGS = frozenset({"script", "style", "noscript", "template"})
+_PREFORMATTED = frozenset({"pre", "textarea"})  # their line breaks are the page's
+#: Elements whose text is not simply their ``.text`` (the leaf fast path skips them).
+_SPECIAL_LEAVES = _SKIPPED_TAGS | _PREFORMATTED | {"br", "input"}
 
 _SPACES = re.compile(r"[^\S\n]+|[\u00a0\u2007\u202f\u200b\ufeff]+")
 _ANY_WHITESPACE = re.compile(r"[\s\u00a0\u2007\u202f\u200b\ufeff]+")
@@ -98,7 +101,7 @@ def node_text(node: etree._Element | str | None) -> str:
     """Raw text of a node with line breaks where the page shows them."""
     if node is None or isinstance(node, str):
         return nodes_text([node] if node else [])
-    if not len(node) and isinstance(node.tag, str) and node.tag not in _SKIPPED_TAGS and node.tag != "br":
+    if not len(node) and isinstance(node.tag, str) and node.tag not in _SPECIAL_LEAVES:
         return _ANY_WHITESPACE.sub(" ", node.text) if node.text else ""  # a leaf, the common case
     parts: list[str] = []
     _collect(node, parts)
@@ -124,8 +127,11 @@ def _collect(node: etree._Element, parts: list[str], block: bool = False, tail: 
             _line_break(parts)
         if tag == "br":
             parts.append("\n")
+        elif tag == "input":  # a read-only form field shows its value
+            if (node.get("type") or "text").lower() == "text" and node.get("value"):
+                parts.append(_ANY_WHITESPACE.sub(" ", node.get("value")))
         elif node.text:
-            parts.append(_ANY_WHITESPACE.sub(" ", node.text))
+            parts.append(node.text if tag in _PREFORMATTED else _ANY_WHITESPACE.sub(" ", node.text))
         for child in node:
             child_tag = child.tag.lower() if isinstance(child.tag, str) else ""
             _collect(child, parts, block=child_tag in BLOCK_TAGS, tail=True)

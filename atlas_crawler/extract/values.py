@@ -70,6 +70,14 @@ def parse_email(text: str | None) -> str | None:
     return address if _EMAIL.match(address) else None
 
 
+_YES_NO = {"oui": True, "non": False, "yes": True, "no": False}
+
+
+def parse_yes_no(text: str | None) -> bool | None:
+    """``Oui`` -> True, ``Non`` -> False (a statement shown as text, not as a box)."""
+    return _YES_NO.get((text or "").strip().lower())
+
+
 def strip_separators(text: str | None) -> str | None:
     """``, Commune Urbaine de Kayes`` -> ``Commune Urbaine de Kayes``."""
     if text is None:

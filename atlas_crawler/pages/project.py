@@ -10,7 +10,7 @@ from scrapy.http import TextResponse
 
 from atlas_crawler.extract.labels import siblings_after
 from atlas_crawler.extract.text import clean, label_key, nodes_text, text_of
-from atlas_crawler.extract.values import parse_email
+from atlas_crawler.extract.values import parse_email, parse_yes_no
 from atlas_crawler.items import ProjectItem
 from atlas_crawler.loaders import ProjectLoader
 from atlas_crawler.pages.common import PageIndex, TableSpec, table_as_extra, utc_now
@@ -143,7 +143,11 @@ def parse_project(response: TextResponse, crawled_at: str | None = None) -> Proj
         if target is None:
             if pair.key.startswith(_EMBASSY):
                 continue
-            extra[text_of(pair.label.rstrip(": ")) or pair.label] = text_of(pair.raw_text)
+            value = text_of(pair.raw_text)
+            if pair.key in CHECKBOXES and (flag := parse_yes_no(value)) is not None:
+                loader.add_value(CHECKBOXES[pair.key], flag)
+                continue
+            extra[text_of(pair.label.rstrip(": ")) or pair.label] = value
         elif not loader.get_collected_values(target):
             loader.add_value(target, pair.raw_text)
 
