@@ -79,9 +79,22 @@ def test_a_label_with_no_value_element_is_null() -> None:
     assert record["status"] == "Terminé"
 
 
-def test_unknown_labels_go_to_extra_under_their_cleaned_label() -> None:
-    record = project(PAIRS["dt/dd"].format(label="Référence interne :", value=" CNCD-12 "))
+UNKNOWN_LABEL_FAMILIES = {
+    **PAIRS,
+    "td/td": "<table><tr><td>{label}</td><td>{value}</td></tr></table>",
+    "span/span": '<div><span class="libelle">{label}</span><span>{value}</span></div>',
+}
+
+
+@pytest.mark.parametrize("family", UNKNOWN_LABEL_FAMILIES)
+def test_unknown_labels_go_to_extra_under_their_cleaned_label(family: str) -> None:
+    record = project(UNKNOWN_LABEL_FAMILIES[family].format(label="Référence interne\u00a0:", value=" CNCD-12 "))
     assert record["extra"] == {"Référence interne": "CNCD-12"}
+
+
+def test_an_unknown_table_s_title_loses_its_colon() -> None:
+    markup = "<div>Documents :</div><table><tr><th>Titre</th><th>Date</th></tr><tr><td>Convention</td><td>2019</td></tr></table>"
+    assert project(markup)["extra"] == {"Documents": [{"Titre": "Convention", "Date": "2019"}]}
 
 
 FUNDING_HEAD = ["Nom du financeur", "Montant en euros", *["Montant 1% Eau (Loi Oudin 2005)"] * 3, "Année"]

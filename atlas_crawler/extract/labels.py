@@ -99,7 +99,35 @@ def find_pairs(root: etree._Element, known: Mapping[str, str] | None = None) -> 
     known_keys = {key for key, field in known.items() if field not in found}
     if known_keys:
         pairs.extend(_known_label_pairs(root, known_keys, used))
+    pairs.extend(_colon_label_pairs(root, used, {p.key for p in pairs}))
     return pairs
+
+
+def _colon_label_pairs(root: etree._Element, used: set[etree._Element], seen: set[str]) -> Iterator[Pair]:
+    """Any other short text ending in a colon (``<span>Référence :</span> …``,
+    ``<td>Référence :</td><td>…</td>``) labels what follows it, up to the next
+    section: so an unknown label in any markup still reaches ``extra``."""
+    for el in root.iter():
+        own = el.text
+        if not own or len(el) or not isinstance(el.tag, str) or el in used or not own.rstrip().endswith(":"):
+            continue
+        label = text_of(el)
+        if not label or len(label) > 80 or label_key(label) in seen or _tag(el) in _NOT_LABELS:
+            continue
+        if any(a in used for a in el.iterancestors()):
+            continue
+        anchor = el
+        parts = siblings_after(anchor, _value_stops(anchor))
+        while not parts and anchor.getparent() is not None and text_of(anchor.getparent()) == label:
+            anchor = anchor.getparent()
+            parts = siblings_after(anchor, _value_stops(anchor))
+        pair = Pair(label, parts)
+        if not clean(pair.raw_text):
+            continue
+        seen.add(pair.key)
+        used.add(el)
+        used.update(p for p in parts if not isinstance(p, str))
+        yield pair
 
 
 def _structural_pair(el: etree._Element, checkbox_ids: set[str]) -> Pair | None:

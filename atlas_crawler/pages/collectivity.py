@@ -7,7 +7,7 @@ from scrapy.http import TextResponse
 from atlas_crawler.extract.text import text_of
 from atlas_crawler.items import CollectivityItem
 from atlas_crawler.loaders import CollectivityLoader
-from atlas_crawler.pages.common import PageIndex, TableSpec, table_as_extra, utc_now
+from atlas_crawler.pages.common import PageIndex, TableSpec, extra_key, table_as_extra, utc_now
 from atlas_crawler.urls import PROJECT_ID_PARAM, collectivity_id, collectivity_kind, collectivity_url, project_id
 
 LABELS: dict[str, str] = {
@@ -39,7 +39,7 @@ def parse_collectivity(response: TextResponse, crawled_at: str | None = None) ->
     for pair in page.pairs:
         target = LABELS.get(pair.key)
         if target is None:
-            extra[text_of(pair.label.rstrip(": ")) or pair.label] = text_of(pair.raw_text)
+            extra[extra_key(pair.label)] = text_of(pair.raw_text)
         elif not loader.get_collected_values(target):
             loader.add_value(target, pair.raw_text)
     if kind == "french" and not loader.get_collected_values("country"):
@@ -52,6 +52,6 @@ def parse_collectivity(response: TextResponse, crawled_at: str | None = None) ->
         loader.add_value("project_ids", project_id(href) if href else None)
     for other in page.unused_tables():
         if other.rows:
-            extra[other.title or "tableau"] = table_as_extra(other)
+            extra[extra_key(other.title)] = table_as_extra(other)
     loader.add_value("extra", {k: v for k, v in extra.items() if v not in (None, "", [])})
     return loader.load_item()

@@ -129,6 +129,12 @@ class PageIndex:
         return [t for n, t in enumerate(self.tables) if n not in self.used_tables]
 
 
+def extra_key(label: str | None) -> str:
+    """Where ``extra`` keeps an unmapped label or table title: its cleaned text
+    without the trailing colon; an untitled table is ``tableau``."""
+    return (text_of(label.rstrip(": \u00a0")) if label else None) or label or "tableau"
+
+
 def table_as_extra(table: Table) -> list[dict[str, str | None]]:
     """An unmapped table, kept whole: one ``{header: cell}`` object per row."""
     return [{h or f"colonne {i + 1}": text_of(c) for i, (h, c) in enumerate(row)} for row in table.records()]

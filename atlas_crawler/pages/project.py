@@ -13,7 +13,7 @@ from atlas_crawler.extract.text import clean, label_key, nodes_text, text_of
 from atlas_crawler.extract.values import parse_email, parse_yes_no
 from atlas_crawler.items import ProjectItem
 from atlas_crawler.loaders import ProjectLoader
-from atlas_crawler.pages.common import PageIndex, TableSpec, table_as_extra, utc_now
+from atlas_crawler.pages.common import PageIndex, TableSpec, extra_key, table_as_extra, utc_now
 from atlas_crawler.urls import page_params, project_id, project_url
 
 #: Visible label (as ``label_key`` spells it) -> field.
@@ -147,7 +147,7 @@ def parse_project(response: TextResponse, crawled_at: str | None = None) -> Proj
             if pair.key in CHECKBOXES and (flag := parse_yes_no(value)) is not None:
                 loader.add_value(CHECKBOXES[pair.key], flag)
                 continue
-            extra[text_of(pair.label.rstrip(": ")) or pair.label] = value
+            extra[extra_key(pair.label)] = value
         elif not loader.get_collected_values(target):
             loader.add_value(target, pair.raw_text)
 
@@ -162,7 +162,7 @@ def parse_project(response: TextResponse, crawled_at: str | None = None) -> Proj
     for table in page.unused_tables():
         if table.key.startswith(_EMBASSY) or not table.rows:
             continue
-        extra[table.title or "tableau"] = table_as_extra(table)
+        extra[extra_key(table.title)] = table_as_extra(table)
 
     loader.add_value("embassy", _embassy(response.selector.root))
     loader.add_value("extra", {k: v for k, v in extra.items() if v not in (None, "", [])})
