@@ -92,6 +92,11 @@ def test_unknown_labels_go_to_extra_under_their_cleaned_label(family: str) -> No
     assert record["extra"] == {"Référence interne": "CNCD-12"}
 
 
+def test_colon_labels_in_a_row_each_keep_their_own_value() -> None:
+    markup = "<p><span>Référence :</span> CNCD-12 <span>Dossier suivi par :</span> M. Diop</p>"
+    assert project(markup)["extra"] == {"Référence": "CNCD-12", "Dossier suivi par": "M. Diop"}
+
+
 def test_an_unknown_table_s_title_loses_its_colon() -> None:
     markup = "<div>Documents :</div><table><tr><th>Titre</th><th>Date</th></tr><tr><td>Convention</td><td>2019</td></tr></table>"
     assert project(markup)["extra"] == {"Documents": [{"Titre": "Convention", "Date": "2019"}]}

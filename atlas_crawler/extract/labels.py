@@ -4,7 +4,7 @@ in any element followed by its value)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -108,25 +108,17 @@ def _colon_label_pairs(root: etree._Element, used: set[etree._Element], seen: se
     ``<td>Référence :</td><td>…</td>``) labels what follows it, up to the next
     section: so an unknown label in any markup still reaches ``extra``."""
     for el in root.iter():
-        own = el.text
-        if not own or len(el) or not isinstance(el.tag, str) or el in used or not own.rstrip().endswith(":"):
+        if el in used or not _is_colon_label(el):
             continue
         label = text_of(el)
-        if not label or len(label) > 80 or label_key(label) in seen or _tag(el) in _NOT_LABELS:
+        if not label or label_key(label) in seen or any(a in used for a in el.iterancestors()):
             continue
-        if any(a in used for a in el.iterancestors()):
-            continue
-        anchor = el
-        parts = siblings_after(anchor, _value_stops(anchor))
-        while not parts and anchor.getparent() is not None and text_of(anchor.getparent()) == label:
-            anchor = anchor.getparent()
-            parts = siblings_after(anchor, _value_stops(anchor))
-        pair = Pair(label, parts)
+        pair = Pair(label, _value_parts(el, label, _is_colon_label))
         if not clean(pair.raw_text):
             continue
         seen.add(pair.key)
         used.add(el)
-        used.update(p for p in parts if not isinstance(p, str))
+        used.update(pair.elements)
         yield pair
 
 
@@ -173,15 +165,12 @@ def _known_label_pairs(root: etree._Element, keys: set[str], used: set[etree._El
             continue
         if any(a in used for a in el.iterancestors()):
             continue
-        anchor = el
-        parts = _until_label(siblings_after(anchor, _value_stops(anchor)), keys)
-        while not parts and anchor.getparent() is not None and text_of(anchor.getparent()) == text:
-            anchor = anchor.getparent()
-            parts = _until_label(siblings_after(anchor, _value_stops(anchor)), keys)
+        parts = _value_parts(el, text, lambda d: label_key(text_of(d)) in keys)
         keys.discard(label_key(text))
+        pair = Pair(text, parts)
         used.add(el)
-        used.update(p for p in parts if not isinstance(p, str))
-        yield Pair(text, parts)
+        used.update(pair.elements)
+        yield pair
 
 
 def _inline_pair(el: etree._Element, own: str, keys: set[str]) -> Pair | None:
@@ -209,13 +198,31 @@ def _value_stops(anchor: etree._Element) -> set[str]:
     return _SECTIONS | _HEADINGS if _tag(anchor) in _HEADINGS else set(_SECTIONS)
 
 
-def _until_label(parts: list[Part], keys: set[str]) -> list[Part]:
-    """Stop a value at the next element that is or holds a known label."""
-    kept: list[Part] = []
-    for part in parts:
-        if not isinstance(part, str) and any(
-            label_key(text_of(d)) in keys for d in part.iter() if isinstance(d.tag, str)
-        ):
-            break
-        kept.append(part)
-    return kept
+def _is_colon_label(el: etree._Element) -> bool:
+    """A leaf whose short text ends in a colon: ``<span>Référence :</span>``."""
+    own = el.text
+    return (
+        bool(own)
+        and not len(el)
+        and isinstance(el.tag, str)
+        and len(own) <= 80
+        and own.rstrip().endswith(":")
+        and _tag(el) not in _NOT_LABELS
+    )
+
+
+def _value_parts(label: etree._Element, text: str, is_label: Callable[[etree._Element], bool]) -> list[Part]:
+    """What follows a label up to the next section or the next element that is
+    or holds a label; a label alone in its wrapper (``<p><b>Titre</b></p>``)
+    is followed from the wrapper."""
+    anchor = label
+    while True:
+        parts: list[Part] = []
+        for part in siblings_after(anchor, _value_stops(anchor)):
+            if not isinstance(part, str) and any(is_label(d) for d in part.iter() if isinstance(d.tag, str)):
+                break
+            parts.append(part)
+        parent = anchor.getparent()
+        if parts or parent is None or text_of(parent) != text:
+            return parts
+        anchor = parent
