@@ -115,6 +115,7 @@ def _table(title_markup: str, head_markup: str, rows: str) -> str:
 
 TITLES = {
     "caption": "<table><caption>{title}</caption>{head}<tbody>{rows}</tbody></table>",
+    "title row": "<table><tr><th colspan='6'>{title}</th></tr>{head}<tbody>{rows}</tbody></table>",
     "legend": "<fieldset><legend>{title}</legend><table>{head}<tbody>{rows}</tbody></table></fieldset>",
     "heading": "<h3>{title}</h3><table>{head}<tbody>{rows}</tbody></table>",
     "heading, wrapped table": "<h4>{title}</h4><div class='t'><table>{head}<tbody>{rows}</tbody></table></div>",

@@ -91,9 +91,12 @@ def read_tables(root: etree._Element) -> list[Table]:
     tables: list[Table] = []
     for table in root.iter("table"):
         rows = _own_rows(table)
-        head = table.find("thead")
-        if head is not None and head.find(".//tr") is not None:
-            header_row = head.find(".//tr")
+        title_row = None
+        if len(rows) > 1 and len(_cells(rows[0])) == 1 and len(_cells(rows[1])) > 1:
+            title_row, rows = rows[0], rows[1:]  # a title in one cell spanning the table
+        head_rows = [r for r in rows if _tag(r.getparent()) == "thead"]
+        if head_rows:
+            header_row = head_rows[0]
         elif rows and _is_header_row(_cells(rows[0]), bold_counts=len(rows) > 1):
             header_row = rows[0]
         else:
@@ -106,7 +109,8 @@ def read_tables(root: etree._Element) -> list[Table]:
             for cells in [_cells(r)]
             if cells and not all(_tag(c) == "th" for c in cells) and _has_content(cells)
         ]
-        tables.append(Table(_title(table), headers, body, table))
+        title = text_of(title_row) if title_row is not None else None
+        tables.append(Table(title or _title(table), headers, body, table))
     _attach_page_links(root, tables)
     return tables
 
