@@ -94,9 +94,10 @@ def read_tables(root: etree._Element) -> list[Table]:
         title_row = None
         if len(rows) > 1 and len(_cells(rows[0])) == 1 and len(_cells(rows[1])) > 1:
             title_row, rows = rows[0], rows[1:]  # a title in one cell spanning the table
-        head_rows = [r for r in rows if _tag(r.getparent()) == "thead"]
-        if head_rows:
-            header_row = head_rows[0]
+        head = table.find("thead")
+        first_head_row = next((r for r in rows if r.getparent() is head), None) if head is not None else None
+        if first_head_row is not None:
+            header_row = first_head_row
         elif rows and _is_header_row(_cells(rows[0]), bold_counts=len(rows) > 1):
             header_row = rows[0]
         else:
