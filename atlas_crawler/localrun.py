@@ -36,14 +36,21 @@ def free_port() -> int:
 
 @contextmanager
 def replica(
-    projects: int = 300, seed: int = 1, faults: bool = False, truth: Path | None = None, slow_seconds: float = 1.0
+    projects: int = 300,
+    seed: int = 1,
+    faults: bool = False,
+    truth: Path | None = None,
+    slow_seconds: float = 1.0,
+    options: tuple[str, ...] = (),
 ) -> Iterator[str]:
-    """A replica in its own process; yields its base URL, stops it on exit."""
+    """A replica in its own process; yields its base URL, stops it on exit.
+    ``options``: more of its command-line flags (``--rename-pages``, …)."""
     port = free_port()
     command = [sys.executable, "-m", "atlas_crawler.replica", "--port", str(port), "--projects", str(projects)]
     command += ["--seed", str(seed), "--slow-seconds", str(slow_seconds)]
     command += ["--faults"] if faults else []
     command += ["--truth", str(truth)] if truth else []
+    command += list(options)
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}{ATLAS_PATH}"
     try:

@@ -16,6 +16,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 
+from atlas_crawler import stats
 from atlas_crawler.pages.common import soft_error
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ class SoftErrorMiddleware:
         reason = soft_error(response)
         if reason is None:
             return response
-        self.crawler.stats.inc_value("atlas/soft_errors")
+        self.crawler.stats.inc_value(stats.SOFT_ERRORS)
         retry = get_retry_request(request, spider=self.crawler.spider, reason=reason)
         if retry is not None:
             return retry
@@ -61,7 +62,7 @@ class RetryAfterMiddleware(RetryMiddleware):
         wait = retry_after_seconds(response) if response.status in (429, 503) else None
         if wait and not request.meta.get("dont_retry", False):
             wait = min(wait, self.max_wait)
-            self.crawler.stats.inc_value("atlas/retry_after_waits")
+            self.crawler.stats.inc_value(stats.RETRY_AFTER_WAITS)
             logger.info("%s asked to wait %.1fs (Retry-After) before %s", response.status, wait, request.url)
             await asyncio.sleep(wait)
         return super().process_response(request, response)

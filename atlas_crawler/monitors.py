@@ -8,11 +8,13 @@ from spidermon import settings as spidermon_settings
 from spidermon.contrib.scrapy.monitors import BaseStatMonitor, FieldCoverageMonitor, FinishReasonMonitor
 from spidermon.core.actions import Action
 
+from atlas_crawler import stats
+
 
 class FailedPagesMonitor(BaseStatMonitor):
     """Pages that failed after their retries (``ATLAS_MAX_FAILED_PAGES``, default 0)."""
 
-    stat_name = "atlas/pages_failed"
+    stat_name = stats.PAGES_FAILED
     threshold_setting = "ATLAS_MAX_FAILED_PAGES"
     assert_type = "<="
     fail_if_stat_missing = False
@@ -21,7 +23,7 @@ class FailedPagesMonitor(BaseStatMonitor):
 class InvalidRecordsMonitor(BaseStatMonitor):
     """Records rejected by the schema (``ATLAS_MAX_INVALID_RECORDS``, default 0)."""
 
-    stat_name = "atlas/records_invalid"
+    stat_name = stats.RECORDS_INVALID
     threshold_setting = "ATLAS_MAX_INVALID_RECORDS"
     assert_type = "<="
     fail_if_stat_missing = False
@@ -35,7 +37,7 @@ class MonitorResultsToStats(Action):
         for result in self.result.monitor_results:
             passed = result.status in spidermon_settings.MONITOR.STATUSES.SUCCESSFUL
             outcomes[result.monitor.monitor_name] = {"passed": passed, "reason": None if passed else result.reason}
-        self.data.crawler.stats.set_value("atlas/monitors", outcomes)
+        self.data.crawler.stats.set_value(stats.MONITORS, outcomes)
 
 
 class AtlasCloseMonitorSuite(MonitorSuite):

@@ -1,11 +1,10 @@
-"""Item pipelines: strip template keys, drop duplicates, validate against the
-output contract. A record that fails validation is reported, never written."""
+"""Item pipelines: strip template keys, drop duplicates, count unreadable values,
+validate against the output contract. A record that fails validation is
+reported, never written; every clean-up is counted in a stat."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from importlib import resources
 from typing import Any
 
 import fastjsonschema
@@ -14,20 +13,42 @@ from jsonschema import Draft202012Validator, FormatChecker
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from atlas_crawler import signals
+from atlas_crawler import signals, stats
 from atlas_crawler.extract.text import clean, may_hold_template_key
+from atlas_crawler.loaders import UNREADABLE
+from atlas_crawler.schemas import RECORD_TYPES, load_schema
+
+#: Where ``extra`` keeps a value whose label was only a template key.
+UNLABELLED = "(sans libellé)"
 
 
 def _clean_deep(value: Any) -> Any:
     """Every string that may hide a template key through the cleaner (the
-    loaders have cleaned everything else); keys of ``extra`` too."""
+    loaders have cleaned everything else); keys of ``extra`` too: a key left
+    empty becomes ``UNLABELLED``, an entry left with neither key nor value goes."""
     if isinstance(value, str):
         return clean(value) if may_hold_template_key(value) else value
     if isinstance(value, list):
         return [_clean_deep(v) for v in value]
     if isinstance(value, dict):
-        return {(clean(k) or k): _clean_deep(v) for k, v in value.items()}
+        out: dict[str, Any] = {}
+        for key, inner in value.items():
+            cleaned = _clean_deep(inner)
+            label = clean(key) if may_hold_template_key(key) else key
+            if label is None and cleaned in (None, "", [], {}):
+                continue
+            out[label or _free_key(out, UNLABELLED)] = cleaned
+        return out
     return value
+
+
+def _free_key(taken: dict[str, Any], key: str) -> str:
+    n = 1
+    candidate = key
+    while candidate in taken:
+        n += 1
+        candidate = f"{key} {n}"
+    return candidate
 
 
 class TemplateKeyCleanerPipeline:
@@ -47,7 +68,7 @@ class TemplateKeyCleanerPipeline:
             value = adapter[name]
             cleaned = _clean_deep(value)
             if cleaned != value:
-                self.stats.inc_value("atlas/template_keys_cleaned")
+                self.stats.inc_value(stats.TEMPLATE_KEYS_CLEANED)
                 adapter[name] = cleaned
         return item
 
@@ -71,17 +92,27 @@ class DuplicatesPipeline:
     def process_item(self, item: Any) -> Any:
         key = record_key(item)
         if key in self.seen:
-            self.stats.inc_value("atlas/duplicates_dropped")
+            self.stats.inc_value(stats.DUPLICATES_DROPPED)
             raise DropItem(f"duplicate record {key}")
         self.seen.add(key)
         return item
 
 
-RECORD_TYPES = ("project", "collectivity")
+class UnreadableValuesPipeline:
+    """Counts, per field, the values a page showed but no reader could read
+    (``atlas/field/<name>/unreadable``); their raw text is in ``extra``."""
 
+    def __init__(self, crawler: Crawler) -> None:
+        self.stats = crawler.stats
 
-def load_schema(name: str) -> dict[str, Any]:
-    return json.loads(resources.files("atlas_crawler").joinpath(f"schemas/{name}.schema.json").read_text("utf-8"))
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> UnreadableValuesPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        for path, text in (ItemAdapter(item).get("extra") or {}).get(UNREADABLE, {}).items():
+            self.stats.inc_value(stats.unreadable(path), len(text) if isinstance(text, list) else 1)
+        return item
 
 
 def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
@@ -143,7 +174,7 @@ class SchemaValidationPipeline:
             else [f"unknown record type {record.get('type')!r}"]
         )
         if errors:
-            self.crawler.stats.inc_value("atlas/records_invalid")
+            self.crawler.stats.inc_value(stats.RECORDS_INVALID)
             self.crawler.signals.send_catch_log(
                 signals.record_rejected,
                 record_type=record.get("type"),

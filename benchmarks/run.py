@@ -45,7 +45,8 @@ GOALS = {"throughput_ratio": 0.70, "parser_ratio": 3.0, "peak_rss_mb": 250, "red
 def run_crawl(base: str, spider: str, out: Path, **args: str) -> dict[str, Any]:
     """One crawl in its own process, sampled for the RSS of its whole tree."""
     output = out / f"{spider}-{args.get('entry', 'lists')}.jsonl"
-    command = crawl_command(base, output, spider, {"LOG_LEVEL": "INFO"}, **args)
+    settings = {"LOG_LEVEL": "INFO", "SPIDER_MODULES": "atlas_crawler.spiders,benchmarks.baseline_spider"}
+    command = crawl_command(base, output, spider, settings, **args)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     process = subprocess.Popen(

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from atlas_crawler.localrun import crawl, replica
+from atlas_crawler.outcome import EXIT_COMPLETE, EXIT_INCOMPLETE
 
 
 @dataclass
@@ -28,7 +29,8 @@ def run_crawl(tmp: Path, projects: int = 300, faults: bool = True, settings=None
     output = tmp / "atlas.jsonl"
     with replica(projects=projects, faults=faults, truth=truth_path) as base:
         result = crawl(base, output, settings=settings, **args)
-    assert result.returncode == 0, result.stdout[-5000:]
+    # With faults on, a few projects always fail: a run that says so is incomplete.
+    assert result.returncode == (EXIT_INCOMPLETE if faults else EXIT_COMPLETE), result.stdout[-5000:]
     return Crawl(
         records=[json.loads(line) for line in output.read_text("utf-8").splitlines()],
         report=json.loads((tmp / "atlas.report.json").read_text("utf-8")),

@@ -9,7 +9,7 @@ import json
 import pytest
 from scrapy.exceptions import DropItem
 
-from atlas_crawler import signals
+from atlas_crawler import signals, stats
 from atlas_crawler.exporters import JsonLinesExporter
 from atlas_crawler.pages.project import parse_project
 from atlas_crawler.pipelines import DuplicatesPipeline, SchemaValidationPipeline, TemplateKeyCleanerPipeline
@@ -29,15 +29,21 @@ def record():
 def test_template_keys_never_reach_a_record(crawler, record) -> None:
     record["title"] = "???menu.atlas.libelle??? Titre"
     record["funding"][0]["funder"] = "commun.ico.loupe.alter"
-    record["extra"] = {"???label.inconnu???": "pagination.page.suivant", "Site": "www.evry.fr"}
+    record["extra"] = {
+        "???label.inconnu???": "pagination.page.suivant",
+        "???label.autre???": "Une valeur",
+        "Site": "www.evry.fr",
+    }
     pipeline = TemplateKeyCleanerPipeline.from_crawler(crawler)
     out = pipeline.process_item(record)
     assert out["title"] == "Titre"
     assert out["funding"][0]["funder"] is None
-    assert out["extra"] == {"???label.inconnu???": None, "Site": "www.evry.fr"}
+    # A key left empty by the cleaner: the entry goes when its value went too, and
+    # a value that remains is kept under "(sans libellé)", never under a raw key.
+    assert out["extra"] == {"(sans libellé)": "Une valeur", "Site": "www.evry.fr"}
     assert out["embassy"]["contacts"][0]["email"] == "sherazade.benalla@diplomatie.gouv.fr"
-    assert crawler.stats.get_value("atlas/template_keys_cleaned") == 3
-    assert "???" not in json.dumps(dict(out), ensure_ascii=False).replace("???label.inconnu???", "")
+    assert crawler.stats.get_value(stats.TEMPLATE_KEYS_CLEANED) == 3
+    assert "???" not in json.dumps(dict(out), ensure_ascii=False)
 
 
 def test_duplicates_are_dropped_whatever_the_url(crawler, record) -> None:
@@ -47,7 +53,7 @@ def test_duplicates_are_dropped_whatever_the_url(crawler, record) -> None:
     again["crawled_at"] = "2030-01-01T00:00:00Z"
     with pytest.raises(DropItem, match="duplicate"):
         pipeline.process_item(again)
-    assert crawler.stats.get_value("atlas/duplicates_dropped") == 1
+    assert crawler.stats.get_value(stats.DUPLICATES_DROPPED) == 1
 
 
 def test_collectivities_of_both_kinds_may_share_an_id(crawler) -> None:
@@ -71,7 +77,7 @@ def test_invalid_records_are_reported_not_written(crawler, record) -> None:
     record["end_date"] = "30/09/2013"
     with pytest.raises(DropItem, match="invalid project"):
         pipeline.process_item(record)
-    assert crawler.stats.get_value("atlas/records_invalid") == 1
+    assert crawler.stats.get_value(stats.RECORDS_INVALID) == 1
     assert rejected[0]["record_id"] == "2431"
     assert any(e.startswith("end_date:") for e in rejected[0]["errors"])
     assert any(e.startswith("title:") for e in rejected[0]["errors"])

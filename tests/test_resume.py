@@ -9,6 +9,7 @@ import json
 import pytest
 
 from atlas_crawler.localrun import crawl, replica
+from atlas_crawler.outcome import EXIT_INCOMPLETE
 
 pytestmark = pytest.mark.e2e
 
@@ -39,7 +40,8 @@ def resumed_job(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 def test_the_first_run_stops_part_way(resumed_job: dict) -> None:
-    assert resumed_job["paused"].returncode == 0, resumed_job["paused"].stdout[-3000:]
+    # stopped part way on purpose: an incomplete run, to be resumed
+    assert resumed_job["paused"].returncode == EXIT_INCOMPLETE, resumed_job["paused"].stdout[-3000:]
     assert resumed_job["first_report"]["finish_reason"] == "closespider_pagecount"
     assert 0 < len(resumed_job["first_records"]) < len(resumed_job["truth"]["records"])
 

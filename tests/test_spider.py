@@ -26,14 +26,14 @@ def spider() -> AtlasSpider:
 def test_multi_page_other_themes_make_one_record(spider: AtlasSpider) -> None:
     """Pages 2 and 3 of 'Autres thématiques' join page 1's record; nothing is
     yielded before the last page, and the extra pages are not new projects."""
-    first = list(spider.parse_project(saved_response("project-multipage-themes")))
+    first = list(spider.parse(saved_response("project-multipage-themes")))
     assert not [o for o in first if isinstance(o, ProjectItem)]
-    table_requests = [r for r in first if isinstance(r, Request) and r.callback == spider.parse_project_table_page]
+    table_requests = [r for r in first if isinstance(r, Request) and r.callback == spider.parse_table_page]
     assert [r.url for r in table_requests] == [BASE + "detailProjet.html?criteres.prjId=1016&d-1342871-p=2"]
-    second = list(spider.parse_project_table_page(_reply(table_requests[0], "page2"), **table_requests[0].cb_kwargs))
+    second = list(spider.parse_table_page(_reply(table_requests[0], "page2"), **table_requests[0].cb_kwargs))
     assert len(second) == 1
     assert second[0].url == BASE + "detailProjet.html?criteres.prjId=1016&d-1342871-p=3"
-    third = list(spider.parse_project_table_page(_reply(second[0], "page3"), **second[0].cb_kwargs))
+    third = list(spider.parse_table_page(_reply(second[0], "page3"), **second[0].cb_kwargs))
     record = dict(third[0])
     record.pop("crawled_at")
     assert record == expected("project-multipage-themes")
@@ -47,15 +47,26 @@ def _reply(request: Request, page: str):
 
 
 def test_links_lead_to_one_canonical_request_each(spider: AtlasSpider) -> None:
-    follow = spider.follow
-    assert follow(BASE + "detailProjet.html;jsessionid=AB?origine=pays&criteres.prjId=9").url == (
+    def follow(url: str) -> list[str]:
+        return [r.url for r in spider.follow_all([url])]
+
+    assert follow(BASE + "detailProjet.html;jsessionid=AB?origine=pays&criteres.prjId=9") == [
         BASE + "detailProjet.html?criteres.prjId=9"
-    )
-    assert follow(BASE + "detailProjet.html?criteres.prjId=9").callback == spider.parse_project
-    assert follow(BASE + "detailCollectiviteEtrangere.html?idCollectivite=3").callback == spider.parse_collectivity
-    assert follow(BASE + "listeProjetsPays.html?codePays=ML&d-4012-p=3").callback == spider.parse_listing
-    assert follow("https://elsewhere.example/detailProjet.html?criteres.prjId=9") is None
-    assert follow(BASE + "accesAtlas.html") is None
+    ]
+    # a link to a further page of a project's table is a link to the project
+    assert follow(BASE + "detailProjet.html?criteres.prjId=9&d-1342871-p=2") == [
+        BASE + "detailProjet.html?criteres.prjId=9"
+    ]
+    assert follow(BASE + "detailCollectiviteEtrangere.html?idCollectivite=3&origine=x") == [
+        BASE + "detailCollectiviteEtrangere.html?idCollectivite=3"
+    ]
+    assert follow(BASE + "listeProjetsPays.html?d-4012-p=3&codePays=ML") == [
+        BASE + "listeProjetsPays.html?codePays=ML&d-4012-p=3"
+    ]
+    assert follow(BASE + "accesAtlas.html") == [BASE + "accesAtlas.html"]
+    assert follow("https://elsewhere.example/detailProjet.html?criteres.prjId=9") == []
+    assert follow(BASE + "style/atlas.css") == []
+    assert {r.callback for r in spider.follow_all([BASE + "a.html", BASE + "b.html?x=1"])} == {spider.parse}
 
 
 @pytest.mark.parametrize(("current", "total"), [(1, 1), (1, 9), (5, 9), (9, 9), (14, 30)])
@@ -72,7 +83,7 @@ def test_pagination_windows_lead_to_every_page(spider: AtlasSpider, current: int
             f"<html><body><p>263 projet(s) trouvé(s)</p>{html}</body></html>",
             BASE + f"listeProjetsPays.html?codePays=ML&d-4012-p={page}",
         )
-        for request in spider.parse_listing(response):
+        for request in spider.parse(response):
             todo.append(int(dict(p.split("=") for p in request.url.split("?")[1].split("&")).get("d-4012-p", 1)))
     assert seen == set(range(1, total + 1))
 

@@ -63,6 +63,9 @@ _PREFORMATTED = frozenset({"pre", "textarea"})  # their line breaks are the page
 _SPECIAL_LEAVES = _SKIPPED_TAGS | _PREFORMATTED | {"br", "input"}
 
 _SPACES = re.compile(r"[^\S\n]+|[\u00a0\u2007\u202f\u200b\ufeff]+")
+#: Control characters and bidirectional overrides (``U+202E`` turns text around on
+#: screen): never part of what a page says, so never part of a record.
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _ANY_WHITESPACE = re.compile(r"[\s\u00a0\u2007\u202f\u200b\ufeff]+")
 _UNRESOLVED_KEY = re.compile(r"\?\?\?[^?\s]*\?\?\?")
 #: A bare i18n key: dotted lower-camel identifiers (``pagination.page.precedent``).
@@ -190,6 +193,7 @@ def clean(value: str | None) -> str | None:
     runs. Returns None for what is left empty, never ``""``."""
     if value is None:
         return None
+    value = _INVISIBLE.sub("", value)
     if "\n" not in value and "\r" not in value:  # the common case, single line
         line = _SPACES.sub(" ", value)
         if "?" in line or "." in line:
@@ -213,16 +217,21 @@ def text_of(node: etree._Element | str | None) -> str | None:
     return clean(node_text(node))
 
 
-@lru_cache(maxsize=8192)
-def label_key(label: str | None) -> str:
-    """A label's comparison key: case, accents, ligatures, apostrophes, spaces and
-    trailing colons/asterisks do not matter (``Maître(s) d’œuvre :`` ==
-    ``maitre(s) d'oeuvre``)."""
-    if not label:
-        return ""
-    text = label.replace("œ", "oe").replace("Œ", "Oe").replace("æ", "ae").replace("Æ", "Ae")
+def fold(text: str) -> str:
+    """Text as words compare: case, accents, ligatures, apostrophes and runs of
+    spaces do not matter (``Maître(s) d’œuvre`` -> ``maitre(s) d'oeuvre``)."""
+    text = text.replace("œ", "oe").replace("Œ", "Oe").replace("æ", "ae").replace("Æ", "Ae")
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = re.sub(r"[’‘`´]", "'", text).casefold()
-    text = _ANY_WHITESPACE.sub(" ", text)
-    return text.strip().rstrip(":*").strip()
+    return _ANY_WHITESPACE.sub(" ", text).strip()
+
+
+@lru_cache(maxsize=8192)
+def label_key(label: str | None) -> str:
+    """A label's comparison key: ``fold`` without trailing colons/asterisks
+    (``Maître(s) d’œuvre :`` == ``maitre(s) d'oeuvre``). Cached: labels repeat
+    on every page (so never call it on a whole page's text; use ``fold``)."""
+    if not label:
+        return ""
+    return fold(label).rstrip(":*").strip()

@@ -21,7 +21,16 @@ LABELS: dict[str, str] = {
     "site web": "website",
 }
 
-PROJECTS = TableSpec("project_ids", ("projets de la collectivite", "projets"), "", ())
+PROJECTS = TableSpec("project_ids", ("projets de la collectivite", "projets"), "titre du projet", ())
+
+
+def _kind_from_fields(loader: CollectivityLoader) -> str:
+    """French or foreign, when the address does not say: a French collectivity
+    has a région or a département, a foreign one a country other than France."""
+    if loader.get_collected_values("region") or loader.get_collected_values("department"):
+        return "french"
+    countries = loader.get_collected_values("country")
+    return "foreign" if countries and countries[0] != "France" else "french"
 
 
 def parse_collectivity(response: TextResponse, crawled_at: str | None = None) -> CollectivityItem:
@@ -31,7 +40,6 @@ def parse_collectivity(response: TextResponse, crawled_at: str | None = None) ->
     kind = collectivity_kind(response.url)
     loader.add_value("type", "collectivity")
     loader.add_value("id", cid)
-    loader.add_value("kind", kind)
     loader.add_value("url", collectivity_url(response.url) if cid else None)
     loader.add_value("crawled_at", crawled_at or utc_now())
 
@@ -42,6 +50,8 @@ def parse_collectivity(response: TextResponse, crawled_at: str | None = None) ->
             extra[extra_key(pair.label)] = text_of(pair.raw_text)
         elif not loader.get_collected_values(target):
             loader.add_value(target, pair.raw_text)
+    kind = kind or _kind_from_fields(loader)
+    loader.add_value("kind", kind)
     if kind == "french" and not loader.get_collected_values("country"):
         loader.add_value("country", "France")
 

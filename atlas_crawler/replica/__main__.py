@@ -1,4 +1,4 @@
-"""``python -m atlas_crawler.replica --port P --projects N [--seed S] [--faults] [--truth FILE]``"""
+"""``python -m atlas_crawler.replica --port P --projects N [--seed S] [--faults] [--truth FILE] [--edition E]``"""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import logging
 
 from aiohttp import web
 
-from atlas_crawler.replica.server import Replica
+from atlas_crawler.replica.server import Replica, rename_pages
 from atlas_crawler.replica.templates import ATLAS_PATH
 from atlas_crawler.replica.world import World
 
@@ -22,15 +22,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--faults", action="store_true", help="500s, 503 + Retry-After, soft errors, slow pages")
     parser.add_argument("--truth", help="write the ground truth (expected records, failures, counts) as JSON")
     parser.add_argument("--slow-seconds", type=float, default=1.0)
+    parser.add_argument("--rename-pages", action="store_true", help="other page names (detailProjet.html kept)")
+    parser.add_argument("--edition", type=int, default=1, help="2 and up: the same atlas later, some projects changed")
     args = parser.parse_args(argv)
-    world = World(args.projects, seed=args.seed, faults=args.faults)
+    world = World(args.projects, seed=args.seed, faults=args.faults, edition=args.edition)
     base = f"http://{args.host}:{args.port}{ATLAS_PATH}"
     if args.truth:
         with open(args.truth, "w", encoding="utf-8") as f:
-            json.dump(world.truth(base), f, ensure_ascii=False)
+            truth = json.dumps(world.truth(base), ensure_ascii=False)
+            f.write(rename_pages(truth) if args.rename_pages else truth)
     logging.basicConfig(level=logging.WARNING)
     print(f"replica of the atlas: {len(world.projects)} projects at {base}accesAtlas.html", flush=True)
-    web.run_app(Replica(world, args.slow_seconds).app(), host=args.host, port=args.port, print=None, access_log=None)
+    web.run_app(
+        Replica(world, args.slow_seconds, renamed=args.rename_pages).app(),
+        host=args.host,
+        port=args.port,
+        print=None,
+        access_log=None,
+    )
 
 
 if __name__ == "__main__":

@@ -23,13 +23,37 @@ _CHARSETS = {
 }
 
 
+#: ``--rename-pages``: the same atlas under other page names (only the confirmed
+#: ``detailProjet.html`` keeps its name), to prove the crawler recognises pages by
+#: what they hold, not by the reconstructed names.
+RENAMED_PAGES = {
+    "accesAtlas.html": "atlas.do",
+    "listePays.html": "pays/index.do",
+    "listeRegions.html": "regions/index.do",
+    "carteMonde.html": "carte.do",
+    "rechercheAtlas.html": "recherche.do",
+    "listeProjetsPays.html": "pays/projets.do",
+    "listeCollectivites.html": "regions/collectivites.do",
+    "detailCollectiviteFrancaise.html": "collectivite/fr.do",
+    "detailCollectiviteEtrangere.html": "collectivite/etr.do",
+}
+
+
+def rename_pages(text: str) -> str:
+    """Every reconstructed page name in ``text`` (a page, robots.txt, a truth file) renamed."""
+    for old, new in RENAMED_PAGES.items():
+        text = text.replace(t.ATLAS_PATH + old, t.ATLAS_PATH + new).replace("/atlas/" + old, "/atlas/" + new)
+    return text
+
+
 class Replica:
     """Serves a ``World``. With ``faults``, some pages fail on their first
     attempt (500, 503 + Retry-After, soft error, maintenance), some are slow,
     and ``world.soft_error_projects`` always answer ``Erreur technique``."""
 
-    def __init__(self, world: World, slow_seconds: float = 1.0) -> None:
+    def __init__(self, world: World, slow_seconds: float = 1.0, renamed: bool = False) -> None:
         self.world = world
+        self.renamed = renamed
         self.slow_seconds = slow_seconds
         self.hits: Counter[str] = Counter()
         self.sessions = itertools.count(1)
@@ -42,13 +66,18 @@ class Replica:
         return app
 
     async def robots(self, request: web.Request) -> web.Response:
-        return web.Response(text=t.ROBOTS, content_type="text/plain")
+        return web.Response(text=rename_pages(t.ROBOTS) if self.renamed else t.ROBOTS, content_type="text/plain")
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         path = _JSESSIONID.sub("", request.raw_path.split("?", 1)[0])
         if not path.startswith(t.ATLAS_PATH):
             raise web.HTTPNotFound()
         name = path[len(t.ATLAS_PATH) :]
+        if self.renamed:
+            originals = {new: old for old, new in RENAMED_PAGES.items()}
+            if name in RENAMED_PAGES:
+                raise web.HTTPNotFound()  # under its reconstructed name, a renamed page does not exist
+            name = originals.get(name, name)
         params = dict(parse_qsl(request.query_string, keep_blank_values=True))
         key = name + "?" + "&".join(f"{k}={v}" for k, v in sorted(params.items()) if k != "origine")
         self.hits[key] += 1
@@ -65,6 +94,8 @@ class Replica:
             body = t.countries(ctx, self.world)
         elif name == "carteMonde.html":
             body = t.world_map(ctx, self.world)
+        elif name == "rechercheAtlas.html":
+            body = t.search(ctx)
         elif name == "listeRegions.html":
             body = t.regions(ctx, self.world)
         elif name == "listeProjetsPays.html":
@@ -91,6 +122,8 @@ class Replica:
             body = None
         if body is None:
             raise web.HTTPNotFound(text="page inconnue")
+        if self.renamed:
+            body = rename_pages(body.decode(encoding) if isinstance(body, bytes) else body)
         data = body if isinstance(body, bytes) else body.encode(encoding, "xmlcharrefreplace")
         response = web.Response(body=data, headers={"Content-Type": content_type})
         if session:

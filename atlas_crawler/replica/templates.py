@@ -119,6 +119,16 @@ def home(ctx: Ctx) -> str:
     )
 
 
+def search(ctx: Ctx) -> str:
+    """The search form (robots.txt asks crawlers to keep out of it)."""
+    return page(
+        ctx,
+        "???menu.atlas.recherche.libelle???",
+        f"""<form action="{ctx.link("rechercheAtlas.html")}" method="post"><label for="motCle">Mot clé</label>
+<input type="text" id="motCle" name="motCle" /><input type="submit" value="Rechercher" /></form>""",
+    )
+
+
 def countries(ctx: Ctx, world: World) -> str:
     out = []
     for zone in dict.fromkeys(c.zone for c in world.countries):

@@ -1,6 +1,6 @@
-"""The walk of the atlas: menus, every list page, every project and collectivity
-page, each fetched once. What a page *says* is the parsers' business
-(``atlas_crawler.pages``); this module only decides what to fetch next."""
+"""The walk of the atlas: from the home page, every atlas link, each page
+fetched once. What a page *is* and what it *says* is the page types' business
+(``atlas_crawler.pages.registry``); this module only decides what to fetch next."""
 
 from __future__ import annotations
 
@@ -11,18 +11,22 @@ from typing import Any
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.settings import Settings
 from scrapy_playwright.page import PageMethod
 from twisted.python.failure import Failure
 
-from atlas_crawler import signals, urls
-from atlas_crawler.items import ProjectItem
-from atlas_crawler.pages.collectivity import parse_collectivity
+from atlas_crawler import signals, stats, urls
+from atlas_crawler.outcome import REASON_SITE_UNREACHABLE
+from atlas_crawler.pages import registry
 from atlas_crawler.pages.common import announced_count, links, utc_now
-from atlas_crawler.pages.project import parse_project, parse_project_table_page
+from atlas_crawler.pages.registry import RecordAssembly
 
 ENTRIES = ("lists", "map")
+#: Addresses that are never pages of the atlas (files the pages merely use).
+_NOT_PAGES = (".css", ".js", ".gif", ".png", ".jpg", ".jpeg", ".ico", ".svg", ".pdf", ".zip", ".xls", ".doc")
+_PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
 
 
 class AtlasSpider(Spider):
@@ -40,81 +44,74 @@ class AtlasSpider(Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> AtlasSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        if spider.entry != "map":
-            without_browser(crawler.settings)
+        if spider.entry == "map":
+            with_browser(crawler.settings)
         return spider
 
     @property
     def base(self) -> str:
         return urls.canonicalize(self.settings.get("ATLAS_BASE_URL"))
 
+    @property
+    def home(self) -> str:
+        return urls.canonicalize(self.settings.get("ATLAS_HOME_PAGE") or urls.HOME_PAGE, self.base)
+
     async def start(self) -> AsyncIterator[Request]:
-        yield Request(self.base + urls.HOME_PAGE, callback=self.parse_home, errback=self.failed)
+        yield Request(self.home, callback=self.parse_home, errback=self.home_failed)
 
-    # --- menus --------------------------------------------------------------
+    # --- pages ------------------------------------------------------------------
     def parse_home(self, response: Response) -> Iterator[Request]:
-        """The atlas menu: the country menu (or the world map) and the region menu."""
-        found = {urls.page_name(u): u for u in links(response) if self.in_atlas(u)}
-        map_url = found.get(urls.MAP_PAGE)
-        countries = found.get(urls.COUNTRIES_PAGE)
-        if self.entry == "map" and map_url:
-            yield self.map_request(map_url, fallback=countries)
-        elif countries:
-            yield Request(countries, callback=self.parse_menu, errback=self.failed)
-        if self.entry == "map" and not map_url:
-            self.warn(f"no link to {urls.MAP_PAGE} on {response.url}: countries taken from {urls.COUNTRIES_PAGE}")
-        if urls.REGIONS_PAGE in found:
-            yield Request(found[urls.REGIONS_PAGE], callback=self.parse_menu, errback=self.failed)
-        missing = [p for p in (urls.COUNTRIES_PAGE, urls.REGIONS_PAGE) if p not in found]
-        if missing:
-            self.warn(f"menu links not found on {response.url}: {', '.join(missing)}")
+        """The atlas home: every atlas link it holds. With ``entry=map`` the world
+        map is rendered by the browser and the country list kept as its fallback."""
+        if self.entry != "map":
+            yield from self.parse(response)
+            return
+        found = [u for u in links(response) if self.in_atlas(u)]
+        by_name = {urls.page_name(u): u for u in found}
+        countries = by_name.get(urls.COUNTRIES_PAGE)
+        if urls.MAP_PAGE in by_name:
+            yield self.map_request(by_name[urls.MAP_PAGE], fallback=countries)
+        else:
+            self.warn(f"no link to {urls.MAP_PAGE} on {response.url}: the countries come from the other menus")
+        yield from self.follow_all(u for u in found if u not in (countries, by_name.get(urls.MAP_PAGE)))
 
-    def map_request(self, url: str, fallback: str | None) -> Request:
-        """The world map through the browser; anything wrong falls back to the country list."""
-        executable = (self.settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS") or {}).get("executable_path")
-        meta = {"fallback": fallback, "dont_retry": True}
-        if executable and not os.access(executable, os.X_OK):
-            self.warn(
-                f"browser not found at {executable}: world map skipped, countries taken from {urls.COUNTRIES_PAGE}"
-            )
-            return Request(fallback or self.base + urls.COUNTRIES_PAGE, callback=self.parse_menu, errback=self.failed)
-        timeout = self.settings.getint("ATLAS_MAP_TIMEOUT_MS")
-        selector = self.settings.get("ATLAS_MAP_LINK_SELECTOR")
-        meta.update(
-            playwright=True,
-            playwright_include_page=True,
-            playwright_page_methods=[PageMethod("wait_for_selector", selector, state="attached", timeout=timeout)],
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+        """Any atlas page: recognised by its page type, its record (if it gives
+        one) assembled, its links followed. ``scrapy parse URL`` lands here too."""
+        if not isinstance(response, TextResponse):
+            return
+        page_type, assembly = registry.parse(response, crawled_at=utc_now())
+        self.crawler.stats.inc_value(stats.page_type(page_type.name))
+        if page_type is registry.LIST:
+            self.list_parsed(response)
+        yield from self.follow_all(links(response))
+        if assembly is not None:
+            yield from self.assemble(assembly)
+
+    def parse_table_page(self, response: TextResponse, assembly: RecordAssembly, field: str) -> Iterator[Any]:
+        """A further page of an in-page table: its rows join the same record."""
+        assembly.add_table_page(field, response)
+        yield from self.assemble(assembly)
+
+    def assemble(self, assembly: RecordAssembly) -> Iterator[Any]:
+        """The record when complete, else the request for its next table page."""
+        step = assembly.next_page()
+        if step is None:
+            yield assembly.item
+            return
+        field, url = step
+        yield Request(
+            url,
+            callback=self.parse_table_page,
+            errback=self.failed,
+            cb_kwargs={"assembly": assembly, "field": field},
+            meta={"record_url": assembly.item["url"]},
         )
-        return Request(url, callback=self.parse_map, errback=self.map_failed, meta=meta)
 
-    async def parse_map(self, response: Response) -> AsyncIterator[Request]:
-        """The rendered map: its country links, after the browser page and
-        context are closed (the browser keeps only its idle process)."""
-        await close_page(response.meta.get("playwright_page"))
-        for request in self.parse_menu(response):
-            yield request
-
-    async def map_failed(self, failure: Failure) -> AsyncIterator[Request]:
-        request = failure.request  # type: ignore[attr-defined]
-        await close_page(request.meta.get("playwright_page"))
-        fallback = request.meta.get("fallback") or self.base + urls.COUNTRIES_PAGE
-        reason = (failure.getErrorMessage() or failure.type.__name__).splitlines()[0][:200]
-        self.warn(f"world map could not be rendered ({reason}): countries taken from {urls.COUNTRIES_PAGE}")
-        yield Request(fallback, callback=self.parse_menu, errback=self.failed)
-
-    def parse_menu(self, response: Response) -> Iterator[Request]:
-        """A menu (countries, regions, map): every list it links to."""
-        for url in links(response):
-            request = self.follow(url)
-            if request is not None:
-                yield request
-
-    # --- lists ----------------------------------------------------------------
-    def parse_listing(self, response: Response) -> Iterator[Request]:
-        """A list page: its rows' detail pages and its other pages."""
+    def list_parsed(self, response: TextResponse) -> None:
         found = links(response)
         projects = sorted({pid for u in found if (pid := urls.project_id(u))})
-        collectivities = sorted({cid for u in found if urls.collectivity_kind(u) and (cid := urls.collectivity_id(u))})
+        collectivities = sorted({cid for u in found if (cid := urls.collectivity_id(u))})
         self.crawler.signals.send_catch_log(
             signals.list_page_parsed,
             list_url=urls.without_page_params(urls.canonicalize(response.url)),
@@ -123,68 +120,69 @@ class AtlasSpider(Spider):
             ids=projects or collectivities,
             kind="project" if projects else "collectivity",
         )
-        yield from self.follow_all(found)
 
-    # --- details ---------------------------------------------------------------
-    def parse_project(self, response: TextResponse) -> Iterator[Any]:
-        page = parse_project(response, crawled_at=utc_now())
-        yield from self.follow_all(links(response))
-        yield from self.finish_project(page.item, page.next_pages)
+    # --- the world map (entry=map) ------------------------------------------------
+    def map_request(self, url: str, fallback: str | None) -> Request:
+        """The world map through the browser; anything wrong falls back to the country list."""
+        executable = (self.settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS") or {}).get("executable_path")
+        fallback = fallback or self.base + urls.COUNTRIES_PAGE
+        if executable and not os.access(executable, os.X_OK):
+            self.warn(f"browser not found at {executable}: world map skipped, countries taken from {fallback}")
+            return self.request(fallback)
+        timeout = self.settings.getint("ATLAS_MAP_TIMEOUT_MS")
+        selector = self.settings.get("ATLAS_MAP_LINK_SELECTOR")
+        meta = {
+            "fallback": fallback,
+            "dont_retry": True,
+            "playwright": True,
+            "playwright_include_page": True,
+            "playwright_page_methods": [PageMethod("wait_for_selector", selector, state="attached", timeout=timeout)],
+        }
+        return Request(url, callback=self.parse_map, errback=self.map_failed, meta=meta)
 
-    def parse_project_table_page(self, response: TextResponse, item: ProjectItem, field: str) -> Iterator[Any]:
-        """A further page of an in-page table: its rows join the same record."""
-        page = parse_project_table_page(response, field)
-        item[field] = list(item[field]) + list(page.item[field])
-        nxt = {field: page.next_pages[field]} if field in page.next_pages else {}
-        pending = response.meta["pending"]
-        yield from self.finish_project(item, {**nxt, **pending})
+    async def parse_map(self, response: Response) -> AsyncIterator[Request]:
+        """The rendered map: its country links, after the browser page and
+        context are closed (the browser keeps only its idle process)."""
+        await close_page(response.meta.get("playwright_page"))
+        for request in self.follow_all(links(response)):
+            yield request
 
-    def finish_project(self, item: ProjectItem, next_pages: dict[str, str]) -> Iterator[Any]:
-        if not next_pages:
-            yield item
-            return
-        field, url = next(iter(next_pages.items()))
-        pending = {k: v for k, v in next_pages.items() if k != field}
-        yield Request(
-            urls.canonicalize(url),
-            callback=self.parse_project_table_page,
-            errback=self.failed,
-            cb_kwargs={"item": item, "field": field},
-            meta={"pending": pending, "record_url": item["url"]},
-        )
+    async def map_failed(self, failure: Failure) -> AsyncIterator[Request]:
+        request = failure.request  # type: ignore[attr-defined]
+        await close_page(request.meta.get("playwright_page"))
+        reason = (failure.getErrorMessage() or failure.type.__name__).splitlines()[0][:200]
+        self.warn(f"world map could not be rendered ({reason}): countries taken from {request.meta['fallback']}")
+        yield self.request(request.meta["fallback"])
 
-    def parse_collectivity(self, response: TextResponse) -> Iterator[Any]:
-        yield parse_collectivity(response, crawled_at=utc_now())
-        yield from self.follow_all(links(response))
-
-    # --- links -------------------------------------------------------------------
+    # --- links ---------------------------------------------------------------------
     def in_atlas(self, url: str) -> bool:
-        return url.startswith(self.base)
+        return url.startswith(self.base) and not urls.page_name(url).lower().endswith(_NOT_PAGES)
 
-    def follow_all(self, found: list[str]) -> Iterator[Request]:
+    def follow_all(self, found: Iterator[str] | list[str]) -> Iterator[Request]:
         for url in found:
-            request = self.follow(url)
-            if request is not None:
-                yield request
+            if self.in_atlas(url):
+                yield self.request(url)
 
-    def follow(self, url: str) -> Request | None:
-        """The request for a link: a project, a collectivity, or another list
-        page; None for what lies outside the atlas or is only chrome."""
-        if not self.in_atlas(url):
-            return None
-        if urls.project_id(url):
-            return Request(urls.project_url(url), callback=self.parse_project, errback=self.failed)
-        if urls.collectivity_id(url) and urls.collectivity_kind(url):
-            return Request(urls.collectivity_url(url), callback=self.parse_collectivity, errback=self.failed)
-        if "?" in url:
-            return Request(url, callback=self.parse_listing, errback=self.failed)
-        return None
+    def request(self, url: str) -> Request:
+        """The request for an atlas page, under its page type's canonical address
+        (a link to a project's table page is a link to the project)."""
+        page_type = registry.type_of_url(url)
+        if page_type is registry.PROJECT_TABLE_PAGE:
+            page_type = registry.PROJECT
+        canonical = page_type.canonical_url(url) if page_type is not None else urls.canonicalize(url)
+        return Request(canonical, callback=self.parse, errback=self.failed)
 
     # --- failures ------------------------------------------------------------------
     def failed(self, failure: Failure) -> None:
         """A page that failed for good (after retries): reported by URL. A
-        failed table page fails its whole record, which is not written."""
+        failed table page fails its whole record, which is not written. A page
+        with no query (a menu-like page linked from the chrome) that does not
+        exist (404) is only warned of: it holds no data. A request dropped on
+        purpose (robots.txt, scope, limits: a bare ``IgnoreRequest``) is not a
+        failure; the component that dropped it counts it."""
         request = failure.request  # type: ignore[attr-defined]
+        if type(failure.value) is IgnoreRequest:
+            return
         reason = failure.getErrorMessage() or failure.type.__name__
         response = getattr(failure.value, "response", None)
         if response is not None:
@@ -192,8 +190,21 @@ class AtlasSpider(Spider):
         url = request.meta.get("record_url") or request.url
         if url != request.url:
             reason = f"{reason} (table page {request.url})"
-        self.crawler.stats.inc_value("atlas/pages_failed")
+        if "?" not in url and response is not None and response.status == 404:
+            self.warn(f"{url} does not exist (HTTP 404); it is linked from the atlas but is not a list or a detail")
+            return
+        self.crawler.stats.inc_value(stats.PAGES_FAILED)
         self.crawler.signals.send_catch_log(signals.page_failed, url=url, reason=reason)
+
+    def home_failed(self, failure: Failure) -> None:
+        """Without the home page there is no atlas to walk: the run stops as
+        'site unreachable' (its own exit status)."""
+        request = failure.request  # type: ignore[attr-defined]
+        response = getattr(failure.value, "response", None)
+        reason = f"HTTP {response.status}" if response is not None else failure.getErrorMessage()
+        self.crawler.stats.inc_value(stats.PAGES_FAILED)
+        self.crawler.signals.send_catch_log(signals.page_failed, url=request.url, reason=reason)
+        raise CloseSpider(REASON_SITE_UNREACHABLE)
 
     def warn(self, message: str) -> None:
         self.crawler.signals.send_catch_log(signals.crawl_warning, message=message)
@@ -204,13 +215,14 @@ class AtlasSpider(Spider):
         self.logger.log(level, message, **kw)
 
 
-def without_browser(settings: Settings) -> None:
-    """Scrapy's own download handlers: a crawl that needs no browser starts none
-    (scrapy-playwright would start its driver process at launch)."""
-    handlers = settings.getdict("DOWNLOAD_HANDLERS")
-    plain = {scheme: path for scheme, path in handlers.items() if "scrapy_playwright" not in str(path)}
-    if plain != handlers and not settings.frozen:
-        settings.set("DOWNLOAD_HANDLERS", plain, priority="spider")
+def with_browser(settings: Settings) -> None:
+    """scrapy-playwright's download handlers, for a crawl that renders the world
+    map (only requests marked ``playwright`` go through the browser). Other runs
+    (``scrapy shell``, ``scrapy parse``, list crawls) keep Scrapy's own handlers
+    and start no browser driver."""
+    if not settings.frozen:
+        handlers = {"http": _PLAYWRIGHT_HANDLER, "https": _PLAYWRIGHT_HANDLER}
+        settings.set("DOWNLOAD_HANDLERS", {**settings.getdict("DOWNLOAD_HANDLERS"), **handlers}, priority="spider")
 
 
 async def close_page(page: Any) -> None:

@@ -1,0 +1,120 @@
+"""What a run's outcome means to the caller (cron, Scrapyd, a shell): the one
+table of exit codes and the finish reasons the project adds to Scrapy's.
+
+Every component that ends a run early closes the spider with one of the
+``REASON_*`` values below; ``exit_code`` (in this module) turns a run report into
+the process exit status, and the README's table is this module's table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: The run is complete: finish reason ``finished``, every monitor passed, no page
+#: failed for good, every announced count reached, no invalid record.
+EXIT_COMPLETE = 0
+#: The run ended but is incomplete (failed pages, announced counts not reached,
+#: invalid records, a monitor failed, a limit stopped a trap). Records were written.
+EXIT_INCOMPLETE = 1
+#: Refused before it started: bad arguments or settings (Scrapy's own usage-error code).
+EXIT_USAGE = 2
+#: The site could not be reached at all: no HTTP response came back (robots.txt
+#: included), or the atlas home page failed after its retries.
+EXIT_SITE_UNREACHABLE = 3
+#: robots.txt answered 5xx or 429: nothing fetched, try again later (RFC 9309). A
+#: robots.txt that never answered (the site is down) gives EXIT_SITE_UNREACHABLE.
+EXIT_ROBOTS_UNAVAILABLE = 4
+#: Another run holds the lock of this output / runs folder.
+EXIT_LOCKED = 5
+#: Stopped by a signal (SIGINT/SIGTERM) or a kill: resume the job to finish it.
+EXIT_INTERRUPTED = 6
+#: A resumed job found nothing left to do although it is not complete (its state is
+#: lost or inconsistent): start a new job.
+EXIT_NOTHING_TO_RESUME = 7
+
+#: Finish reasons (``Spider.close`` reasons) set by this project.
+REASON_SITE_UNREACHABLE = "site_unreachable"
+REASON_ROBOTS_UNAVAILABLE = "robots_unavailable"
+REASON_NOTHING_TO_RESUME = "nothing_to_resume"
+
+#: Scrapy's finish reason for a run stopped by SIGINT/SIGTERM.
+REASON_SHUTDOWN = "shutdown"
+#: Scrapy's finish reason for a run that ran to its end.
+REASON_FINISHED = "finished"
+#: Finish reasons that say what happened by themselves (checked first).
+_BY_REASON = {
+    REASON_SITE_UNREACHABLE: EXIT_SITE_UNREACHABLE,
+    REASON_ROBOTS_UNAVAILABLE: EXIT_ROBOTS_UNAVAILABLE,
+    REASON_NOTHING_TO_RESUME: EXIT_NOTHING_TO_RESUME,
+    REASON_SHUTDOWN: EXIT_INTERRUPTED,
+}
+
+
+def exit_code(report: dict[str, Any] | None, responses: int | None = None) -> int:
+    """The exit status of a run, from the run report it wrote (and, when the caller has
+    the crawl's stats, ``responses``: how many HTTP responses came back at all).
+
+    ====  =======================  ===============================================================
+    code  constant                 when
+    ====  =======================  ===============================================================
+    0     EXIT_COMPLETE            finish reason ``finished``, every monitor passed, no failed
+                                   page, every announced list count reached, no invalid record
+    1     EXIT_INCOMPLETE          the run ended but is not complete (any of the above is not
+                                   true, another finish reason such as ``closespider_*``), or
+                                   it wrote no report at all (``report`` is None)
+    2     EXIT_USAGE               refused before it started: bad arguments or settings
+    3     EXIT_SITE_UNREACHABLE    nothing written and the site never answered: finish reason
+                                   ``site_unreachable``, or no HTTP response at all (robots.txt
+                                   included: a closed port, an unknown host), or only failures
+    4     EXIT_ROBOTS_UNAVAILABLE  finish reason ``robots_unavailable``: robots.txt answered
+                                   5xx/429 (the site is up but asks crawlers to wait)
+    5     EXIT_LOCKED              another run holds the lock (set by the crawl command, never
+                                   from a report)
+    6     EXIT_INTERRUPTED         finish reason ``shutdown`` (SIGINT/SIGTERM): resume the job
+    7     EXIT_NOTHING_TO_RESUME   finish reason ``nothing_to_resume``
+    ====  =======================  ===============================================================
+    """
+    if report is None:
+        return EXIT_INCOMPLETE
+    reason = report.get("finish_reason")
+    if reason in (REASON_SHUTDOWN, REASON_NOTHING_TO_RESUME):
+        return _BY_REASON[reason]
+    if reason == REASON_SITE_UNREACHABLE or _reached_nothing(report, responses):
+        return EXIT_SITE_UNREACHABLE
+    if reason in _BY_REASON:
+        return _BY_REASON[reason]
+    return EXIT_COMPLETE if not incomplete_because(report) else EXIT_INCOMPLETE
+
+
+def incomplete_because(report: dict[str, Any]) -> list[str]:
+    """Why a run is not complete, in words for the log and the console (empty: complete)."""
+    why = []
+    reason = report.get("finish_reason")
+    if reason != REASON_FINISHED:
+        why.append(f"finish reason {reason}")
+    failed = [name for name, monitor in (report.get("monitors") or {}).items() if not monitor.get("passed")]
+    if failed:
+        why.append(f"monitors failed: {', '.join(sorted(failed))}")
+    if report.get("failures"):
+        why.append(f"{len(report['failures'])} pages failed after retries")
+    incomplete = (report.get("lists") or {}).get("incomplete") or []
+    if incomplete:
+        why.append(f"{len(incomplete)} lists short of their announced count")
+    if report.get("invalid_records"):
+        why.append(f"{len(report['invalid_records'])} invalid records")
+    return why
+
+
+def _reached_nothing(report: dict[str, Any], responses: int | None) -> bool:
+    """No record, and the site never answered (``responses`` is 0), or without the
+    count only failures (a report alone says no more than that)."""
+    if sum((report.get("records") or {}).values()):
+        return False
+    if responses is not None:
+        return responses == 0
+    return bool(report.get("failures")) and report.get("pages_fetched", 0) <= len(report["failures"])
+
+
+def describe(code: int) -> str:
+    """The constant's name in words (``EXIT_SITE_UNREACHABLE`` → ``site unreachable``)."""
+    names = {value: name for name, value in globals().items() if name.startswith("EXIT_") and isinstance(value, int)}
+    return names.get(code, "unknown").removeprefix("EXIT_").lower().replace("_", " ")

@@ -1,0 +1,100 @@
+"""The run report as a dict: what was done, what failed and what was not found."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from atlas_crawler import stats as names
+from atlas_crawler.pages.registry import ITEM_CLASSES
+from atlas_crawler.report.state import RunState
+from atlas_crawler.schemas import fields
+
+_PAGE_TYPE = names.page_type("")
+
+
+def build_report(state: RunState, stats: dict[str, Any], reason: str, context: dict[str, Any]) -> dict[str, Any]:
+    """The report of a run (``context``: spider, base URL, entry)."""
+    finished = datetime.now(UTC)
+    distinct = len(state.fetched)
+    responses = sum(state.fetched.values())
+    lists = list_checks(state)
+    return {
+        **context,
+        "started_at": _iso(state.started_at),
+        "runs": state.runs,
+        "finished_at": _iso(finished),
+        "duration_seconds": round((finished - state.started_at).total_seconds(), 3),
+        "finish_reason": reason,
+        "records": {kind: len(ids) for kind, ids in sorted(state.written.items())},
+        "pages_fetched": responses,
+        "distinct_pages": distinct,
+        "redundant_fetches": responses - distinct,
+        "page_types": {k.removeprefix(_PAGE_TYPE): v for k, v in sorted(stats.items()) if k.startswith(_PAGE_TYPE)},
+        "requests": stats.get("downloader/request_count", 0),
+        "retries": stats.get("retry/count", 0),
+        "soft_errors": stats.get(names.SOFT_ERRORS, 0),
+        "duplicates_dropped": stats.get(names.DUPLICATES_DROPPED, 0),
+        "failures": [{"url": u, "reason": r} for u, r in sorted(state.failures.items())],
+        "invalid_records": state.rejected,
+        "lists": {
+            "checked": len(lists),
+            "complete": sum(1 for item in lists if item["complete"]),
+            "incomplete": [item for item in lists if not item["complete"]],
+            "all": lists,
+        },
+        "browser": {k.removeprefix("playwright/"): v for k, v in sorted(stats.items()) if k.startswith("playwright/")},
+        "monitors": stats.get(names.MONITORS, {}),
+        "field_coverage": coverage(stats),
+        "unreadable": unreadable(state, stats),
+        "warnings": state.warnings,
+    }
+
+
+def list_checks(state: RunState) -> list[dict[str, Any]]:
+    """Each list: what it announced, what it listed, what of that was written."""
+    out = []
+    for url, entry in sorted(state.lists.items()):
+        written = state.written["project" if entry["kind"] == "project" else "collectivity"]
+        missing = sorted(entry["ids"] - written, key=int)
+        out.append(
+            {
+                "url": url,
+                "kind": entry["kind"],
+                "pages": entry["pages"],
+                "announced": entry["announced"],
+                "listed": len(entry["ids"]),
+                "written": len(entry["ids"]) - len(missing),
+                "missing_ids": missing,
+                "complete": entry["announced"] == len(entry["ids"]) and not missing,
+            }
+        )
+    return out
+
+
+def coverage(stats: dict[str, Any]) -> dict[str, Any]:
+    """For each field, on how many written records it was non-empty
+    (Spidermon's field counts; ``null``, ``[]``, ``{}`` count as empty)."""
+    out: dict[str, Any] = {}
+    for record_type, item_class in ITEM_CLASSES.items():
+        item_name = item_class.__name__
+        total = stats.get(f"spidermon_item_scraped_count/{item_name}", 0)
+        if not total:
+            continue
+        counts = {f: stats.get(f"spidermon_item_scraped_count/{item_name}/{f}", 0) for f in fields(record_type)}
+        out[record_type] = {
+            "records": total,
+            "fields": {f: {"found": n, "ratio": round(n / total, 4)} for f, n in counts.items()},
+            "never_found": [f for f, n in counts.items() if n == 0],
+        }
+    return out
+
+
+def unreadable(state: RunState, stats: dict[str, Any]) -> dict[str, Any]:
+    """Per field: how many values were there but could not be read, with an example."""
+    counts = {field: value for key, value in stats.items() if (field := names.unreadable_field(key))}
+    return {path: {"count": n, "example": state.unreadable.get(path)} for path, n in sorted(counts.items())}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

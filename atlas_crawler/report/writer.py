@@ -1,0 +1,92 @@
+"""Writes the run report once the engine has stopped: after every
+``spider_closed`` handler (Spidermon's monitors among them) has run, so the
+report holds the monitors' results whatever the extensions' order."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.extensions.feedexport import FeedExporter
+
+from atlas_crawler.report.build import build_report
+from atlas_crawler.report.jobstate import job_stats
+from atlas_crawler.report.state import run_state
+
+logger = logging.getLogger(__name__)
+DEFAULT_REPORT = Path("output/report.json")
+
+
+def _local_path(uri: str) -> Path | None:
+    parts = urlsplit(uri)
+    if parts.scheme == "file":
+        return Path(unquote(parts.path))
+    if parts.scheme == "" or len(parts.scheme) == 1:  # a plain path (or a Windows drive letter)
+        return Path(uri)
+    return None
+
+
+def report_path(settings: Any, crawler: Crawler | None = None) -> Path:
+    """``ATLAS_REPORT_PATH``, else ``<feed stem>.report.json`` beside the first
+    local feed (its URI as rendered for this run, ``%(time)s`` filled in, when
+    ``crawler`` is given), else ``output/report.json``."""
+    if settings.get("ATLAS_REPORT_PATH"):
+        return Path(settings.get("ATLAS_REPORT_PATH"))
+    uris = [str(uri) for uri in settings.getdict("FEEDS") or {}]
+    if crawler is not None:
+        exporters = [e for e in crawler.extensions.middlewares if isinstance(e, FeedExporter)]
+        rendered = [slot.uri for e in exporters for slot in e.slots]
+        uris = rendered or uris
+    for uri in uris:
+        path = _local_path(uri)
+        if path is not None:
+            return path.with_name(path.name.split(".")[0] + ".report.json")
+    return DEFAULT_REPORT
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Written beside, then moved into place: a reader never sees half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+class ReportWriter:
+    """Builds the report from the run state and the stats and writes it (and its
+    HTML view) when the engine stops; always, also when the site was down."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.reason = "unknown"
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ReportWriter:
+        if not crawler.settings.getbool("ATLAS_REPORT_ENABLED", True):
+            raise NotConfigured("ATLAS_REPORT_ENABLED is off")  # e.g. `scrapy parse`: no report to overwrite
+        return cls(crawler)
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        self.reason = reason
+
+    def engine_stopped(self) -> None:
+        spider = self.crawler.spider
+        context = {
+            "spider": spider.name if spider else None,
+            "base_url": self.crawler.settings.get("ATLAS_BASE_URL"),
+            "entry": getattr(spider, "entry", None),
+        }
+        report = build_report(run_state(self.crawler), job_stats(self.crawler), self.reason, context)
+        path = report_path(self.crawler.settings, self.crawler)
+        write_atomically(path, json.dumps(report, ensure_ascii=False, indent=2))
+        logger.info("run report written to %s", path)
+        self.crawler.stats.set_value("atlas/report_path", str(path))

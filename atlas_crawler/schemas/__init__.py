@@ -1,0 +1,34 @@
+"""The output contract: one JSON Schema per record type. Item classes, the
+validation pipeline, the report's coverage and the exports all read these files,
+so a field is declared once, here."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+RECORD_TYPES = ("project", "collectivity")
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    """``schemas/<name>.schema.json`` as a dict (read once; do not mutate)."""
+    return json.loads(resources.files(__package__).joinpath(f"{name}.schema.json").read_text("utf-8"))
+
+
+def fields(name: str) -> tuple[str, ...]:
+    """The record's fields, in schema order (the order of every written record)."""
+    return tuple(load_schema(name)["properties"])
+
+
+def list_fields(name: str) -> tuple[str, ...]:
+    """The fields whose value is a list (``[]`` when the page has none)."""
+    properties = load_schema(name)["properties"]
+    return tuple(f for f, spec in properties.items() if _types(spec) == {"array"})
+
+
+def _types(spec: dict[str, Any]) -> set[str]:
+    kind = spec.get("type")
+    return set(kind) if isinstance(kind, list) else {kind} if kind else set()

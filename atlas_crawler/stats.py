@@ -1,0 +1,35 @@
+"""Every crawl stat this project keeps, named once. Components count with these
+names; the run report, the monitors and the tests read them back."""
+
+from __future__ import annotations
+
+PREFIX = "atlas/"
+SOFT_ERRORS = "atlas/soft_errors"
+RETRY_AFTER_WAITS = "atlas/retry_after_waits"
+PAGES_FAILED = "atlas/pages_failed"
+RECORDS_INVALID = "atlas/records_invalid"
+TEMPLATE_KEYS_CLEANED = "atlas/template_keys_cleaned"
+DUPLICATES_DROPPED = "atlas/duplicates_dropped"
+#: Spidermon's monitor outcomes, ``{monitor name: {"passed": bool, "reason": str | None}}``.
+MONITORS = "atlas/monitors"
+#: Pages per recognised page type: ``atlas/page_type/<name>``.
+PAGE_TYPE = "atlas/page_type/{}"
+
+
+_FIELD, _UNREADABLE = "atlas/field/", "/unreadable"
+
+
+def unreadable(field: str) -> str:
+    """``atlas/field/<name>/unreadable``: values of that field found but not readable."""
+    return f"{_FIELD}{field}{_UNREADABLE}"
+
+
+def unreadable_field(stat: str) -> str | None:
+    """The field an ``unreadable`` stat counts, or None for another stat."""
+    if stat.startswith(_FIELD) and stat.endswith(_UNREADABLE):
+        return stat[len(_FIELD) : -len(_UNREADABLE)]
+    return None
+
+
+def page_type(name: str) -> str:
+    return PAGE_TYPE.format(name)
