@@ -1,0 +1,384 @@
+"""Limits on crawler traps: endless pagination, self-linking pages, ids out of
+range, very long URLs and deep paths.
+
+Every limit is taken from what the site itself says where it can be: a list has
+``ceil(announced / rows on a page)`` pages, an in-page table has the pages its
+own pager's last link (``>>``) shows, and what a first page says is carried in
+the request's ``meta`` to the following pages, so a pager that grows as it is
+followed cannot raise it. Settings (``ATLAS_MAX_*``) only stand in where the site
+says nothing. Each limit sends one ``crawl_warning`` per limit and list (or page
+name), never one per request, and counts what it stopped in ``atlas/limits/<name>``.
+The state kept across responses is bounded by the limits themselves, so memory
+stays flat on a trap.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.http import Response, TextResponse
+from scrapy.settings import BaseSettings
+from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
+
+from atlas_crawler import signals as atlas_signals
+from atlas_crawler import stats
+from atlas_crawler.pages.common import announced_count
+from atlas_crawler.urls import (
+    COLLECTIVITY_ID_PARAM,
+    PAGE_PARAM,
+    PROJECT_ID_PARAM,
+    canonicalize,
+    collectivity_id,
+    page_name,
+    page_params,
+    project_id,
+    without_page_params,
+)
+
+#: ``meta`` keys carried from a page to the requests it yields.
+META_PAGES = "atlas_pages_allowed"  # {page parameter: last page allowed}, from the first page seen
+META_PAGE_SIZE = "atlas_list_page_size"  # rows a full page of this list holds
+META_HOPS = "atlas_sibling_hops"  # links followed in a row from a page to another variant of itself
+
+#: Texts of a pager's "last page" link (displaytag: ``>>``; French and English labels).
+_LAST_LINK_TEXTS = {">>", "»", "dernier", "dernière", "derniere", "last", "fin"}
+_ID_PARAMS = (PROJECT_ID_PARAM, COLLECTIVITY_ID_PARAM)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The limits, read once from the settings (see settings.py for each one's reason)."""
+
+    max_url_length: int
+    max_path_depth: int
+    max_id: int
+    list_page_size: int
+    max_pages_per_list: int
+    max_table_pages: int
+    max_sibling_hops: int
+    max_query_variants: int
+    max_page_names: int
+    max_warnings_per_limit: int
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> Limits:
+        """Each field from its ``ATLAS_*`` setting (declared with its reason in settings.py)."""
+        values = {}
+        for name in cls.__dataclass_fields__:
+            key = f"ATLAS_{name.upper()}"
+            if settings.get(key) is None:
+                raise ValueError(f"setting {key} is missing (atlas_crawler/settings.py declares it)")
+            values[name] = settings.getint(key)
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Why a request is not followed: the limit, what the warning is about, the warning."""
+
+    limit: str
+    key: str
+    message: str
+
+
+def variant(url: str) -> str:
+    """What makes ``url`` another page than its siblings of the same name: its
+    parameters without page numbers and record ids (``codePays=ML``, ``date=…``)."""
+    return "&".join(
+        f"{k}={v}"
+        for k, v in sorted(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+        if not PAGE_PARAM.match(k) and k not in _ID_PARAMS
+    )
+
+
+def short(url: str, length: int = 100) -> str:
+    """A URL as a warning shows it (a trap's URL may be megabytes long)."""
+    return url if len(url) <= length else f"{url[:length]}… ({len(url)} characters)"
+
+
+class Seen:
+    """What a response says, read lazily and at most once: most responses yield
+    no pagination, and those pay nothing."""
+
+    def __init__(self, response: Response | None) -> None:
+        self.response = response
+
+    @cached_property
+    def meta(self) -> dict[str, Any]:
+        request = getattr(self.response, "request", None)
+        return request.meta if request is not None else {}
+
+    @cached_property
+    def url(self) -> str:
+        return canonicalize(self.response.url) if self.response is not None else ""
+
+    @cached_property
+    def name(self) -> str:
+        return page_name(self.url)
+
+    @cached_property
+    def variant(self) -> str:
+        return variant(self.url)
+
+    @cached_property
+    def anchors(self) -> list[tuple[str, str]]:
+        """``(canonical href, text)`` of every link of the page."""
+        if not isinstance(self.response, TextResponse):
+            return []
+        out = []
+        for a in self.response.selector.root.iter("a"):
+            href = a.get("href")
+            if href and not href.startswith(("javascript:", "mailto:", "#")):
+                out.append((canonicalize(href, self.response.url), " ".join(a.text_content().split()).lower()))
+        return out
+
+    @cached_property
+    def announced(self) -> int | None:
+        return announced_count(self.response) if isinstance(self.response, TextResponse) else None
+
+    @cached_property
+    def rows(self) -> int:
+        """Rows of the list on this page: its distinct project or collectivity links."""
+        projects = {pid for href, _ in self.anchors if (pid := project_id(href))}
+        collectivities = {cid for href, _ in self.anchors if (cid := collectivity_id(href))}
+        return max(len(projects), len(collectivities))
+
+    @cached_property
+    def last_pages(self) -> dict[tuple[str, str], int]:
+        """``(table address, page parameter) -> n`` for every pager whose last-page link shows page n."""
+        out: dict[tuple[str, str], int] = {}
+        for href, text in self.anchors:
+            if text in _LAST_LINK_TEXTS:
+                for param, n in page_params(href).items():
+                    key = (without_page_params(href), param)
+                    out[key] = max(out.get(key, 0), n)
+        return out
+
+
+class TrapLimitsMiddleware(BaseSpiderMiddleware):
+    """Drops the requests a trap makes the spider yield (see the module's docstring).
+    A dropped page of an in-page table does not lose its record: the spider is asked
+    to finish the record with what it has (a page beyond the table's own pager holds
+    nothing real)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.limits = Limits.from_settings(crawler.settings)
+        self.base_path = urlsplit(canonicalize(crawler.settings.get("ATLAS_BASE_URL") or "/")).path
+        self.variants: dict[str, set[int]] = {}  # page name -> hashes of its variants; bounded by the limits
+        self.warned: dict[str, set[str]] = {}  # limit -> keys warned about; bounded by max_warnings_per_limit
+
+    # --- Scrapy's two entry points (synchronous and asynchronous spider output) ---
+    def process_spider_output(self, response: Response | None, result: Iterable[Any]) -> Iterable[Any]:
+        seen = Seen(response)
+        for o in result:
+            yield from self.filter(o, seen)
+
+    async def process_spider_output_async(
+        self, response: Response | None, result: AsyncIterator[Any]
+    ) -> AsyncIterator[Any]:
+        seen = Seen(response)
+        async for o in result:
+            for kept in self.filter(o, seen):
+                yield kept
+
+    # --- the filter ------------------------------------------------------------
+    def filter(self, o: Any, seen: Seen) -> Iterator[Any]:
+        if not isinstance(o, Request):
+            yield o
+            return
+        stop = self.check(o, seen)
+        if stop is None:
+            yield o
+            return
+        self.stopped(stop)
+        for following in self.record_continuation(o):
+            yield from self.filter(following, seen)
+
+    def check(self, request: Request, seen: Seen) -> Stop | None:
+        url = request.url
+        name = page_name(url)
+        return (
+            self.check_url_length(url, name, seen)
+            or self.check_path_depth(url, name)
+            or self.check_ids(url, name)
+            or self.check_pagination(request, seen)
+            or self.check_sibling_hops(request, name, seen)
+            or self.check_page_names(name)
+            or self.check_query_variants(url, name)
+        )
+
+    def check_url_length(self, url: str, name: str, seen: Seen) -> Stop | None:
+        if len(url) <= self.limits.max_url_length:
+            return None
+        return Stop(
+            "url_length",
+            name,
+            f"URLs longer than {self.limits.max_url_length} characters not followed ({name}, "
+            f"{len(url)} characters: {short(url)}, linked from {short(seen.url)})",
+        )
+
+    def check_path_depth(self, url: str, name: str) -> Stop | None:
+        path = urlsplit(url).path
+        if not path.startswith(self.base_path):
+            return None  # not under the atlas: the scope rule's business, not a depth
+        depth = len([s for s in path[len(self.base_path) :].split("/") if s])
+        if depth <= self.limits.max_path_depth:
+            return None
+        return Stop(
+            "path_depth",
+            name,
+            f"paths deeper than {self.limits.max_path_depth} segments below the atlas not followed "
+            f"({name}, {depth} segments: {short(url)})",
+        )
+
+    def check_ids(self, url: str, name: str) -> Stop | None:
+        params = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+        for param in _ID_PARAMS:
+            value = params.get(param, "")
+            if value.isdigit() and not 1 <= int(value) <= self.limits.max_id:
+                return Stop(
+                    "id_range",
+                    name,
+                    f"ids outside 1..{self.limits.max_id} not followed ({name}, {param}={short(value, 40)})",
+                )
+        return None
+
+    def check_pagination(self, request: Request, seen: Seen) -> Stop | None:
+        """A further page of the list or in-page table the response shows: no
+        further than the site says it has pages."""
+        pages = page_params(request.url)
+        if not pages or seen.response is None:
+            return None
+        table = without_page_params(canonicalize(request.url))
+        if table != without_page_params(seen.url):
+            return None  # another list's page: its own pages will say how many they have
+        is_table = "record_url" in request.meta
+        carried: dict[str, int] = dict(seen.meta.get(META_PAGES) or {})
+        allowed_by_param: dict[str, int] = {}
+        for param, n in pages.items():
+            allowed, why, said = self.pages_allowed(request, seen, table, param, carried.get(param), is_table)
+            if n > allowed:
+                return self.pagination_stop(request, seen, table, param, n, allowed, why, is_table)
+            if said:  # only what the site said is carried; a setting is applied afresh on every page
+                allowed_by_param[param] = allowed
+        if allowed_by_param or carried:
+            request.meta[META_PAGES] = {**carried, **allowed_by_param}
+        return None
+
+    def pages_allowed(
+        self, request: Request, seen: Seen, table: str, param: str, carried: int | None, is_table: bool
+    ) -> tuple[int, str, bool]:
+        """The last page of ``table`` the site vouches for, what says so, and whether
+        the site said it (else a setting stands in): for a
+        list, its announced count over the rows a page holds; for an in-page table
+        (or a list that announces nothing), its pager's last-page link. What an
+        earlier page of the same table said (``carried``) is never exceeded."""
+        derived: tuple[int, str] | None = None
+        if not is_table and seen.announced is not None:
+            size = max(seen.rows, seen.meta.get(META_PAGE_SIZE) or 0) or self.limits.list_page_size
+            request.meta[META_PAGE_SIZE] = size
+            derived = (max(1, math.ceil(seen.announced / size)), f"{seen.announced} announced, {size} a page")
+        elif last := seen.last_pages.get((table, param)):
+            derived = (last, "its pager's last page")
+        candidates = [c for c in (derived, (carried, "said by its first pages") if carried else None) if c]
+        if candidates:
+            return (*min(candidates), True)
+        if is_table:
+            return self.limits.max_table_pages, "its pager shows no last page: ATLAS_MAX_TABLE_PAGES", False
+        return self.limits.max_pages_per_list, "no count announced: ATLAS_MAX_PAGES_PER_LIST", False
+
+    def pagination_stop(
+        self, request: Request, seen: Seen, table: str, param: str, n: int, allowed: int, why: str, is_table: bool
+    ) -> Stop:
+        if is_table:
+            name = page_name(table)
+            return Stop(
+                "table_pages",
+                f"{name} {param}",
+                f"in-page table pages beyond the last one their pager shows not fetched ({name}, table {param}): "
+                f"page {n} linked, {allowed} pages ({why}), first on {short(request.meta['record_url'])}",
+            )
+        return Stop(
+            "list_pages",
+            table,
+            f"list pages beyond what the list announces not fetched: {short(table)} has {allowed} pages ({why}), "
+            f"page {n} linked from {short(seen.url)}",
+        )
+
+    def check_sibling_hops(self, request: Request, name: str, seen: Seen) -> Stop | None:
+        """A page linking to another variant of itself (a calendar's next day): no
+        atlas page does that, so only a few such links in a row are followed."""
+        if seen.response is None or name != seen.name or variant(request.url) == seen.variant:
+            return None
+        hops = (seen.meta.get(META_HOPS) or 0) + 1
+        if hops > self.limits.max_sibling_hops:
+            return Stop(
+                "sibling_hops",
+                name,
+                f"pages linking to ever-new variants of themselves not followed after "
+                f"{self.limits.max_sibling_hops} links in a row ({name}: {short(request.url)})",
+            )
+        request.meta[META_HOPS] = hops
+        return None
+
+    def check_page_names(self, name: str) -> Stop | None:
+        if name in self.variants or len(self.variants) < self.limits.max_page_names:
+            self.variants.setdefault(name, set())
+            return None
+        return Stop(
+            "page_names",
+            name,
+            f"more than {self.limits.max_page_names} distinct page names under the atlas: "
+            f"{short(name, 80)} not followed",
+        )
+
+    def check_query_variants(self, url: str, name: str) -> Stop | None:
+        known = self.variants[name]
+        key = hash(variant(url))
+        if key in known:
+            return None
+        if len(known) < self.limits.max_query_variants:
+            known.add(key)
+            return None
+        return Stop(
+            "query_variants",
+            name,
+            f"more than {self.limits.max_query_variants} parameter variants of {name}: further ones not followed "
+            f"(first: {short(url)})",
+        )
+
+    # --- what a stop does --------------------------------------------------------
+    def stopped(self, stop: Stop) -> None:
+        """Count every stopped request; warn once per limit and key, and at most
+        ``max_warnings_per_limit`` times per limit (a trap must not fill the report)."""
+        self.crawler.stats.inc_value(f"{stats.PREFIX}limits/{stop.limit}")
+        warned = self.warned.setdefault(stop.limit, set())
+        if stop.key in warned or len(warned) > self.limits.max_warnings_per_limit:
+            return
+        warned.add(stop.key)
+        message = stop.message
+        if len(warned) > self.limits.max_warnings_per_limit:
+            message = (
+                f"limit {stop.limit} stopped more than {self.limits.max_warnings_per_limit} lists or pages: "
+                f"no further warnings; stat atlas/limits/{stop.limit} counts every request it stopped"
+            )
+        self.crawler.signals.send_catch_log(atlas_signals.crawl_warning, message=message)
+
+    def record_continuation(self, request: Request) -> Iterable[Any]:
+        """What the spider does when a record's next table page is not fetched:
+        that table is taken as complete, and the record goes on to its other
+        pending table pages or is yielded."""
+        assembly = request.cb_kwargs.get("assembly")
+        assemble = getattr(self.crawler.spider, "assemble", None)
+        if assembly is None or assemble is None:
+            return ()
+        assembly.pending.pop(request.cb_kwargs.get("field"), None)
+        return assemble(assembly)
