@@ -222,7 +222,7 @@ class Project:
 class World:
     """Everything the replica serves, from ``seed`` and ``projects``."""
 
-    def __init__(self, projects: int = 300, seed: int = 1, faults: bool = False) -> None:
+    def __init__(self, projects: int = 300, seed: int = 1, faults: bool = False, edition: int = 1) -> None:
         self.seed = seed
         self.size = projects
         self.faults = faults
@@ -233,6 +233,8 @@ class World:
         self.foreign: dict[int, Collectivity] = {}
         self.projects: dict[int, Project] = {}
         self._build(rng, projects)
+        for number in range(2, edition + 1):
+            self._next_edition(random.Random(f"{seed}-edition-{number}"), number)
 
     # --- generation -----------------------------------------------------
     def _build(self, rng: random.Random, n: int) -> None:
@@ -301,6 +303,33 @@ class World:
                 c.projects.append(p.id)
         for c in list(self.french.values()) + list(self.foreign.values()):
             c.projects.sort()
+
+    def _next_edition(self, rng: random.Random, number: int) -> None:
+        """The atlas a week later (``--edition N`` applies editions 2..N in turn): a few
+        projects removed, a few added, a few edited, a few collectivity websites changed.
+        Foreign collectivities left without a project disappear with their last one."""
+        k = max(1, len(self.projects) // 20)
+        ordinary = sorted(i for i in self.projects if i != SEED_PROJECT)
+        for pid in rng.sample(ordinary, k):
+            removed = self.projects.pop(pid)
+            for c in removed.foreign + removed.french:
+                c.projects.remove(pid)
+        self.foreign = {i: c for i, c in self.foreign.items() if c.projects or i == SEED_FOREIGN}
+        free = iter(i for i in range(max(self.projects) + 1, max(self.projects) + 10 * k) if i not in self.projects)
+        french_pool = sorted((c for c in self.french.values() if c.id != SEED_FRENCH), key=lambda c: c.id)
+        foreign_pool = sorted((c for c in self.foreign.values() if c.id != SEED_FOREIGN), key=lambda c: c.id)
+        for _ in range(k):
+            pid = next(free)
+            foreign, french = rng.sample(foreign_pool, 1), rng.sample(french_pool, 1)
+            self.projects[pid] = Project(pid, self._project_data(rng, foreign, french), foreign, french)
+            for c in foreign + french:
+                c.projects = sorted([*c.projects, pid])
+        for pid in rng.sample(sorted(i for i in self.projects if i != SEED_PROJECT), k):
+            data = self.projects[pid].data
+            data["title"] = f"{data['title']} (édition {number})"
+            data["partnership_form"] = "Jumelage" if data["partnership_form"] != "Jumelage" else None
+        for c in rng.sample(french_pool, min(2, len(french_pool))):
+            c.website = f"www.collectivite-{c.id}-{number}.fr"
 
     def _country(self, rng: random.Random) -> Country:
         """Mali-heavy, as the real atlas is: long lists get windowed pagination."""
