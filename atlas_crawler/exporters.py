@@ -1,5 +1,6 @@
 """JSON Lines through the ``jsonlines`` package: UTF-8, not ``\\u``-escaped,
-one record per line, keys in schema order. Registered for ``-O file.jsonl``."""
+one record per line, keys in schema order (or the order of ``FEED_EXPORT_FIELDS``
+/ the feed's ``fields``, which choose the fields too). Registered for ``-O file.jsonl``."""
 
 from __future__ import annotations
 
@@ -22,7 +23,10 @@ class JsonLinesExporter(BaseItemExporter):
         )
 
     def export_item(self, item: Any) -> None:
-        self.writer.write(dict(ItemAdapter(item).items()))  # values are plain JSON types
+        if self.fields_to_export is None:  # the common case: every field, values plain JSON already
+            self.writer.write(dict(ItemAdapter(item).items()))
+        else:
+            self.writer.write(dict(self.get_serialized_fields(item, default_value=None)))
 
     def finish_exporting(self) -> None:
         self.stream.flush()

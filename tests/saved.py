@@ -18,18 +18,30 @@ PAGES = Path(__file__).parent / "pages"
 
 def saved_response(name: str, url: str | None = None) -> HtmlResponse:
     folder = PAGES / name
-    meta = json.loads((folder / "meta.json").read_text("utf-8"))
+    meta = _meta(name)
     body = (folder / meta.get("page", "page.html")).read_bytes()
     target = url or meta["url"]
     return HtmlResponse(url=target, body=body, headers=meta["headers"], request=Request(target))
 
 
+def _meta(name: str) -> dict[str, Any]:
+    return json.loads((PAGES / name / "meta.json").read_text("utf-8"))
+
+
 def expected(name: str) -> dict[str, Any]:
-    return json.loads((PAGES / name / "expected.json").read_text("utf-8"))
+    """The page's expected record (``meta["expected"]`` may point at one kept
+    elsewhere, such as the seed's, which the replica serves too), sans ``crawled_at``."""
+    record = json.loads((PAGES / name / _meta(name).get("expected", "expected.json")).read_text("utf-8"))
+    record.pop("crawled_at", None)
+    return record
 
 
 def saved_pages(prefix: str) -> list[str]:
-    return sorted(p.name for p in PAGES.iterdir() if p.name.startswith(prefix) and (p / "expected.json").exists())
+    return sorted(
+        p.name
+        for p in PAGES.iterdir()
+        if p.name.startswith(prefix) and (p / _meta(p.name).get("expected", "expected.json")).exists()
+    )
 
 
 def html_response(

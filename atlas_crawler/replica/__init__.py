@@ -1,2 +1,2 @@
-"""A local replica of the atlas, built from SITE.md: generated world, page
+"""A local replica of the atlas, built from docs/SITE.md: generated world, page
 templates with the live site's quirks, a fast aiohttp server, ground truth."""

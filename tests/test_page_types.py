@@ -1,0 +1,173 @@
+"""Page types declared once: recognised by address or content, items and schemas
+in step, unreadable values kept, the report's monitors whatever the order, the
+exporter's field choice, and the standard Scrapy tools."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from atlas_crawler import stats
+from atlas_crawler.exporters import JsonLinesExporter
+from atlas_crawler.items import CollectivityItem, ProjectItem
+from atlas_crawler.localrun import PROJECT_ROOT, crawl, replica
+from atlas_crawler.pages import registry
+from atlas_crawler.pages.project import parse_project
+from atlas_crawler.pipelines import UnreadableValuesPipeline
+from atlas_crawler.report.build import build_report
+from atlas_crawler.report.state import RunState
+from atlas_crawler.schemas import fields, load_schema
+from tests.saved import html_response, project_crawler, saved_pages, saved_response
+
+BASE = "https://pastel.diplomatie.gouv.fr/cncdext/dyn/public/atlas/"
+
+
+def test_items_and_schemas_cannot_drift_apart() -> None:
+    for item_class, schema in ((ProjectItem, "project"), (CollectivityItem, "collectivity")):
+        assert tuple(item_class.fields) == fields(schema) or set(item_class.fields) == set(fields(schema))
+        assert set(load_schema(schema)["required"]) == set(item_class.fields)
+    assert {"project": ProjectItem, "collectivity": CollectivityItem} == registry.ITEM_CLASSES
+
+
+@pytest.mark.parametrize("name", saved_pages("project") + saved_pages("handwritten") + saved_pages("collectivity"))
+def test_saved_pages_are_recognised_by_their_type(name: str) -> None:
+    response = saved_response(name)
+    expected = registry.PROJECT if "detailProjet" in response.url else registry.COLLECTIVITY
+    assert registry.classify(response) is expected
+    assert registry.incomplete_reason(response) is None
+
+
+def test_a_collectivity_under_another_name_is_recognised_by_its_words() -> None:
+    response = saved_response("collectivity-foreign", url=BASE + "collectivite/etr.do?idCollectivite=31752")
+    page_type, assembly = registry.parse(response)
+    assert page_type is registry.COLLECTIVITY
+    assert assembly.item["kind"] == "foreign"  # the page name no longer says it: the fields do
+    french = saved_response("collectivity-french", url=BASE + "collectivite/fr.do?idCollectivite=912")
+    assert registry.parse(french)[1].item["kind"] == "french"
+
+
+def test_lists_maps_and_menus_are_recognised_by_content() -> None:
+    listing = html_response(
+        '<p>2 projet(s) trouvé(s)</p><table><tr><td><a href="detailProjet.html?criteres.prjId=4">x</a></td></tr></table>',
+        BASE + "pays/projets.do?codePays=ML",
+    )
+    assert registry.classify(listing) is registry.LIST
+    world_map = html_response(
+        '<div id=\'carte\'></div><script>var PAYS = [{"code": "ML"}];</script>', BASE + "carte.do"
+    )
+    assert registry.classify(world_map) is registry.WORLD_MAP
+    menu = html_response('<a href="pays/index.do">Pays</a>', BASE + "atlas.do")
+    assert registry.classify(menu) is registry.MENU
+    assert registry.parse(menu) == (registry.MENU, None)
+
+
+def test_a_project_page_cut_short_is_not_whole() -> None:
+    cut = html_response("<html><body><div>Contexte</div>", BASE + "detailProjet.html?criteres.prjId=4")
+    assert "cut short" in registry.incomplete_reason(cut)
+
+
+def test_unreadable_values_are_counted_and_kept() -> None:
+    page = html_response(
+        "<html><body><dl><dt>Titre</dt><dd>Un projet</dd><dt>Date de fin du partenariat</dt><dd>31/02/2013</dd>"
+        "<dt>Année de début du partenariat</dt><dd>vers 1850</dd></dl>"
+        "<table><caption>Financement</caption><tr><th>Nom du financeur</th><th>Montant</th><th>Année</th></tr>"
+        "<tr><td>Région</td><td>n.c.</td><td>2001</td></tr></table></body></html>"
+    )
+    item = parse_project(page).item
+    assert item["end_date"] is None and item["start_year"] is None
+    assert item["funding"] == [{"funder": "Région", "amount_eur": None, "one_percent_amounts_eur": [], "year": 2001}]
+    assert item["extra"]["unreadable"] == {
+        "end_date": "31/02/2013",
+        "start_year": "vers 1850",
+        "funding.amount_eur": "n.c.",
+    }
+    crawler = project_crawler()
+    UnreadableValuesPipeline.from_crawler(crawler).process_item(item)
+    assert crawler.stats.get_value(stats.unreadable("end_date")) == 1
+    assert crawler.stats.get_value(stats.unreadable("funding.amount_eur")) == 1
+    state = RunState(unreadable={"end_date": {"url": item["url"], "text": "31/02/2013"}})
+    report = build_report(state, crawler.stats.get_stats(), "finished", {})
+    assert report["unreadable"]["end_date"] == {"count": 1, "example": {"url": item["url"], "text": "31/02/2013"}}
+
+
+def test_the_exporter_honours_feed_export_fields() -> None:
+    buffer = io.BytesIO()
+    exporter = JsonLinesExporter(buffer, fields_to_export=["title", "id", "missing"], export_empty_fields=True)
+    exporter.start_exporting()
+    exporter.export_item(parse_project(saved_response("project-2431-seed")).item)
+    exporter.finish_exporting()
+    record = json.loads(buffer.getvalue())
+    assert list(record) == ["title", "id", "missing"]
+    assert record["id"] == "2431" and record["missing"] is None
+
+
+@pytest.mark.parametrize("order", [490, 530])
+def test_the_report_holds_the_monitors_whatever_the_extension_order(tmp_path, order: int) -> None:
+    """The writer writes at engine_stopped, after Spidermon's close monitors."""
+    output = tmp_path / "atlas.jsonl"
+    extensions = {
+        "spidermon.contrib.scrapy.extensions.Spidermon": 500,
+        "atlas_crawler.report.RunCollector": 510,
+        "atlas_crawler.report.JobState": 520,
+        "atlas_crawler.report.ReportWriter": order,
+    }
+    with replica(projects=10) as base:
+        result = crawl(base, output, settings={"EXTENSIONS": json.dumps(extensions)})
+    assert result.returncode == 0, result.stdout[-3000:]
+    report = json.loads((tmp_path / "atlas.report.json").read_text("utf-8"))
+    assert set(report["monitors"]) >= {"FailedPagesMonitor", "InvalidRecordsMonitor"}
+    assert all(m["passed"] for m in report["monitors"].values())
+
+
+def _scrapy(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.mark.e2e
+def test_the_standard_scrapy_tools_work_without_extra_flags(tmp_path) -> None:
+    assert _scrapy("list").stdout.split() == ["atlas"]
+    report = tmp_path / "atlas.report.json"
+    report.write_text("{}", "utf-8")
+    with replica(projects=10) as base:
+        project = base + "detailProjet.html?criteres.prjId=2431"
+        parsed = _scrapy("parse", project, "-s", f"ATLAS_BASE_URL={base}", "-s", f"ATLAS_REPORT_PATH={report}")
+        shell = _scrapy("shell", base + "accesAtlas.html", "-c", "response.status", "-s", f"ATLAS_BASE_URL={base}")
+    assert parsed.returncode == 0, parsed.stderr[-3000:]
+    assert "'id': '2431'" in parsed.stdout and "Renforcer la Commune de Kayes" in parsed.stdout
+    assert "Spidermon" not in parsed.stderr
+    assert report.read_text("utf-8") == "{}"  # a crawl's report is never overwritten by `scrapy parse`
+    assert shell.returncode == 0, shell.stderr[-3000:]
+    assert shell.stdout.strip().splitlines()[-1] == "200"
+
+
+@pytest.mark.e2e
+def test_a_site_under_other_page_names_is_crawled_completely(tmp_path) -> None:
+    """Only detailProjet.html keeps its name: lists, menus and collectivities are
+    recognised by what they hold, and every record is still written."""
+    truth_path, output = tmp_path / "truth.json", tmp_path / "atlas.jsonl"
+    with replica(projects=40, truth=truth_path, options=("--rename-pages",)) as base:
+        result = crawl(base, output, settings={"ATLAS_HOME_PAGE": "atlas.do"})
+    assert result.returncode == 0, result.stdout[-3000:]
+    truth = json.loads(truth_path.read_text("utf-8"))
+    records = [json.loads(line) for line in output.read_text("utf-8").splitlines()]
+    expected = {(r["type"], r["id"]): r for r in truth["records"]}
+    assert {(r["type"], r["id"]) for r in records} == set(expected)
+    assert all({**r, "crawled_at": None} == {**expected[(r["type"], r["id"])], "crawled_at": None} for r in records)
+    report = json.loads((tmp_path / "atlas.report.json").read_text("utf-8"))
+    assert report["warnings"] == [] and report["redundant_fetches"] == 0
+    assert report["lists"]["checked"] == len(truth["announced"]) == report["lists"]["complete"]
+    assert "collectivite/fr.do" in next(r["url"] for r in records if r.get("kind") == "french")
