@@ -1,0 +1,20 @@
+"""The files of a dump directory, named in one place (writer, verify and re-parse agree)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+WARC_DIR = "warc"  # the WARC files, ``<prefix>-<UTC start>-<nnnnn>.warc.gz``
+WARC_SUFFIX = ".warc.gz"
+CAPTURES = "captures.jsonl"  # one line per written record: its response's WARC-Record-ID, file, offset
+CDXJ = "index.cdxj"  # cdxj-indexer's sorted index of the WARC files
+PAGES = "pages.jsonl"  # the WACZ page list: the home page and every record's page
+WACZ = "atlas.wacz"  # the WACZ package (WARC files, index, pages) for ReplayWeb.page and pywb
+RECORDS = "records.jsonl"  # a copy of the crawl's JSON Lines feed, as written
+REPORT = "report.json"  # a copy of the crawl's run report
+MANIFEST = "manifest.json"  # written last: its presence means the dump is complete
+
+
+def warc_files(directory: Path) -> list[Path]:
+    """The dump's WARC files in the order they were written (their names sort so)."""
+    return sorted((directory / WARC_DIR).glob(f"*{WARC_SUFFIX}"))

@@ -1,0 +1,105 @@
+"""``manifest.json``: what a dump holds and how it was made, so that it can be
+checked years later (``python -m atlas_crawler.verify``): every file with its
+size and SHA-256, WARC record counts per type, the run's start and end, the
+crawler's version and commit, the versions of every installed distribution and
+of the output schemas."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from datetime import datetime
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any
+
+import atlas_crawler
+from atlas_crawler.archive.layout import MANIFEST, warc_files
+from atlas_crawler.archive.scan import iter_records
+
+FORMAT = "atlas-crawler dump/1"
+_BLOCK = 1 << 20
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def dump_files(directory: Path) -> list[Path]:
+    """Every file of the dump but the manifest, sorted by relative path."""
+    return sorted(
+        (p for p in directory.rglob("*") if p.is_file() and p.relative_to(directory).as_posix() != MANIFEST),
+        key=lambda p: p.relative_to(directory).as_posix(),
+    )
+
+
+def file_entries(directory: Path) -> dict[str, dict[str, Any]]:
+    return {
+        p.relative_to(directory).as_posix(): {"size": p.stat().st_size, "sha256": sha256_file(p)}
+        for p in dump_files(directory)
+    }
+
+
+def record_counts(directory: Path) -> dict[str, Any]:
+    """WARC records per type, over all files and per file (read back, not remembered)."""
+    total: Counter[str] = Counter()
+    per_file: dict[str, dict[str, int]] = {}
+    for path in warc_files(directory):
+        counts: Counter[str] = Counter(record.rec_type for _, record in iter_records(path))
+        per_file[path.name] = dict(sorted(counts.items()))
+        total.update(counts)
+    return {"total": dict(sorted(total.items())), "per_file": per_file}
+
+
+def dependency_versions() -> dict[str, str]:
+    """Every installed distribution: the environment that parsed and wrote the dump."""
+    versions = {(d.metadata["Name"] or "").lower(): d.version for d in metadata.distributions()}
+    return dict(sorted((k, v) for k, v in versions.items() if k))
+
+
+def schema_versions() -> dict[str, dict[str, str | None]]:
+    """Each output schema's ``$id`` and SHA-256 (the contract the records were validated against)."""
+    schemas = resources.files("atlas_crawler").joinpath("schemas")
+    found: dict[str, dict[str, str | None]] = {}
+    for entry in sorted(schemas.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".schema.json"):
+            text = entry.read_bytes()
+            found[entry.name] = {"$id": json.loads(text).get("$id"), "sha256": hashlib.sha256(text).hexdigest()}
+    return found
+
+
+def build(
+    directory: Path,
+    *,
+    started_at: datetime,
+    finished_at: datetime,
+    finish_reason: str | None,
+    commit: str | None,
+    settings: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "started_at": started_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "finished_at": finished_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "finish_reason": finish_reason,
+        "crawler": {"name": "atlas-crawler", "version": atlas_crawler.__version__, "git_commit": commit},
+        "settings": settings,
+        "warc_records": record_counts(directory),
+        "schemas": schema_versions(),
+        "dependencies": dependency_versions(),
+        "files": file_entries(directory),
+    }
+
+
+def write(directory: Path, manifest: dict[str, Any]) -> Path:
+    """Written last, through a temporary name: a dump with a manifest is a finished dump."""
+    path = directory / MANIFEST
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    partial.replace(path)
+    return path

@@ -1,0 +1,240 @@
+"""Checking a dump against its manifest, recomputing everything: every file's
+size and SHA-256, no file missing and none added, every WARC record whole and its
+digests right, the record counts, every line of the record-to-capture map
+pointing at the response it names, the CDXJ index rebuilt and compared, and the
+WACZ package's own hashes and WARC copies.
+
+A dump without a manifest (its crawl was killed, or has not ended) is
+*incomplete*: it is read up to its last complete record, which is reported."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from atlas_crawler.archive import manifest as manifest_module
+from atlas_crawler.archive.finish import write_cdxj
+from atlas_crawler.archive.layout import CAPTURES, CDXJ, MANIFEST, WACZ, WARC_DIR, warc_files
+from atlas_crawler.archive.scan import TruncatedError, iter_members, parse_record
+
+VERIFIED, MISMATCH, INCOMPLETE = "verified", "mismatch", "incomplete"
+MAX_LISTED = 5  # findings of one kind listed one by one; the rest are counted
+
+
+@dataclass
+class WarcScan:
+    """What reading one WARC file found."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    records: dict[int, tuple[str, str]] = field(default_factory=dict)  # offset -> (WARC-Record-ID, type)
+    last: dict[str, Any] | None = None  # the last complete record
+    truncated: TruncatedError | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Verdict:
+    status: str
+    problems: list[str] = field(default_factory=list)  # each names its file
+    notes: list[str] = field(default_factory=list)
+
+
+def scan_warc(path: Path) -> WarcScan:
+    """Every record read and its digests checked; stops at a truncated record."""
+    scan = WarcScan()
+    with path.open("rb") as fh:
+        try:
+            for member in iter_members(fh):
+                try:
+                    record = parse_record(member, check_digests=True)
+                    record.content_stream().read()
+                except Exception as error:  # any unreadable record is a finding, never a crash
+                    scan.problems.append(f"unreadable record at offset {member.offset}: {error}")
+                    continue
+                headers = record.rec_headers
+                record_id = headers.get_header("WARC-Record-ID")
+                if record.digest_checker.passed is False:
+                    issues = "; ".join(str(p) for p in record.digest_checker.problems)
+                    scan.problems.append(f"record {record_id} at offset {member.offset}: {issues}")
+                scan.counts[record.rec_type] += 1
+                scan.records[member.offset] = (record_id, record.rec_type)
+                scan.last = {
+                    "offset": member.offset,
+                    "type": record.rec_type,
+                    "id": record_id,
+                    "uri": headers.get_header("WARC-Target-URI"),
+                    "date": headers.get_header("WARC-Date"),
+                }
+        except TruncatedError as error:
+            scan.truncated = error
+    return scan
+
+
+def verify(directory: Path) -> Verdict:
+    if not directory.is_dir():
+        return Verdict(MISMATCH, [f"{directory}: no such directory"])
+    if not (directory / MANIFEST).is_file():
+        return incomplete(directory, f"no {MANIFEST}: the crawl did not finish")
+    try:
+        manifest = json.loads((directory / MANIFEST).read_text("utf-8"))
+        listed: dict[str, dict[str, Any]] = manifest["files"]
+    except (ValueError, KeyError, TypeError) as error:
+        return Verdict(MISMATCH, [f"{MANIFEST}: unreadable ({error})"])
+    problems = check_files(directory, listed)
+    scans = {path.name: scan_warc(path) for path in warc_files(directory)}
+    for name, scan in scans.items():
+        problems += [f"{WARC_DIR}/{name}: {p}" for p in scan.problems]
+        if scan.truncated is not None:
+            problems.append(f"{WARC_DIR}/{name}: {scan.truncated}")
+    problems += check_counts(manifest, scans)
+    problems += check_captures(directory, scans)
+    problems += check_index(directory, listed)
+    problems += check_wacz(directory, listed)
+    total = sum(sum(s.counts.values()) for s in scans.values())
+    notes = [f"{len(listed)} files, {len(scans)} WARC files, {total} WARC records"]
+    return Verdict(MISMATCH if problems else VERIFIED, problems, notes)
+
+
+def incomplete(directory: Path, why: str) -> Verdict:
+    """A dump that was not finished: how far it can be read."""
+    notes = [why]
+    problems: list[str] = []
+    last: tuple[str, dict[str, Any]] | None = None
+    for path in warc_files(directory):
+        scan = scan_warc(path)
+        problems += [f"{WARC_DIR}/{path.name}: {p}" for p in scan.problems]
+        state = f"ends with a {scan.truncated}" if scan.truncated else "ends with a complete record"
+        notes.append(f"{WARC_DIR}/{path.name}: {sum(scan.counts.values())} complete records, {state}")
+        if scan.last is not None:
+            last = (path.name, scan.last)
+    if last is None:
+        notes.append("no complete WARC record")
+    else:
+        name, record = last
+        notes.append(
+            f"last complete record: {record['type']} {record['id']} {record['uri'] or ''} "
+            f"({record['date']}) in {WARC_DIR}/{name} at offset {record['offset']}"
+        )
+    return Verdict(INCOMPLETE, problems, notes)
+
+
+def check_files(directory: Path, listed: dict[str, dict[str, Any]]) -> list[str]:
+    problems = []
+    present = {p.relative_to(directory).as_posix() for p in manifest_module.dump_files(directory)}
+    for name in sorted(set(listed) - present):
+        problems.append(f"{name}: missing (listed in {MANIFEST})")
+    for name in sorted(present - set(listed)):
+        problems.append(f"{name}: not listed in {MANIFEST} (added after the dump was made?)")
+    for name in sorted(set(listed) & present):
+        path = directory / name
+        expected = listed[name]
+        if path.stat().st_size != expected.get("size"):
+            problems.append(f"{name}: size {path.stat().st_size}, the manifest says {expected.get('size')}")
+        elif manifest_module.sha256_file(path) != expected.get("sha256"):
+            problems.append(f"{name}: SHA-256 differs from the manifest's (the file was changed)")
+    return problems
+
+
+def check_counts(manifest: dict[str, Any], scans: dict[str, WarcScan]) -> list[str]:
+    problems = []
+    expected = manifest.get("warc_records", {}).get("per_file", {})
+    for name in sorted(set(expected) | set(scans)):
+        found = dict(sorted(scans[name].counts.items())) if name in scans else {}
+        if found != expected.get(name, {}):
+            problems.append(f"{WARC_DIR}/{name}: records per type {found}, the manifest says {expected.get(name, {})}")
+    return problems
+
+
+def check_captures(directory: Path, scans: dict[str, WarcScan]) -> list[str]:
+    """Every record's line names a response record at the file and offset it gives."""
+    problems: list[str] = []
+    path = directory / CAPTURES
+    if not path.is_file():
+        return problems
+    wrong = 0
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            try:
+                capture = json.loads(line)
+                refs = [capture, *capture.get("table_pages", [])]
+            except (ValueError, AttributeError):
+                problems.append(f"{CAPTURES}: line {number} is not a JSON object")
+                continue
+            for ref in refs:
+                scan = scans.get(str(ref.get("warc_filename")))
+                found = scan.records.get(ref.get("warc_offset")) if scan else None
+                if found is None or found[0] != ref.get("warc_record_id") or found[1] != "response":
+                    wrong += 1
+                    if wrong > MAX_LISTED:
+                        continue
+                    problems.append(
+                        f"{CAPTURES}: line {number} names {ref.get('warc_record_id')} at "
+                        f"{ref.get('warc_filename')}:{ref.get('warc_offset')}, which is not that response record"
+                    )
+    if wrong > MAX_LISTED:
+        problems.append(f"{CAPTURES}: {wrong - MAX_LISTED} more lines name records that are not there")
+    return problems
+
+
+def check_index(directory: Path, listed: dict[str, Any]) -> list[str]:
+    """The CDXJ index, written again from the WARC files, must be the same bytes."""
+    if CDXJ not in listed or not (directory / CDXJ).is_file():
+        return []
+    with tempfile.TemporaryDirectory() as scratch:
+        rebuilt = Path(scratch)
+        (rebuilt / WARC_DIR).mkdir()
+        for path in warc_files(directory):
+            (rebuilt / WARC_DIR / path.name).symlink_to(path.resolve())
+        try:
+            write_cdxj(rebuilt)
+        except Exception as error:  # cdxj-indexer on a damaged file: a finding, never a crash
+            message = str(error).splitlines()[0][:120] if str(error) else ""
+            return [f"{CDXJ}: the WARC files cannot be indexed again ({type(error).__name__}: {message})"]
+        if (rebuilt / CDXJ).read_bytes() != (directory / CDXJ).read_bytes():
+            return [f"{CDXJ}: differs from the index of the WARC files as they are"]
+    return []
+
+
+def check_wacz(directory: Path, listed: dict[str, Any]) -> list[str]:
+    """The WACZ's datapackage: each resource's hash and size recomputed from the zip,
+    its digest file, and its WARC copies equal to the dump's WARC files."""
+    path = directory / WACZ
+    if WACZ not in listed or not path.is_file():
+        return []
+    problems = []
+    archived: set[str] = set()
+    try:
+        with zipfile.ZipFile(path) as wacz:
+            package_bytes = wacz.read("datapackage.json")
+            package = json.loads(package_bytes)
+            digest = json.loads(wacz.read("datapackage-digest.json"))
+            if digest.get("hash") != "sha256:" + hashlib.sha256(package_bytes).hexdigest():
+                problems.append(f"{WACZ}: datapackage-digest.json does not match datapackage.json")
+            for resource in package.get("resources", []):
+                algorithm, _, expected = str(resource.get("hash", "")).partition(":")
+                hasher = hashlib.new(algorithm or "sha256")
+                size = 0
+                with wacz.open(resource["path"]) as member:
+                    while block := member.read(1 << 20):
+                        hasher.update(block)
+                        size += len(block)
+                if hasher.hexdigest() != expected or size != resource.get("bytes"):
+                    problems.append(f"{WACZ}: {resource['path']} does not match its datapackage hash")
+                if not resource["path"].startswith("archive/"):
+                    continue
+                name = resource["path"].removeprefix("archive/")
+                archived.add(f"{WARC_DIR}/{name}")
+                own = listed.get(f"{WARC_DIR}/{name}")
+                if own is None or own["sha256"] != hasher.hexdigest():
+                    problems.append(f"{WACZ}: {resource['path']} is not the dump's {WARC_DIR}/{name}")
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
+        return [f"{WACZ}: unreadable ({type(error).__name__}: {error})"]
+    for name in sorted({n for n in listed if n.startswith(f"{WARC_DIR}/")} - archived):
+        problems.append(f"{WACZ}: does not hold {name}")
+    return problems
