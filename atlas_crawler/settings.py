@@ -198,3 +198,15 @@ ATLAS_WARC_MAX_SIZE = 1_000_000_000  # bytes: a new WARC file once the current o
 #: stats (850), so a request record holds the headers as sent. Above RequeueOnStop (990), which
 #: must stay next to the download handler. Off (NotConfigured) unless ATLAS_ARCHIVE is set.
 DOWNLOADER_MIDDLEWARES["atlas_crawler.archive.middleware.ArchiveMiddleware"] = 950
+
+# --- data people can use at once: flat tables and the CSV feed (atlas_crawler/export) -----
+#: Formats to export the JSON Lines feed to when the crawl ends ("csv", "parquet", "sqlite"),
+#: into <feed name>.tables/<format>/ beside it (a run folder: tables/<format>/); [] = none.
+#: Also `python -m atlas_crawler.export atlas.jsonl --to csv` at any time.
+ATLAS_EXPORT: list[str] = []
+#: Runs on engine_stopped, after every feed is closed and moved into place; does nothing
+#: (NotConfigured) while ATLAS_EXPORT is empty.
+EXTENSIONS["atlas_crawler.export.extension.AutoExport"] = 900
+#: `-o out.csv`: the projects with every schema field (header from the schema, lists as JSON
+#: text); collectivities are left out, with a log line naming the export command.
+FEED_EXPORTERS["csv"] = "atlas_crawler.export.feed.ProjectCsvExporter"

@@ -1,0 +1,58 @@
+"""``-o out.csv`` in a crawl: the projects as one flat CSV table with every project
+field of the schema (the header is written first, from the schema, never from the
+first item). Lists and objects (funding, partners, themes, …) are JSON text in
+their cell. Collectivities do not fit a project table: they are left out and the
+log says so and names the export command that writes every table."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy.exporters import BaseItemExporter
+
+from atlas_crawler.export.schema import record_fields
+from atlas_crawler.export.writers import csv_cell
+
+logger = logging.getLogger(__name__)
+
+
+class ProjectCsvExporter(BaseItemExporter):
+    """RFC 4180, UTF-8 (Scrapy's ``FEED_EXPORT_ENCODING`` decides the encoding)."""
+
+    def __init__(self, file: io.BufferedIOBase, **kwargs: Any) -> None:
+        super().__init__(dont_fail=True, **kwargs)
+        self.fields = [f for f in record_fields("project") if f.name != "type"]
+        self.cells = [csv_cell(f.type, excel=False) for f in self.fields]
+        self.stream = io.TextIOWrapper(file, encoding=self.encoding or "utf-8", newline="", write_through=True)
+        self.writer = csv.writer(self.stream, lineterminator="\r\n")
+        self.skipped: dict[str, int] = {}
+
+    def start_exporting(self) -> None:
+        self.writer.writerow([f.name for f in self.fields])
+
+    def export_item(self, item: Any) -> None:
+        record = ItemAdapter(item)
+        kind = record.get("type")
+        if kind != "project":
+            if not self.skipped:
+                logger.warning(
+                    "the CSV feed holds the projects only; %s records are left out of it (write a JSON Lines feed "
+                    "too, -o atlas.jsonl, and run python -m atlas_crawler.export atlas.jsonl --to csv for every "
+                    "table)",
+                    kind,
+                )
+            self.skipped[kind] = self.skipped.get(kind, 0) + 1
+            return
+        self.writer.writerow([cell(record.get(f.name)) for cell, f in zip(self.cells, self.fields, strict=True)])
+
+    def finish_exporting(self) -> None:
+        if self.skipped:
+            left_out = ", ".join(f"{n} {kind}" for kind, n in self.skipped.items())
+            logger.warning("CSV feed: %s records not written (projects only; see python -m atlas_crawler.export)",
+                           left_out)  # fmt: skip
+        self.stream.flush()
+        self.stream.detach()  # the feed storage owns and closes the file

@@ -1,0 +1,392 @@
+"""The flat tables, derived from the record schemas.
+
+Every scalar field is a typed column; a list of objects (funding lines, partners,
+themes, contacts, volunteers) is a child table keyed by its parent and its row
+number; a list of texts (project managers, contracting authorities, other partners)
+and ``extra`` stay in their row as JSON text (one cell a spreadsheet shows whole,
+``json()`` in DuckDB); ``embassy`` is split into ``projects.embassy_name`` and the
+``embassy_contacts`` table. A schema field no rule takes stops the import, so a new
+field is never silently dropped."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from atlas_crawler.export.labels import french_label
+from atlas_crawler.export.schema import Field, record_fields
+
+Row = tuple[Any, ...]
+Getter = Callable[[dict[str, Any]], Any]
+
+
+class ExportError(ValueError):
+    """A record the tables cannot hold without losing part of it."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # Table Schema type: string integer number boolean date datetime array object
+    title: str | None  # the French label on the page, when there is one
+    description: str
+    constraints: dict[str, Any] = field(default_factory=dict)
+    source: str | None = None  # the record field it holds ("funding[].amount_eur")
+    get: Getter = field(default=lambda item: None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    fields: tuple[str, ...]
+    table: str
+    reference: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    record_type: str
+    title: str  # French
+    description: str  # English
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...]
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    indexes: tuple[tuple[str, ...], ...] = ()
+    #: record -> (row number, item) for a child table; None for one row per record.
+    items: Callable[[dict[str, Any]], Iterable[tuple[int, Any]]] | None = field(default=None, repr=False)
+
+    def rows(self, record: dict[str, Any]) -> Iterator[Row]:
+        if self.items is None:
+            yield tuple(c.get(record) for c in self.columns)
+            return
+        parent = self.columns[: len(self.primary_key) - 1]
+        keys = tuple(c.get(record) for c in parent)
+        for number, item in self.items(record):
+            yield (*keys, number, *(c.get(item) for c in self.columns[len(parent) + 1 :]))
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+#: List-of-objects fields (and ``project_ids``) -> their table, title (FR) and description (EN).
+CHILD_TABLES: dict[tuple[str, str], tuple[str, str, str]] = {
+    ("project", "other_themes"): (
+        "project_themes",
+        "Thématiques des projets",
+        "One row per theme of a project: its main theme (row_no 0, main = true, from the project's "
+        "theme fields) and each row of its 'Autres thématiques' table (row_no 1, 2, … in page order).",
+    ),
+    ("project", "foreign_partners"): (
+        "foreign_partners",
+        "Partenaires étrangers",
+        "One row per foreign partner collectivity of a project, in page order.",
+    ),
+    ("project", "foreign_partner_contacts"): (
+        "partner_contacts",
+        "Contacts chez les partenaires étrangers",
+        "One row per contact person in a project's foreign partner collectivities, in page order.",
+    ),
+    ("project", "french_partners"): (
+        "french_partners",
+        "Collectivités territoriales françaises partenaires",
+        "One row per French partner collectivity of a project, in page order.",
+    ),
+    ("project", "funding"): (
+        "funding",
+        "Financement",
+        "One row per line of a project's funding table, in page order, the 'Montant 1%' cells as named columns.",
+    ),
+    ("project", "volunteers"): (
+        "volunteers",
+        "Volontaires",
+        "One row per volunteer involved in a project, in page order.",
+    ),
+    ("project", "embassy.contacts"): (
+        "embassy_contacts",
+        "Contacts au poste diplomatique",
+        "One row per contact of the French embassy block of a project (its name is projects.embassy_name).",
+    ),
+    ("collectivity", "project_ids"): (
+        "collectivity_projects",
+        "Projets des collectivités",
+        "One row per project listed on a collectivity's page ('Projets de la collectivité'), in page order.",
+    ),
+}
+#: Child-table columns named after what they refer to.
+RENAMED = {
+    "foreign_partners[].id": "collectivity_id",
+    "foreign_partners[].url": "collectivity_url",
+    "french_partners[].id": "collectivity_id",
+    "french_partners[].url": "collectivity_url",
+}
+#: How many 'Montant 1%' columns the atlas' funding table has: each gets a named column.
+ONE_PERCENT_COLUMNS = 3
+_ONE_PERCENT = "funding[].one_percent_amounts_eur"
+_THEME_FIELDS = ("theme", "sub_theme", "sub_sub_theme")
+
+
+#: Fields the schemas leave undescribed (the dictionary must say what every column holds).
+SCHEMA_GAPS = {
+    ("project", "french_partners[].id"): "idCollectivite of the loupe link, when there is one",
+    ("project", "french_partners[].url"): "Canonical URL of the loupe link, when there is one",
+    ("project", "embassy.contacts"): "The people the embassy block names, one object per person and role",
+    ("project", "embassy.contacts[].role"): "The contact's role in the embassy block, e.g. 'Attaché de coopération'",
+    ("project", "embassy.contacts[].name"): "The contact's name as the embassy block writes it",
+    ("collectivity", "crawled_at"): "UTC time the page was fetched, ISO 8601 with Z.",
+}
+
+
+def describe(f: Field, record_type: str) -> tuple[str | None, str]:
+    """(French label, description): the schema's description, or where it is only
+    the label, an English sentence naming it."""
+    label = french_label(f.path, f.description, record_type)
+    text = f.description or SCHEMA_GAPS.get((record_type, f.path), "")
+    if label and text.strip(" .") == label:
+        text = f"The value given under « {label} » on the page."
+    return label, text
+
+
+def _column(f: Field, record_type: str, name: str | None = None, get: Getter | None = None) -> Column:
+    title, text = describe(f, record_type)
+    key = f.name
+    return Column(
+        name=name or f.name,
+        type=f.type,
+        title=title,
+        description=text,
+        constraints=dict(f.constraints),
+        source=f.path,
+        get=get or (lambda item: item.get(key)),
+    )
+
+
+def _scalar_columns(fields: Iterable[Field], record_type: str, prefix: str = "") -> list[Column]:
+    """Columns for the fields of one row: scalars, lists of texts and free objects as
+    JSON text; lists of objects and nested objects are left to ``_child_tables``."""
+    out = []
+    for f in fields:
+        if f.name == "type" and f.constraints.get("enum"):
+            continue  # the table says it
+        if f.is_table or (record_type, f.path) in CHILD_TABLES:
+            if (record_type, f.path) not in CHILD_TABLES:
+                raise ExportError(f"schema field {record_type}.{f.path} has no table: add it to CHILD_TABLES")
+            continue
+        if f.type == "object" and f.children:
+            out += _nested_columns(f, record_type)
+            continue
+        if f.path == _ONE_PERCENT:
+            out += _one_percent_columns(f, record_type)
+            continue
+        out.append(_column(f, record_type, name=prefix + f.name))
+    return out
+
+
+def _nested_columns(parent: Field, record_type: str) -> list[Column]:
+    """An object field (``embassy``): its scalars as ``<object>_<field>`` columns."""
+    outer = parent.name
+    label, _ = describe(parent, record_type)
+    out = []
+    for child in parent.children:
+        if child.is_table:
+            continue
+        column = _column(child, record_type, name=f"{outer}_{child.name}", get=_inside(outer, child.name))
+        constraints = dict(column.constraints)
+        if parent.nullable:  # no object, no value
+            constraints.pop("required", None)
+        out.append(replace(column, title=column.title or label, constraints=constraints))
+    return out
+
+
+def _inside(outer: str, key: str) -> Getter:
+    return lambda record: (record.get(outer) or {}).get(key)
+
+
+def _one_percent_columns(f: Field, record_type: str) -> list[Column]:
+    """The 'Montant 1%' cells: how many the row had, then one column per cell."""
+
+    def count(item: dict[str, Any]) -> int:
+        cells = item.get(f.name) or []
+        if len(cells) > ONE_PERCENT_COLUMNS:
+            raise ExportError(
+                f"a funding line has {len(cells)} 'Montant 1%' cells; the tables hold {ONE_PERCENT_COLUMNS}"
+            )
+        return len(cells)
+
+    def cell(n: int) -> Getter:
+        def get(item: dict[str, Any]) -> Any:
+            cells = item.get(f.name) or ()
+            return cells[n - 1] if len(cells) >= n else None
+
+        return get
+
+    title, _ = describe(f, record_type)
+    out = [
+        Column(
+            "one_percent_columns",
+            "integer",
+            None,
+            f"How many 'Montant 1%' cells the funding line has ({ONE_PERCENT_COLUMNS} on the atlas; "
+            "0 when the table has no such column); the named columns after it hold them.",
+            {"required": True, "minimum": 0, "maximum": ONE_PERCENT_COLUMNS},
+            f.path,
+            count,
+        )
+    ]
+    for n in range(1, ONE_PERCENT_COLUMNS + 1):
+        out.append(
+            Column(
+                f"one_percent_{n}_eur",
+                "number",
+                title,
+                f"Cell {n} of {ONE_PERCENT_COLUMNS} under the 'Montant 1% …' columns, in euros. {f.description}",
+                {},
+                f"{f.path}[{n - 1}]",
+                cell(n),
+            )
+        )
+    return out
+
+
+def _parent_columns(record_type: str) -> list[Column]:
+    ids = {f.name: f for f in record_fields(record_type)}
+    if record_type == "project":
+        return [
+            Column(
+                "project_id",
+                "string",
+                None,
+                "The project (projects.id).",
+                dict(ids["id"].constraints),
+                "id",
+                lambda r: r["id"],
+            )
+        ]
+    return [
+        Column("collectivity_kind", "string", None, "The collectivity's kind (collectivities.kind).",
+               dict(ids["kind"].constraints), "kind", lambda r: r["kind"]),
+        Column("collectivity_id", "string", None, "The collectivity (collectivities.id).",
+               dict(ids["id"].constraints), "id", lambda r: r["id"]),
+    ]  # fmt: skip
+
+
+def _row_number(start: int) -> Column:
+    return Column(
+        "row_no",
+        "integer",
+        None,
+        f"The row's place among its parent's rows, in page order, from {start}.",
+        {"required": True, "minimum": start},
+    )
+
+
+def _list_items(path: str) -> Callable[[dict[str, Any]], Iterable[tuple[int, Any]]]:
+    outer, _, inner = path.partition(".")
+    if inner:
+        return lambda r: enumerate((r.get(outer) or {}).get(inner) or (), 1)
+    return lambda r: enumerate(r.get(outer) or (), 1)
+
+
+def _theme_items(record: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
+    if any(record.get(k) is not None for k in _THEME_FIELDS):
+        yield 0, {**{k: record.get(k) for k in _THEME_FIELDS}, "priority": None, "main": True}
+    for number, item in enumerate(record.get("other_themes") or (), 1):
+        yield number, {**item, "main": False}
+
+
+def _child_table(record_type: str, f: Field, parent_table: str) -> Table:
+    name, title, description = CHILD_TABLES[(record_type, f.path)]
+    parents = _parent_columns(record_type)
+    start = 1
+    items = _list_items(f.path)
+    if f.is_table:
+        columns = []
+        for child in f.children:
+            renamed = RENAMED.get(child.path)
+            if renamed:
+                columns.append(_column(child, record_type, name=renamed))
+            else:
+                columns += _scalar_columns([child], record_type)
+    else:  # a list of project ids: one column, named after what it refers to
+        project_id = next(c for c in _parent_columns("project"))
+        columns = [
+            Column(
+                "project_id",
+                "string",
+                None,
+                "A project listed on the page (projects.id, when that project's page was crawled).",
+                dict(project_id.constraints),
+                f"{f.path}[]",
+                lambda item: item,
+            )
+        ]
+    if name == "project_themes":
+        start, items = 0, _theme_items
+        columns.append(
+            Column("main", "boolean", None, "True for the project's main theme (theme, sub_theme, sub_sub_theme "
+                   "of projects), false for a row of 'Autres thématiques'.", {"required": True}, None,
+                   lambda item: item["main"])
+        )  # fmt: skip
+    parent_key = tuple(c.name for c in parents)
+    referenced = ("id",) if record_type == "project" else ("kind", "id")
+    return Table(
+        name=name,
+        record_type=record_type,
+        title=title,
+        description=description,
+        columns=(*parents, _row_number(start), *columns),
+        primary_key=(*parent_key, "row_no"),
+        foreign_keys=(ForeignKey(parent_key, parent_table, referenced),),
+        indexes=_INDEXES.get(name, ()),
+        items=items,
+    )
+
+
+#: Columns people filter or join on, beyond the keys (SQLite indexes).
+_INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "projects": (("start_year",), ("theme",)),
+    "collectivities": (("region",), ("country",)),
+    "project_themes": (("theme",),),
+    "foreign_partners": (("collectivity_id",), ("country",)),
+    "french_partners": (("collectivity_id",),),
+    "funding": (("funder",),),
+    "collectivity_projects": (("project_id",),),
+}
+
+
+def _tables() -> tuple[Table, ...]:
+    """Each record type's table, then its child tables in schema order."""
+    out: list[Table] = []
+    for record_type, name, title, description, key in (
+        ("project", "projects", "Projets", "One row per project (detailProjet page); its lists of objects "
+         "are the child tables.", ("id",)),
+        ("collectivity", "collectivities", "Collectivités", "One row per French or foreign collectivity page; "
+         "kind and id together identify it.", ("kind", "id")),
+    ):  # fmt: skip
+        fields = record_fields(record_type)
+        columns = tuple(_scalar_columns(fields, record_type))
+        out.append(Table(name, record_type, title, description, columns, key, indexes=_INDEXES.get(name, ())))
+        for f in fields:
+            for g in (f, *f.children) if f.type == "object" else (f,):
+                if (record_type, g.path) in CHILD_TABLES:
+                    out.append(_child_table(record_type, g, name))
+    return tuple(out)
+
+
+TABLES: tuple[Table, ...] = _tables()
+TABLES_BY_NAME = {t.name: t for t in TABLES}
+
+
+def table_rows(records: Iterable[dict[str, Any]]) -> dict[str, list[Row]]:
+    """Every table's rows, from records in any order (unknown record types are skipped)."""
+    out: dict[str, list[Row]] = {t.name: [] for t in TABLES}
+    by_type: dict[str, list[Table]] = {}
+    for t in TABLES:
+        by_type.setdefault(t.record_type, []).append(t)
+    for record in records:
+        for t in by_type.get(record.get("type"), ()):
+            try:
+                out[t.name].extend(t.rows(record))
+            except ExportError as error:
+                raise ExportError(f"{record.get('type')} {record.get('id')}: {error}") from None
+    return out
