@@ -27,6 +27,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 demo: install
 	$(PY) -m atlas_crawler.demo
 
+# The scheduled crawl of the live atlas (cron and systemd files in deploy/): a run folder
+# under output/runs, `latest` switched when the run is complete. The console gets only the
+# run folder, the changes and the outcome; the whole log is in the run folder's crawl.log.
+.PHONY: crawl
+crawl: install
+	@[ -n "$$ATLAS_CONTACT" ] || { echo "set ATLAS_CONTACT to your e-mail address (it goes into the User-Agent)" >&2; exit 2; }
+	$(VENV)/bin/scrapy crawl atlas --nolog -s ATLAS_RUNS_DIR=output/runs -s ATLAS_CONTACT="$$ATLAS_CONTACT"
+
 test: install lint
 	$(PY) -m pytest
 

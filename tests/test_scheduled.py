@@ -108,7 +108,7 @@ def test_the_progress_line_says_where_the_crawl_stands(scheduled: dict[str, Any]
 
 @pytest.mark.e2e
 def test_site_down_exits_3_and_latest_stays(scheduled: dict[str, Any]) -> None:
-    result, run = scheduled["down"], scheduled["down_run"]
+    result = scheduled["down"]
     assert result.returncode == outcome.EXIT_SITE_UNREACHABLE, result.stdout[-3000:]
     assert runs.latest_complete(scheduled["runs_dir"]) == scheduled["complete_run"]
     report = scheduled["down_run_report"]
@@ -176,6 +176,7 @@ def test_a_second_run_is_refused_while_the_lock_is_held(tmp_path: Path) -> None:
 def test_bad_arguments_exit_2(tmp_path: Path) -> None:
     result = scrapy_crawl("http://127.0.0.1:9/atlas/", {"ATLAS_RUNS_DIR": str(tmp_path)}, "-a", "entry=nowhere")
     assert result.returncode == outcome.EXIT_USAGE, result.stdout[-3000:]
+    assert "run outcome: refused (exit 2)" in result.stdout
 
 
 # --- the exit-code table ---------------------------------------------------------------

@@ -66,11 +66,15 @@ class Command(ScrapyCrawlCommand):
         assert self.crawler_process is not None
         started = time.time()
         crawler = self._create_crawler(args[0])
-        log_handler = self.run_folder and add_run_log(crawler.settings, self.run_folder / runs.LOG)
+        log_handler = None
+        if self.run_folder is not None:
+            log_handler = add_run_log(crawler.settings, self.run_folder / runs.LOG)
+            tell(f"crawl started: run folder {self.run_folder} (log: {runs.LOG})")
         try:
             self.crawler_process.crawl(crawler, **opts.spargs)
             self.crawler_process.start()
             if self.crawler_process.bootstrap_failed:
+                tell(f"run outcome: refused (exit {outcome.EXIT_USAGE}): the crawl could not start", logging.ERROR)
                 return outcome.EXIT_USAGE
             path = written_report_path(crawler)
             report = read_report(path, started)
