@@ -1,0 +1,68 @@
+"""The project's item pipelines run outside a crawl (re-parse): the same
+``ITEM_PIPELINES``, in the same order, given what they use of a crawler
+(settings, stats, signals) without an engine, a spider or a reactor."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from typing import Any
+
+from scrapy.exceptions import DropItem
+from scrapy.settings import Settings
+from scrapy.signalmanager import SignalManager
+from scrapy.statscollectors import MemoryStatsCollector
+from scrapy.utils.conf import build_component_list
+from scrapy.utils.misc import build_from_crawler, load_object
+
+from atlas_crawler import signals
+
+
+def project_settings() -> Settings:
+    settings = Settings()
+    settings.setmodule("atlas_crawler.settings", priority="project")
+    return settings
+
+
+class OfflineCrawler:
+    """What pipelines read from a crawler: ``settings``, ``stats`` and ``signals``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.signals = SignalManager(self)
+        self.stats = MemoryStatsCollector(self)  # type: ignore[arg-type]
+        self.spider = None
+        self.engine = None
+
+
+class OfflinePipelines:
+    """``process(item)``: the item after every pipeline, or None when one dropped it
+    (the reason kept in ``dropped``); rejected records collected as in the run report."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.crawler = OfflineCrawler(settings or project_settings())
+        paths = build_component_list(self.crawler.settings.getwithbase("ITEM_PIPELINES"))
+        self.pipelines = [build_from_crawler(load_object(path), self.crawler) for path in paths]  # type: ignore[arg-type]
+        self.rejected: list[dict[str, Any]] = []
+        self.dropped: list[str] = []
+        self.crawler.signals.connect(self._rejected, signal=signals.record_rejected)
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def _rejected(self, record_type: str, record_id: str, url: str, errors: list[str]) -> None:
+        self.rejected.append({"type": record_type, "id": record_id, "url": url, "errors": errors})
+
+    def process(self, item: Any) -> Any | None:
+        try:
+            for pipeline in self.pipelines:
+                item = pipeline.process_item(item)
+                if inspect.isawaitable(item):  # an async pipeline: awaited on a private loop
+                    self.loop = self.loop or asyncio.new_event_loop()
+                    item = self.loop.run_until_complete(item)
+        except DropItem as reason:
+            self.dropped.append(str(reason))
+            return None
+        return item
+
+    def close(self) -> None:
+        if self.loop is not None:
+            self.loop.close()

@@ -1,0 +1,166 @@
+"""``python -m atlas_crawler.reparse DIR-or-WARC… -O out.jsonl``: rebuild the
+records from an archival dump (or bare WARC files) without asking the site again,
+through the same page types, parsers, table-page merge and pipelines as a crawl.
+
+Uses every core (``--processes``), shows its progress on stderr, and writes its
+report beside the output (``out.report.json``): records per type, field coverage,
+unreadable values, the pages that gave no record and why. ``crawled_at`` is the
+``WARC-Date`` of each page's response."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from itemadapter import ItemAdapter
+
+from atlas_crawler.archive.layout import WARC_SUFFIX, warc_files
+from atlas_crawler.archive.offline import OfflinePipelines
+from atlas_crawler.archive.reparse import Index, Progress, reparse, workers
+from atlas_crawler.exporters import JsonLinesExporter
+from atlas_crawler.loaders import UNREADABLE
+from atlas_crawler.schemas import fields
+
+#: Values that do not count as found (as the crawl's field coverage: Spidermon's skip rules).
+EMPTY = (None, "", [], {})
+
+
+def inputs(paths: list[Path]) -> list[Path]:
+    """WARC files: a dump directory's (in order), or the files given."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += warc_files(path) or sorted(path.glob(f"*{WARC_SUFFIX}"))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise FileNotFoundError(f"{path}: no such file or directory")
+    if not found:
+        raise FileNotFoundError(f"no WARC files in {', '.join(map(str, paths))}")
+    return found
+
+
+class Coverage:
+    """Per record type and field, on how many written records it was found; unreadable values."""
+
+    def __init__(self) -> None:
+        self.records: Counter[str] = Counter()
+        self.found: dict[str, Counter[str]] = {}
+        self.unreadable: dict[str, dict[str, Any]] = {}
+        self.unreadable_counts: Counter[str] = Counter()
+
+    def add(self, record: dict[str, Any]) -> None:
+        kind = record.get("type")
+        self.records[kind] += 1
+        found = self.found.setdefault(kind, Counter())
+        found.update(name for name, value in record.items() if value not in EMPTY)
+        for path, text in ((record.get("extra") or {}).get(UNREADABLE) or {}).items():
+            self.unreadable_counts[path] += len(text) if isinstance(text, list) else 1
+            example = text[0] if isinstance(text, list) else text
+            self.unreadable.setdefault(path, {"url": record.get("url"), "text": example})
+
+    def report(self) -> dict[str, Any]:
+        coverage = {}
+        for kind, total in sorted(self.records.items()):
+            names = fields(kind)
+            counts = self.found.get(kind, Counter())
+            coverage[kind] = {
+                "records": total,
+                "fields": {n: {"found": counts[n], "share": round(counts[n] / total, 4)} for n in names},
+                "never_found": [n for n in names if not counts[n]],
+            }
+        unreadable = {p: {"count": self.unreadable_counts[p], **e} for p, e in sorted(self.unreadable.items())}
+        return {"field_coverage": coverage, "unreadable_values": unreadable}
+
+
+def run(sources: list[Path], output: Path, processes: int) -> dict[str, Any]:
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    pipelines = OfflinePipelines()
+    coverage = Coverage()
+    counts: Counter[str] = Counter()
+    failed: list[dict[str, Any]] = []
+    index: Index | None = None
+    progress: Progress | None = None
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with output.open("wb") as out:
+        exporter = JsonLinesExporter(out)
+        exporter.start_exporting()
+        for kind, value in reparse(sources, processes):
+            if kind == "index":
+                index = value
+                progress = Progress(len(index.order))
+                print(f"reparse: {len(index.files)} WARC files, {len(index.order)} pages", file=sys.stderr, flush=True)
+                continue
+            counts.update(value.counts)
+            failed += value.failed
+            for item, _page in value.items:
+                kept = pipelines.process(item)
+                if kept is not None:
+                    exporter.export_item(kept)
+                    coverage.add(ItemAdapter(kept).asdict())
+            assert progress is not None
+            progress.update(value.pages, sum(coverage.records.values()))
+        exporter.finish_exporting()
+    pipelines.close()
+    assert index is not None
+    seconds = time.perf_counter() - clock
+    responses = sum(len(a) for a in index.answers.values())
+    return {
+        "sources": [str(p) for p in sources],
+        "output": str(output),
+        "started_at": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "finished_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "duration_seconds": round(seconds, 2),
+        "processes": processes,
+        "warc": {
+            "files": len(index.files),
+            "records": index.records,
+            "responses": responses,
+            "pages": len(index.order),
+            "truncated_files": index.truncated,
+        },
+        "responses_per_second": round(responses / max(seconds, 1e-9), 1),
+        "records": dict(sorted(coverage.records.items())),
+        "counts": dict(sorted(counts.items())),
+        "pipelines": {"stats": pipelines.crawler.stats.get_stats(), "invalid_records": pipelines.rejected},
+        "pages_without_records": failed,
+        **coverage.report(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m atlas_crawler.reparse",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("sources", nargs="+", type=Path, help="a dump directory, or WARC files")
+    parser.add_argument("-O", "--output", required=True, type=Path, help="the JSON Lines file to write (overwritten)")
+    parser.add_argument("--report", type=Path, help="default: <output name>.report.json beside the output")
+    parser.add_argument("--processes", type=int, default=workers(), help="worker processes (default: every core)")
+    args = parser.parse_args(argv)
+    try:
+        sources = inputs(args.sources)
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    report = run(sources, args.output, max(1, args.processes))
+    path = args.report or args.output.with_name(args.output.name.split(".")[0] + ".report.json")
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(
+        f"reparse: {sum(report['records'].values())} records {report['records']} in {report['duration_seconds']} s "
+        f"-> {args.output}; report {path}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
