@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
 
@@ -109,5 +109,61 @@ def collectivity_url(url: str) -> str:
 
 
 def in_scope(url: str, base: str) -> bool:
-    """True when ``url`` lies under the atlas base (the crawl never leaves it)."""
-    return canonicalize(url).startswith(canonicalize(base))
+    """True when ``url`` lies on the atlas: same scheme, host and port as ``base``,
+    no user info, and a path under ``base``'s path once ``.``/``..`` segments,
+    percent-encoded dots and slashes (``%2e%2e``, ``%2f``, also double-encoded),
+    backslashes and ``;`` path parameters (``..;x``, which Tomcat reads as ``..``)
+    are resolved. The URL is first spelled as Scrapy sends it (``safe_url_string``:
+    tabs and newlines dropped, ``\\`` read as ``/``), so the rule judges the
+    request that would really leave."""
+    try:
+        target, home = _scope_parts(url), _scope_parts(base)
+    except ValueError:  # unparsable port, bad IPv6 literal: not the atlas
+        return False
+    if target is None or home is None or target[:3] != home[:3] or target[3] is None or home[3] is None:
+        return False
+    prefix = home[3] if home[3].endswith("/") else home[3] + "/"
+    return target[3].startswith(prefix) or target[3] == prefix.rstrip("/")
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_DECODE_ROUNDS = 4  # %2e, %252e, %25252e: more than that is no address of the atlas
+
+
+def _scope_parts(url: str) -> tuple[str, str, int, str | None] | None:
+    """``(scheme, host, port, resolved path)`` of an address, None when it has
+    user info or is not http(s)."""
+    parts = urlsplit(safe_url_string(url.strip()))
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or parts.username is not None or parts.password is not None:
+        return None
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        return None
+    return scheme, host, parts.port or _DEFAULT_PORTS[scheme], _resolved_path(parts.path)
+
+
+def _resolved_path(path: str) -> str | None:
+    """The path a server may end up serving: percent-decoded until stable (a
+    server or proxy that decodes twice must not see ``..`` we did not; None when
+    still encoded after a few rounds), backslashes as slashes, ``;`` parameters
+    dropped from each segment, dot segments removed (RFC 3986 section 5.2.4)."""
+    for _ in range(_DECODE_ROUNDS):
+        decoded = unquote(path)
+        if decoded == path:
+            break
+        path = decoded
+    else:
+        return None
+    segments: list[str] = []
+    for segment in path.replace("\\", "/").split("/"):
+        name = segment.split(";", 1)[0]
+        if name == "..":
+            if len(segments) > 1:
+                segments.pop()
+        elif name != ".":
+            segments.append(name)
+    resolved = "/".join(segments)
+    if path.endswith(("/.", "/..", "/")) and not resolved.endswith("/"):
+        resolved += "/"
+    return resolved if resolved.startswith("/") else "/" + resolved
