@@ -1,0 +1,102 @@
+"""robots.txt as RFC 9309 reads it, not as "anything goes when it fails".
+
+Scrapy's ``RobotsTxtMiddleware`` parses whatever body comes back (a 503 page
+included) and allows everything when the download fails. Here:
+
+- 2xx: the rules are obeyed, for the address as sent and for its resolved
+  spelling (``a/../rechercheAtlas.html`` is checked as ``rechercheAtlas.html``);
+- 4xx (but 429) and redirects beyond ``REDIRECT_MAX_TIMES``: no rules, every page
+  allowed (RFC 9309 section 2.3.1.3);
+- 5xx, 429, a timeout, a connection failure or a redirect off the atlas: the crawl
+  stops before any page is fetched, with finish reason ``robots_unavailable``
+  (RFC 9309 section 2.3.1.4 says to assume a full disallow; a crawl that may fetch
+  nothing has nothing to do). robots.txt is first retried like any page, but only
+  ``ATLAS_ROBOTS_RETRY_TIMES`` times (default 2), each 503/429 after its
+  ``Retry-After`` (``ATLAS_RETRY_AFTER_MAX``).
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit, urlunsplit
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy.robotstxt import RobotParser
+from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
+
+from atlas_crawler import signals
+from atlas_crawler.outcome import REASON_ROBOTS_UNAVAILABLE
+from atlas_crawler.urls import _resolved_path
+
+logger = logging.getLogger(__name__)
+
+
+class RobotsUnavailable(IgnoreRequest):
+    """robots.txt could not be read: no page may be fetched."""
+
+
+class AtlasRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Replaces Scrapy's ``RobotsTxtMiddleware`` (same place, 100)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.retry_times = crawler.settings.getint("ATLAS_ROBOTS_RETRY_TIMES", 2)
+        self.unavailable: dict[str, str] = {}  # netloc -> why
+        self.closing: Deferred[None] | None = None
+
+    async def process_request(self, request: Request) -> None:  # type: ignore[override]
+        if request.meta.get("dont_obey_robotstxt") and urlparse_cached(request).path == "/robots.txt":
+            request.meta.setdefault("max_retry_times", self.retry_times)
+        await super().process_request(request)
+
+    def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
+        why = self.unavailable.get(urlparse_cached(request).netloc)
+        if why is not None:
+            raise RobotsUnavailable(why)
+        super().process_request_2(rp, request)
+        resolved = _resolved_spelling(request.url)
+        if rp is not None and resolved != request.url:
+            super().process_request_2(rp, request.replace(url=resolved))
+
+    async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
+        status = response.status
+        if status >= 500 or status == 429:
+            self._stats.inc_value("robotstxt/response_count")
+            self._stats.inc_value(f"robotstxt/response_status_count/{status}")
+            wait = "the atlas asks crawlers to wait" if status in (429, 503) else "the atlas is failing"
+            self._robots_error(RobotsUnavailable(f"robots.txt answered {status}: {wait}; try again later"), netloc)
+            return
+        if status >= 300:  # 4xx, or a redirect not followed (too many hops): no rules (RFC 9309)
+            logger.info("robots.txt answered %s: no rules, every page of the atlas may be fetched", status)
+            response = response.replace(body=b"")
+        await super()._parse_robots(response, netloc, request)
+
+    def _robots_error(self, exc: Exception, netloc: str) -> None:
+        why = str(exc) if isinstance(exc, RobotsUnavailable) else _failure_message(exc)
+        self.unavailable[netloc] = why
+        logger.error(why)
+        self._stats.inc_value("atlas/robots_unavailable")
+        self.crawler.signals.send_catch_log(signals.crawl_warning, message=why)
+        if self.closing is None and self.crawler.engine is not None:
+            # Not awaited: the close waits for the page requests that wait for this parser.
+            self.closing = deferred_from_coro(self.crawler.engine.close_spider_async(reason=REASON_ROBOTS_UNAVAILABLE))
+        super()._robots_error(exc, netloc)
+
+
+def _failure_message(exc: Exception) -> str:
+    detail = str(exc).splitlines()[0][:200] if str(exc) else ""
+    name = type(exc).__name__
+    return f"robots.txt could not be fetched ({name}{': ' + detail if detail else ''}): try again later"
+
+
+def _resolved_spelling(url: str) -> str:
+    """``url`` with its path as a server resolves it (see ``urls.in_scope``)."""
+    parts = urlsplit(url)
+    path = _resolved_path(parts.path)
+    return url if path is None else urlunsplit(parts._replace(path=path))
