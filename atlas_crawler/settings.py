@@ -34,6 +34,7 @@ LOG_LEVEL = "INFO"  # default DEBUG: one line per request is too much for a 45,0
 # DOWNLOAD_DELAY is a floor, never a mean: Scrapy's default jitter (±50 %) drew gaps down to
 # half of it, also under AutoThrottle (its delays never go below DOWNLOAD_DELAY, the jitter did).
 DOWNLOAD_DELAY_JITTER = 0.0
+ATLAS_DELAY_MARGIN = 0.1  # slots wait 10 % more than DOWNLOAD_DELAY: a busy event loop sends some requests late
 # Default on since Scrapy 2.19: an HTTP server on a local port that runs any Python code sent
 # with its token, and a token file per run in ~/.local/state/scrapy that killed runs leave behind.
 REMOTE_CONTROL_ENABLED = False
@@ -109,6 +110,7 @@ FEED_EXPORT_ENCODING = "utf-8"
 EXTENSIONS = {
     "atlas_crawler.politeness.ContactCheck": 100,  # a warning at start when ATLAS_CONTACT is unset
     "atlas_crawler.stopping.GracefulStop": 100,  # a stop within ATLAS_STOP_GRACE_SECONDS + a second or two
+    "atlas_crawler.politeness.DelayFloor": 100,  # DOWNLOAD_DELAY as the site sees it (see ATLAS_DELAY_MARGIN)
     "spidermon.contrib.scrapy.extensions.Spidermon": 500,
     # The run report's components; the writer writes when the engine stops, after
     # Spidermon's close monitors, so their order here does not matter.
