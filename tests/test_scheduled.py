@@ -59,7 +59,7 @@ def scheduled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out["down_overwrite"] = scrapy_crawl(closed, {}, "-O", str(good))
     out["good_after"] = good.read_bytes()
     out["down_report"] = json.loads((tmp / "atlas.report.json").read_text("utf-8"))
-    with replica(projects=PROJECTS, faults=True, truth=tmp / "faulty-truth.json") as base:
+    with replica(projects=PROJECTS, faults=True, truth=tmp / "faulty-truth.json", slow_seconds=0.2) as base:
         out["faulty"] = scrapy_crawl(base, {**folder, **EMAIL_ALERT, "LOG_LEVEL": "INFO", "ATLAS_KEEP_RUNS": "1"})
     out["faulty_truth"] = json.loads((tmp / "faulty-truth.json").read_text("utf-8"))
     out["faulty_run"] = runs.all_runs(runs_dir)[-1]
