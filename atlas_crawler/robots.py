@@ -78,14 +78,18 @@ class AtlasRobotsTxtMiddleware(RobotsTxtMiddleware):
         await super()._parse_robots(response, netloc, request)
 
     def _robots_error(self, exc: Exception, netloc: str) -> None:
+        engine = self.crawler.engine
+        if engine is not None and not engine.running:  # cancelled by a stop (SIGTERM): nothing to report
+            super()._robots_error(exc, netloc)
+            return
         why = str(exc) if isinstance(exc, RobotsUnavailable) else _failure_message(exc)
         self.unavailable[netloc] = why
         logger.error(why)
         self._stats.inc_value("atlas/robots_unavailable")
         self.crawler.signals.send_catch_log(signals.crawl_warning, message=why)
-        if self.closing is None and self.crawler.engine is not None:
+        if self.closing is None and engine is not None:
             # Not awaited: the close waits for the page requests that wait for this parser.
-            self.closing = deferred_from_coro(self.crawler.engine.close_spider_async(reason=REASON_ROBOTS_UNAVAILABLE))
+            self.closing = deferred_from_coro(engine.close_spider_async(reason=REASON_ROBOTS_UNAVAILABLE))
         super()._robots_error(exc, netloc)
 
 
