@@ -17,9 +17,9 @@ from __future__ import annotations
 import math
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -88,14 +88,50 @@ class Stop:
     message: str
 
 
-def variant(url: str) -> str:
-    """What makes ``url`` another page than its siblings of the same name: its
-    parameters without page numbers and record ids (``codePays=ML``, ``date=…``)."""
-    return "&".join(
-        f"{k}={v}"
-        for k, v in sorted(parse_qsl(urlsplit(url).query, keep_blank_values=True))
-        if not PAGE_PARAM.match(k) and k not in _ID_PARAMS
-    )
+class Address:
+    """A URL read once, lazily: a request's checks share its parsing."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    @cached_property
+    def parts(self) -> SplitResult:
+        return urlsplit(self.url)
+
+    @property
+    def path(self) -> str:
+        return self.parts.path
+
+    @cached_property
+    def name(self) -> str:
+        return page_name(self.url)
+
+    @cached_property
+    def params(self) -> list[tuple[str, str]]:
+        return parse_qsl(self.parts.query, keep_blank_values=True)
+
+    @cached_property
+    def pages(self) -> dict[str, int]:
+        """displaytag page numbers: ``{"d-4012-p": 2}``."""
+        return {k: int(v) for k, v in self.params if PAGE_PARAM.match(k) and v.isdigit()}
+
+    @cached_property
+    def variant(self) -> str:
+        """What makes this page another page than its siblings of the same name: its
+        parameters without page numbers and record ids (``codePays=ML``, ``date=…``)."""
+        return "&".join(f"{k}={v}" for k, v in sorted(self.params) if not PAGE_PARAM.match(k) and k not in _ID_PARAMS)
+
+    @cached_property
+    def table(self) -> str:
+        """The address of the list or table this page is a page of (its page 1)."""
+        return without_page_params(canonicalize(self.url))
+
+
+@lru_cache(maxsize=4096)
+def address(url: str) -> Address:
+    """The ``Address`` of a URL, shared while it is recent: the chrome, partners and
+    collectivities are linked from thousands of pages (bounded, so flat on a trap)."""
+    return Address(url)
 
 
 def short(url: str, length: int = 100) -> str:
@@ -116,16 +152,12 @@ class Seen:
         return request.meta if request is not None else {}
 
     @cached_property
+    def address(self) -> Address:
+        return Address(canonicalize(self.response.url) if self.response is not None else "")
+
+    @property
     def url(self) -> str:
-        return canonicalize(self.response.url) if self.response is not None else ""
-
-    @cached_property
-    def name(self) -> str:
-        return page_name(self.url)
-
-    @cached_property
-    def variant(self) -> str:
-        return variant(self.url)
+        return self.address.url
 
     @cached_property
     def anchors(self) -> list[tuple[str, str]]:
@@ -203,67 +235,62 @@ class TrapLimitsMiddleware(BaseSpiderMiddleware):
             yield from self.filter(following, seen)
 
     def check(self, request: Request, seen: Seen) -> Stop | None:
-        url = request.url
-        name = page_name(url)
+        target = address(request.url)
         return (
-            self.check_url_length(url, name, seen)
-            or self.check_path_depth(url, name)
-            or self.check_ids(url, name)
-            or self.check_pagination(request, seen)
-            or self.check_sibling_hops(request, name, seen)
-            or self.check_page_names(name)
-            or self.check_query_variants(url, name)
+            self.check_url_length(target, seen)
+            or self.check_path_depth(target)
+            or self.check_ids(target)
+            or self.check_pagination(request, target, seen)
+            or self.check_sibling_hops(request, target, seen)
+            or self.check_page_names(target)
+            or self.check_query_variants(target)
         )
 
-    def check_url_length(self, url: str, name: str, seen: Seen) -> Stop | None:
-        if len(url) <= self.limits.max_url_length:
+    def check_url_length(self, target: Address, seen: Seen) -> Stop | None:
+        if len(target.url) <= self.limits.max_url_length:
             return None
         return Stop(
             "url_length",
-            name,
-            f"URLs longer than {self.limits.max_url_length} characters not followed ({name}, "
-            f"{len(url)} characters: {short(url)}, linked from {short(seen.url)})",
+            target.name,
+            f"URLs longer than {self.limits.max_url_length} characters not followed ({target.name}, "
+            f"{len(target.url)} characters: {short(target.url)}, linked from {short(seen.url)})",
         )
 
-    def check_path_depth(self, url: str, name: str) -> Stop | None:
-        path = urlsplit(url).path
-        if not path.startswith(self.base_path):
+    def check_path_depth(self, target: Address) -> Stop | None:
+        if not target.path.startswith(self.base_path):
             return None  # not under the atlas: the scope rule's business, not a depth
-        depth = len([s for s in path[len(self.base_path) :].split("/") if s])
+        depth = len([s for s in target.path[len(self.base_path) :].split("/") if s])
         if depth <= self.limits.max_path_depth:
             return None
         return Stop(
             "path_depth",
-            name,
+            target.name,
             f"paths deeper than {self.limits.max_path_depth} segments below the atlas not followed "
-            f"({name}, {depth} segments: {short(url)})",
+            f"({target.name}, {depth} segments: {short(target.url)})",
         )
 
-    def check_ids(self, url: str, name: str) -> Stop | None:
-        params = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
-        for param in _ID_PARAMS:
-            value = params.get(param, "")
-            if value.isdigit() and not 1 <= int(value) <= self.limits.max_id:
+    def check_ids(self, target: Address) -> Stop | None:
+        for param, value in target.params:
+            if param in _ID_PARAMS and value.isdigit() and not 1 <= int(value) <= self.limits.max_id:
                 return Stop(
                     "id_range",
-                    name,
-                    f"ids outside 1..{self.limits.max_id} not followed ({name}, {param}={short(value, 40)})",
+                    target.name,
+                    f"ids outside 1..{self.limits.max_id} not followed ({target.name}, {param}={short(value, 40)})",
                 )
         return None
 
-    def check_pagination(self, request: Request, seen: Seen) -> Stop | None:
+    def check_pagination(self, request: Request, target: Address, seen: Seen) -> Stop | None:
         """A further page of the list or in-page table the response shows: no
         further than the site says it has pages."""
-        pages = page_params(request.url)
-        if not pages or seen.response is None:
+        if seen.response is None or target.name != seen.address.name or not target.pages:
             return None
-        table = without_page_params(canonicalize(request.url))
-        if table != without_page_params(seen.url):
+        table = target.table
+        if table != seen.address.table:
             return None  # another list's page: its own pages will say how many they have
         is_table = "record_url" in request.meta
         carried: dict[str, int] = dict(seen.meta.get(META_PAGES) or {})
         allowed_by_param: dict[str, int] = {}
-        for param, n in pages.items():
+        for param, n in target.pages.items():
             allowed, why, said = self.pages_allowed(request, seen, table, param, carried.get(param), is_table)
             if n > allowed:
                 return self.pagination_stop(request, seen, table, param, n, allowed, why, is_table)
@@ -313,36 +340,36 @@ class TrapLimitsMiddleware(BaseSpiderMiddleware):
             f"page {n} linked from {short(seen.url)}",
         )
 
-    def check_sibling_hops(self, request: Request, name: str, seen: Seen) -> Stop | None:
+    def check_sibling_hops(self, request: Request, target: Address, seen: Seen) -> Stop | None:
         """A page linking to another variant of itself (a calendar's next day): no
         atlas page does that, so only a few such links in a row are followed."""
-        if seen.response is None or name != seen.name or variant(request.url) == seen.variant:
+        if seen.response is None or target.name != seen.address.name or target.variant == seen.address.variant:
             return None
         hops = (seen.meta.get(META_HOPS) or 0) + 1
         if hops > self.limits.max_sibling_hops:
             return Stop(
                 "sibling_hops",
-                name,
+                target.name,
                 f"pages linking to ever-new variants of themselves not followed after "
-                f"{self.limits.max_sibling_hops} links in a row ({name}: {short(request.url)})",
+                f"{self.limits.max_sibling_hops} links in a row ({target.name}: {short(target.url)})",
             )
         request.meta[META_HOPS] = hops
         return None
 
-    def check_page_names(self, name: str) -> Stop | None:
-        if name in self.variants or len(self.variants) < self.limits.max_page_names:
-            self.variants.setdefault(name, set())
+    def check_page_names(self, target: Address) -> Stop | None:
+        if target.name in self.variants or len(self.variants) < self.limits.max_page_names:
+            self.variants.setdefault(target.name, set())
             return None
         return Stop(
             "page_names",
-            name,
+            target.name,
             f"more than {self.limits.max_page_names} distinct page names under the atlas: "
-            f"{short(name, 80)} not followed",
+            f"{short(target.name, 80)} not followed",
         )
 
-    def check_query_variants(self, url: str, name: str) -> Stop | None:
-        known = self.variants[name]
-        key = hash(variant(url))
+    def check_query_variants(self, target: Address) -> Stop | None:
+        known = self.variants[target.name]
+        key = hash(target.variant)
         if key in known:
             return None
         if len(known) < self.limits.max_query_variants:
@@ -350,9 +377,9 @@ class TrapLimitsMiddleware(BaseSpiderMiddleware):
             return None
         return Stop(
             "query_variants",
-            name,
-            f"more than {self.limits.max_query_variants} parameter variants of {name}: further ones not followed "
-            f"(first: {short(url)})",
+            target.name,
+            f"more than {self.limits.max_query_variants} parameter variants of {target.name}: further ones not "
+            f"followed (first: {short(target.url)})",
         )
 
     # --- what a stop does --------------------------------------------------------
