@@ -440,6 +440,15 @@ def test_all_real_content_is_written_and_nothing_else(trapped: dict[int, Run]) -
 
 
 @pytest.mark.e2e
+def test_the_plain_replica_trips_no_limit(normal: Run) -> None:
+    assert normal.returncode == 0, normal.log[-3000:]
+    assert normal.limits == {}
+    assert [w for w in normal.report["warnings"] if w.startswith(LIMIT_WARNINGS)] == []
+    written = {(r["type"], r["id"]) for r in normal.records}
+    assert written == {(r["type"], r["id"]) for r in normal.truth["records"]}
+
+
+@pytest.mark.e2e
 def test_pages_are_bounded_the_same_whatever_the_traps_size(trapped: dict[int, Run], normal: Run) -> None:
     small, large = trapped[1], trapped[4]
     assert small.served == large.served
