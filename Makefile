@@ -44,6 +44,7 @@ lint: install
 
 bench: install
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/export_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache output/demo

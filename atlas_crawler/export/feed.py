@@ -15,7 +15,8 @@ from itemadapter import ItemAdapter
 from scrapy.exporters import BaseItemExporter
 
 from atlas_crawler.export.schema import record_fields
-from atlas_crawler.export.writers import csv_cell
+from atlas_crawler.export.tables import JSON_TYPES, json_text
+from atlas_crawler.export.writers import converted, csv_cell
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ class ProjectCsvExporter(BaseItemExporter):
     def __init__(self, file: io.BufferedIOBase, **kwargs: Any) -> None:
         super().__init__(dont_fail=True, **kwargs)
         self.fields = [f for f in record_fields("project") if f.name != "type"]
-        self.cells = [csv_cell(f.type, excel=False) for f in self.fields]
+        self.cells = [json_text if f.type in JSON_TYPES else csv_cell(f.type, excel=False) for f in self.fields]
         self.stream = io.TextIOWrapper(file, encoding=self.encoding or "utf-8", newline="", write_through=True)
         self.writer = csv.writer(self.stream, lineterminator="\r\n")
         self.skipped: dict[str, int] = {}
@@ -47,7 +48,7 @@ class ProjectCsvExporter(BaseItemExporter):
                 )
             self.skipped[kind] = self.skipped.get(kind, 0) + 1
             return
-        self.writer.writerow([cell(record.get(f.name)) for cell, f in zip(self.cells, self.fields, strict=True)])
+        self.writer.writerows(converted([[record.get(f.name) for f in self.fields]], self.cells))
 
     def finish_exporting(self) -> None:
         if self.skipped:

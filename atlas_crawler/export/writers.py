@@ -9,12 +9,10 @@ so a reader never sees half a table."""
 from __future__ import annotations
 
 import csv
-import json
 import os
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,30 +25,35 @@ FORMATS = ("csv", "parquet", "sqlite")
 SQLITE_NAME = "atlas.sqlite"
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
 # --- CSV ---------------------------------------------------------------------
-def csv_cell(kind: str, excel: bool) -> Callable[[Any], str]:
-    """How one column's values are spelled in CSV; ``None`` is the empty cell (no
-    text field is ever "" in the records, so the empty cell is unambiguous)."""
-    if kind in ("array", "object"):
-        return lambda v: "" if v is None else _json(v)
+def csv_cell(kind: str, excel: bool) -> Callable[[Any], Any] | None:
+    """How one column's values are spelled in CSV, or None where the csv module's own
+    spelling is right (text, JSON text, integers, ISO dates; ``None`` is the empty cell,
+    and no text field is ever "" in the records, so the empty cell is unambiguous)."""
     if kind == "boolean":
-        return lambda v: "" if v is None else ("true" if v else "false")
+        return {True: "true", False: "false", None: ""}.__getitem__
     if kind == "number":
 
-        def number(v: Any) -> str:
-            if v is None:
-                return ""
-            text = str(int(v)) if isinstance(v, float) and v.is_integer() and abs(v) < 2**53 else repr(v)
+        def number(v: Any) -> Any:
+            if not isinstance(v, float):
+                return v  # an int, or None: the csv module spells them right
+            text = str(int(v)) if v.is_integer() and abs(v) < 2**53 else repr(v)
             return text.replace(".", ",") if excel else text
 
         return number
-    if kind == "integer":
-        return lambda v: "" if v is None else str(v)
-    return lambda v: "" if v is None else v
+    return None
+
+
+def converted(rows: Sequence[Row], cells: Sequence[Callable[[Any], Any] | None]) -> Iterable[Sequence[Any]]:
+    """Rows with the columns that need it converted, a column at a time (``map``
+    over a column is much faster than a loop over rows), the others as they are."""
+    convert = [(i, cell) for i, cell in enumerate(cells) if cell is not None]
+    if not convert or not rows:
+        return rows
+    columns: list[Any] = list(zip(*rows, strict=True))
+    for i, cell in convert:
+        columns[i] = map(cell, columns[i])
+    return zip(*columns, strict=True)
 
 
 def write_csv(table: Table, rows: Sequence[Row], path: Path, excel: bool = False) -> Path:
@@ -60,7 +63,7 @@ def write_csv(table: Table, rows: Sequence[Row], path: Path, excel: bool = False
     with _Replaced(path) as tmp, open(tmp, "w", encoding="utf-8-sig" if excel else "utf-8", newline="") as out:
         writer = csv.writer(out, delimiter=";" if excel else ",", lineterminator="\r\n")
         writer.writerow([c.name for c in table.columns])
-        writer.writerows([cell(v) for cell, v in zip(cells, row, strict=True)] for row in rows)
+        writer.writerows(converted(rows, cells))
     return path
 
 
@@ -72,21 +75,9 @@ ARROW_TYPES = {
     "boolean": pa.bool_(),
     "date": pa.date32(),
     "datetime": pa.timestamp("us", tz="UTC"),
-    "array": pa.string(),  # JSON text, as in the CSV (DuckDB: json(column))
+    "array": pa.string(),  # JSON text (tables.JSON_TYPES), as in the CSV (DuckDB: json(column))
     "object": pa.string(),
 }
-
-
-def _arrow_value(kind: str) -> Callable[[Any], Any]:
-    if kind == "date":
-        return lambda v: None if v is None else date.fromisoformat(v)
-    if kind == "datetime":
-        return lambda v: None if v is None else datetime.fromisoformat(v)
-    if kind in ("array", "object"):
-        return lambda v: None if v is None else _json(v)
-    if kind == "number":
-        return lambda v: None if v is None else float(v)
-    return lambda v: v
 
 
 def arrow_schema(table: Table) -> pa.Schema:
@@ -102,14 +93,21 @@ def arrow_schema(table: Table) -> pa.Schema:
     return pa.schema(fields, metadata={"title": table.title, "description": table.description})
 
 
+def _arrow_column(kind: str, values: Sequence[Any], arrow_type: pa.DataType) -> pa.Array:
+    if kind in ("date", "datetime"):  # ISO 8601 text, parsed by Arrow itself
+        return pa.array(values, type=pa.string()).cast(arrow_type)
+    return pa.array(values, type=arrow_type)
+
+
 def write_parquet(table: Table, rows: Sequence[Row], path: Path) -> Path:
     schema = arrow_schema(table)
-    columns = []
-    for i, column in enumerate(table.columns):
-        value = _arrow_value(column.type)
-        columns.append(pa.array([value(row[i]) for row in rows], type=schema.field(i).type))
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in table.columns]
+    arrays = [
+        _arrow_column(c.type, values, schema.field(i).type)
+        for i, (c, values) in enumerate(zip(table.columns, columns, strict=True))
+    ]
     with _Replaced(path) as tmp:
-        pq.write_table(pa.Table.from_arrays(columns, schema=schema), tmp, compression="zstd")
+        pq.write_table(pa.Table.from_arrays(arrays, schema=schema), tmp, compression="zstd")
     return path
 
 
@@ -132,7 +130,7 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def create_statements(table: Table) -> list[str]:
+def create_table(table: Table) -> str:
     lines = [
         f"  {_quote(c.name)} {SQL_TYPES[c.type]}{' NOT NULL' if c.constraints.get('required') else ''}"
         for c in table.columns
@@ -143,24 +141,20 @@ def create_statements(table: Table) -> list[str]:
             f"  FOREIGN KEY ({', '.join(map(_quote, fk.fields))}) "
             f"REFERENCES {_quote(fk.table)} ({', '.join(map(_quote, fk.reference))})"
         )
-    statements = [f"CREATE TABLE {_quote(table.name)} (\n" + ",\n".join(lines) + "\n)"]
-    for columns in table.indexes:
-        index = f"{table.name}_{'_'.join(columns)}"
-        statements.append(f"CREATE INDEX {_quote(index)} ON {_quote(table.name)} ({', '.join(map(_quote, columns))})")
-    return statements
+    return f"CREATE TABLE {_quote(table.name)} (\n" + ",\n".join(lines) + "\n)"
 
 
-def _sql_value(kind: str) -> Callable[[Any], Any]:
-    if kind in ("array", "object"):
-        return lambda v: None if v is None else _json(v)
-    if kind == "boolean":
-        return lambda v: None if v is None else int(v)
-    return lambda v: v
+def create_indexes(table: Table) -> list[str]:
+    return [
+        f"CREATE INDEX {_quote(f'{table.name}_' + '_'.join(columns))} ON {_quote(table.name)} "
+        f"({', '.join(map(_quote, columns))})"
+        for columns in table.indexes
+    ]
 
 
 def write_sqlite(tables: Sequence[Table], rows: dict[str, Sequence[Row]], path: Path) -> Path:
     """One database, every table; parents are filled before their children so the
-    database passes ``PRAGMA foreign_key_check``."""
+    database passes ``PRAGMA foreign_key_check``; indexes are built once the rows are in."""
     with _Replaced(path) as tmp:
         db = sqlite3.connect(tmp)
         try:
@@ -168,14 +162,12 @@ def write_sqlite(tables: Sequence[Table], rows: dict[str, Sequence[Row]], path: 
             db.execute("PRAGMA synchronous = OFF")  # fsync'd once, when the file is moved into place
             with db:
                 for table in tables:
-                    for statement in create_statements(table):
+                    db.execute(create_table(table))
+                    insert = f"INSERT INTO {_quote(table.name)} VALUES ({', '.join('?' * len(table.columns))})"
+                    db.executemany(insert, rows[table.name])
+                for table in tables:
+                    for statement in create_indexes(table):
                         db.execute(statement)
-                    values = [_sql_value(c.type) for c in table.columns]
-                    marks = ", ".join("?" * len(table.columns))
-                    db.executemany(
-                        f"INSERT INTO {_quote(table.name)} VALUES ({marks})",
-                        ([v(x) for v, x in zip(values, row, strict=True)] for row in rows[table.name]),
-                    )
         finally:
             db.close()
     return path
