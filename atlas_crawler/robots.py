@@ -7,7 +7,9 @@ included) and allows everything when the download fails. Here:
   spelling (``a/../rechercheAtlas.html`` is checked as ``rechercheAtlas.html``);
 - 4xx (but 429) and redirects beyond ``REDIRECT_MAX_TIMES``: no rules, every page
   allowed (RFC 9309 section 2.3.1.3);
-- 5xx, 429, a timeout, a connection failure or a redirect off the atlas: the crawl
+- no connection at all (refused, no such host): the site is down; the crawl stops
+  before any page with finish reason ``site_unreachable`` (its own exit status);
+- 5xx, 429, a timeout or a redirect off the atlas: the crawl
   stops before any page is fetched, with finish reason ``robots_unavailable``
   (RFC 9309 section 2.3.1.4 says to assume a full disallow; a crawl that may fetch
   nothing has nothing to do). robots.txt is first retried like any page, but only
@@ -29,9 +31,10 @@ from scrapy.robotstxt import RobotParser
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
+from twisted.internet.error import ConnectError
 
 from atlas_crawler import signals
-from atlas_crawler.outcome import REASON_ROBOTS_UNAVAILABLE
+from atlas_crawler.outcome import REASON_ROBOTS_UNAVAILABLE, REASON_SITE_UNREACHABLE
 from atlas_crawler.urls import _resolved_path
 
 logger = logging.getLogger(__name__)
@@ -89,7 +92,9 @@ class AtlasRobotsTxtMiddleware(RobotsTxtMiddleware):
         self.crawler.signals.send_catch_log(signals.crawl_warning, message=why)
         if self.closing is None and engine is not None:
             # Not awaited: the close waits for the page requests that wait for this parser.
-            self.closing = deferred_from_coro(engine.close_spider_async(reason=REASON_ROBOTS_UNAVAILABLE))
+            down = isinstance(exc, ConnectError)  # nothing answered: the site, not its robots.txt, is down
+            reason = REASON_SITE_UNREACHABLE if down else REASON_ROBOTS_UNAVAILABLE
+            self.closing = deferred_from_coro(engine.close_spider_async(reason=reason))
         super()._robots_error(exc, netloc)
 
 

@@ -18,6 +18,7 @@ from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, Redirec
 from scrapy.exceptions import IgnoreRequest
 
 from atlas_crawler import signals
+from atlas_crawler.spiders.atlas import AtlasSpider
 from atlas_crawler.urls import in_scope
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,10 @@ class Scope:
         self.warned = 0
 
     def allows(self, url: str) -> bool:
+        """In scope, or not an atlas crawl at all: ``scrapy shell URL`` fetches what
+        its user typed (its spider is Scrapy's default one, not the atlas walk)."""
+        if not isinstance(self.crawler.spider, AtlasSpider):
+            return True
         return in_scope(url, self.base) or self.is_robots_txt(url)
 
     def is_robots_txt(self, url: str) -> bool:

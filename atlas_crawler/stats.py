@@ -12,6 +12,8 @@ TEMPLATE_KEYS_CLEANED = "atlas/template_keys_cleaned"
 DUPLICATES_DROPPED = "atlas/duplicates_dropped"
 #: Spidermon's monitor outcomes, ``{monitor name: {"passed": bool, "reason": str | None}}``.
 MONITORS = "atlas/monitors"
+#: Requests a trap limit stopped: ``atlas/limits/<limit>`` (``atlas_crawler.limits``).
+LIMITS_PREFIX = "atlas/limits/"
 #: Pages per recognised page type: ``atlas/page_type/<name>``.
 PAGE_TYPE = "atlas/page_type/{}"
 

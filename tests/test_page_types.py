@@ -145,7 +145,7 @@ def test_the_standard_scrapy_tools_work_without_extra_flags(tmp_path) -> None:
     with replica(projects=10) as base:
         project = base + "detailProjet.html?criteres.prjId=2431"
         parsed = _scrapy("parse", project, "-s", f"ATLAS_BASE_URL={base}", "-s", f"ATLAS_REPORT_PATH={report}")
-        shell = _scrapy("shell", base + "accesAtlas.html", "-c", "response.status", "-s", f"ATLAS_BASE_URL={base}")
+        shell = _scrapy("shell", base + "accesAtlas.html", "-c", "response.status")
     assert parsed.returncode == 0, parsed.stderr[-3000:]
     assert "'id': '2431'" in parsed.stdout and "Renforcer la Commune de Kayes" in parsed.stdout
     assert "Spidermon" not in parsed.stderr

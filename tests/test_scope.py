@@ -15,6 +15,7 @@ from atlas_crawler.scope import (
     ScopedRedirectMiddleware,
     ScopeMiddleware,
 )
+from atlas_crawler.spiders.atlas import AtlasSpider
 from atlas_crawler.urls import in_scope
 
 BASE = "https://pastel.diplomatie.gouv.fr/cncdext/dyn/public/atlas/"
@@ -80,12 +81,12 @@ def test_addresses_off_the_atlas(url: str) -> None:
 
 
 class _Spider(Spider):
-    name = "scope-test"
+    name = "not-the-atlas-walk"
 
 
 @pytest.fixture
 def crawler():
-    crawler = get_crawler(_Spider, {"ATLAS_BASE_URL": BASE, "REDIRECT_MAX_TIMES": 5})
+    crawler = get_crawler(AtlasSpider, {"ATLAS_BASE_URL": BASE, "REDIRECT_MAX_TIMES": 5})
     crawler.spider = crawler._create_spider()
     crawler.stats.open_spider()
     crawler.warnings = []
@@ -171,3 +172,11 @@ def test_a_meta_refresh_off_the_atlas_is_not_followed(crawler) -> None:
     body = b'<html><head><meta http-equiv="refresh" content="0;url=listePays.html"></head></html>'
     hop = middleware.process_response(Request(PAGE), HtmlResponse(PAGE, body=body))
     assert isinstance(hop, Request) and hop.url == BASE + "listePays.html"
+
+
+def test_only_the_atlas_walk_is_scoped() -> None:
+    """``scrapy shell URL`` runs Scrapy's default spider: it fetches what its user typed."""
+    crawler = get_crawler(_Spider, {"ATLAS_BASE_URL": BASE})
+    crawler.spider = crawler._create_spider()
+    crawler.stats.open_spider()
+    assert ScopeMiddleware.from_crawler(crawler).process_request(Request("http://elsewhere.example/")) is None

@@ -11,6 +11,7 @@ from atlas_crawler.report.state import RunState
 from atlas_crawler.schemas import fields
 
 _PAGE_TYPE = names.page_type("")
+_LIMITS = names.LIMITS_PREFIX
 
 
 def build_report(state: RunState, stats: dict[str, Any], reason: str, context: dict[str, Any]) -> dict[str, Any]:
@@ -35,6 +36,7 @@ def build_report(state: RunState, stats: dict[str, Any], reason: str, context: d
         "retries": stats.get("retry/count", 0),
         "soft_errors": stats.get(names.SOFT_ERRORS, 0),
         "duplicates_dropped": stats.get(names.DUPLICATES_DROPPED, 0),
+        "limits": {k.removeprefix(_LIMITS): v for k, v in sorted(stats.items()) if k.startswith(_LIMITS)},
         "failures": [{"url": u, "reason": r} for u, r in sorted(state.failures.items())],
         "invalid_records": state.rejected,
         "lists": {
