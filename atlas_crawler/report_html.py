@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from atlas_crawler.extract.text import label_key
+from atlas_crawler.storage import write_atomically
 
 #: How a funder's name gives its type: the first rule with a word of the name wins
 #: (names folded as labels are: no accents, lower case). A funder that is one of the
@@ -477,9 +478,7 @@ def write_html(report_json_path: Path | str, records_path: Path | str | None = N
     source = Path(records_path) if records_path else records_beside(report_path)
     page = render_html(report, _read_records(source) if source and source.is_file() else None)
     out = html_path(report_path)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(out)
+    write_atomically(out, page.encode("utf-8"))
     return out
 
 

@@ -20,7 +20,7 @@ from scrapy.settings import Settings
 
 from atlas_crawler import changes, outcome, runs
 from atlas_crawler.report import report_path
-from atlas_crawler.storage import write_atomically
+from atlas_crawler.report.writer import save_report
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ class Command(ScrapyCrawlCommand):
                 self.finish_run_folder(crawler, report, code)
             if report is not None:
                 report["outcome"] = result
-                write_atomically(path, json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8"))
+                save_report(path, report)
             tell_outcome(result)
             return code
         finally:

@@ -1,4 +1,4 @@
-"""Writes the run report once the engine has stopped: after every
+"""Writes the run report (and its HTML view) once the engine has stopped: after every
 ``spider_closed`` handler (Spidermon's monitors among them) has run, so the
 report holds the monitors' results whatever the extensions' order."""
 
@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -19,6 +18,8 @@ from scrapy.extensions.feedexport import FeedExporter
 from atlas_crawler.report.build import build_report
 from atlas_crawler.report.jobstate import job_stats
 from atlas_crawler.report.state import run_state
+from atlas_crawler.report_html import html_path, write_html
+from atlas_crawler.storage import write_atomically
 
 logger = logging.getLogger(__name__)
 DEFAULT_REPORT = Path("output/report.json")
@@ -51,12 +52,11 @@ def report_path(settings: Any, crawler: Crawler | None = None) -> Path:
     return DEFAULT_REPORT
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Written beside, then moved into place: a reader never sees half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+def save_report(path: Path, report: dict[str, Any]) -> None:
+    """The report (moved into place whole: a reader never sees half of one) and
+    its HTML view beside it, drawn from the records beside it."""
+    write_atomically(path, json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8"))
+    write_html(path)
 
 
 class ReportWriter:
@@ -87,6 +87,6 @@ class ReportWriter:
         }
         report = build_report(run_state(self.crawler), job_stats(self.crawler), self.reason, context)
         path = report_path(self.crawler.settings, self.crawler)
-        write_atomically(path, json.dumps(report, ensure_ascii=False, indent=2))
-        logger.info("run report written to %s", path)
+        save_report(path, report)
+        logger.info("run report written to %s (and its view, %s)", path, html_path(path).name)
         self.crawler.stats.set_value("atlas/report_path", str(path))
