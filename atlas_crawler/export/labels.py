@@ -17,10 +17,11 @@ _LABEL_MODULES = {
     "project": ("atlas_crawler.pages.project",),
     "collectivity": ("atlas_crawler.pages.collectivity",),
 }
-#: Module attributes holding labels: ``{label key: field}`` maps and table specs.
-_LABEL_MAPS = ("LABELS", "CHECKBOXES")
+#: Module attributes holding labels: ``{label key: field}`` maps (values, statements,
+#: blocks such as the embassy's) and table specs (``field``, ``titles``, ``columns``).
+_LABEL_MAPS = ("LABELS", "CHECKBOXES", "BLOCKS")
 _TABLE_SPECS = ("TABLES", "PROJECTS")
-#: Blocks read by code rather than a label map (the embassy block's heading).
+#: A block heading held alone in a constant (before BLOCKS existed).
 _BLOCK_LABELS = {"_EMBASSY": "embassy"}
 _HEAD = re.compile(r"^(.+?)(?:,\s|\.\s|:\s|;\s|\s\(|$)")
 #: A quoted label: quotes not inside a word, so that "d'Échange" does not end it.
