@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from atlas_crawler import signals, stats
+from atlas_crawler import ledger, signals, stats
 from atlas_crawler.extract.text import clean, may_hold_template_key
 from atlas_crawler.loaders import UNREADABLE
 from atlas_crawler.schemas import RECORD_TYPES, load_schema
@@ -83,7 +83,8 @@ class DuplicatesPipeline:
 
     def __init__(self, crawler: Crawler) -> None:
         self.stats = crawler.stats
-        self.seen: set[tuple[str, ...]] = set()
+        job = ledger.ledger_of(crawler)  # a resumed JOBDIR job: the records its feed holds already
+        self.seen: set[tuple[str, ...]] = set(job.written) if job is not None else set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DuplicatesPipeline:

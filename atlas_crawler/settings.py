@@ -90,6 +90,15 @@ ATLAS_MAX_QUERY_VARIANTS = 1000  # parameter variants per page name, ids and pag
 ATLAS_MAX_PAGE_NAMES = 50  # distinct page names under the atlas (it has about 10)
 ATLAS_MAX_WARNINGS_PER_LIMIT = 20  # warnings one limit may add to the report; its stat counts everything
 
+# --- a JOBDIR job that survives kill -9 (atlas_crawler/ledger.py) -------------------
+#: Scrapy's scheduler; under JOBDIR with memory queues only and a duplicate filter fed from
+#: JOBDIR/ledger.sqlite (Scrapy's disk queue and requests.seen survive clean stops only).
+SCHEDULER = "atlas_crawler.ledger.LedgerScheduler"
+#: Marks a page done in the ledger once its output is consumed: outermost (10, before
+#: StartSpiderMiddleware's 25), so it sees the output every other middleware let through.
+SPIDER_MIDDLEWARES["atlas_crawler.ledger.LedgerMiddleware"] = 10
+ATLAS_JOB_STATE_INTERVAL = 10.0  # seconds between two saves of the report's state in the ledger
+
 # --- output -----------------------------------------------------------------
 #: Scrapy starts this many asyncio tasks for every response's output; our pipelines are
 #: synchronous, so 100 (the default) only costs: 16 makes a CPU-bound crawl ~25 % faster.

@@ -1,7 +1,7 @@
 """Signals the spider sends for the run report (Scrapy has no signal for a
 request that failed for good, nor for what a list page announces)."""
 
-#: ``page_failed(url: str, reason: str)``: a page failed after its retries.
+#: ``page_failed(url: str, reason: str, request: Request)``: a page failed after its retries.
 page_failed = object()
 #: ``list_page_parsed(list_url: str, page_url: str, announced: int | None, ids: list[str])``
 list_page_parsed = object()

@@ -36,9 +36,20 @@ class AtomicFileFeedStorage(FileFeedStorage):
     def from_crawler(cls, crawler: Crawler, uri: str, *, feed_options: dict[str, Any] | None = None):
         return cls(uri, feed_options=feed_options, crawler=crawler)
 
+    @property
+    def in_place(self) -> bool:
+        """A ``JOBDIR`` job writes its feed in place: a record is in the file as soon as
+        it is exported, so a job killed with ``kill -9`` keeps what it wrote and its
+        resume reads the file (atlas_crawler/ledger.py); a temporary file would be lost."""
+        return self.crawler is not None and bool(self.crawler.settings.get("JOBDIR"))
+
     def open(self, spider: Spider) -> IO[bytes]:
         target = Path(self.path)
         target.parent.mkdir(parents=True, exist_ok=True)
+        if self.in_place:
+            # Unbuffered: each line goes to the kernel at once, where it survives the
+            # process (a record half written is cut off by the resume).
+            return target.open(self.write_mode, buffering=0)
         handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
         self.temp = Path(name)
         return os.fdopen(handle, "wb")
@@ -48,6 +59,8 @@ class AtomicFileFeedStorage(FileFeedStorage):
             file.flush()
             os.fsync(file.fileno())
             file.close()
+        if self.in_place:
+            return
         assert self.temp is not None
         target = Path(self.path)
         items = self.crawler.stats.get_value("item_scraped_count", 0) if self.crawler else None

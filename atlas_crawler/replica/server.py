@@ -62,8 +62,13 @@ class Replica:
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/robots.txt", self.robots)
+        app.router.add_get("/__hits", self.hit_counts)  # outside the atlas path: never crawled
         app.router.add_get("/{tail:.*}", self.handle)
         return app
+
+    async def hit_counts(self, request: web.Request) -> web.Response:
+        """How many times each page was asked for, for tests (pages fetched twice)."""
+        return web.json_response(dict(self.hits))
 
     async def robots(self, request: web.Request) -> web.Response:
         return web.Response(text=rename_pages(t.ROBOTS) if self.renamed else t.ROBOTS, content_type="text/plain")

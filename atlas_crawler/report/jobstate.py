@@ -1,18 +1,20 @@
-"""A job paused and resumed (``JOBDIR``): the run state is carried across runs,
-so the report of the last run covers the whole job."""
+"""A job paused, killed and resumed (``JOBDIR``): the run state is carried across
+runs, so the report of the last run covers the whole job."""
 
 from __future__ import annotations
 
-import json
 import logging
-from pathlib import Path
+from collections import defaultdict
 from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
+from scrapy.utils.asyncio import AsyncioLoopingCall, create_looping_call
+from twisted.internet.task import LoopingCall
 
 from atlas_crawler import stats as names
+from atlas_crawler.ledger import ledger_of
 from atlas_crawler.report.state import RunState, replace_run_state, run_state
 
 logger = logging.getLogger(__name__)
@@ -21,33 +23,71 @@ CARRIED_STATS = ("downloader/request_count", "retry/count", names.PREFIX, "spide
 
 
 class JobState:
-    """Keeps the run state in ``JOBDIR/atlas-report.json`` at the end of each run
-    and restores it when the job resumes."""
+    """Keeps the run state in the job's ledger (``JOBDIR/ledger.sqlite``, see
+    ``atlas_crawler.ledger``): saved every ``ATLAS_JOB_STATE_INTERVAL`` seconds and
+    at the end of each run, so that a job killed with ``kill -9`` still has it, and
+    restored when the job resumes. The records written come from the feed file
+    itself, the failures and list pages from the ledger: exact whenever the kill came
+    (pages fetched, warnings and rejected records of the last seconds may be missing)."""
 
     def __init__(self, crawler: Crawler, jobdir: str | None) -> None:
         self.crawler = crawler
-        if not jobdir:
+        self.saver: AsyncioLoopingCall | LoopingCall | None = None
+        self.ledger = ledger_of(crawler)
+        if self.ledger is None:
             return  # a one-off run: nothing to carry across runs
-        self.path = Path(jobdir) / "atlas-report.json"
-        if self.path.exists():
-            refuse_to_overwrite_earlier_records(crawler.settings.getdict("FEEDS") or {}, jobdir)
-            state = RunState.from_json(json.loads(self.path.read_text("utf-8")))
+        if self.ledger.resumed:
+            refuse_to_overwrite_earlier_records(crawler.settings.getdict("FEEDS") or {}, str(jobdir))
+            saved = self.ledger.run_state()
+            state = RunState.from_json(saved) if saved else RunState()
+            state.written = defaultdict(set)
+            for record_type, _kind, record_id in self.ledger.written:
+                state.written[record_type].add(record_id)
+            state.failures.update(self.ledger.failures())
+            state.lists = {}
+            for parsed in self.ledger.list_pages():  # as RunCollector.list_page_parsed adds them up
+                entry = state.lists.setdefault(
+                    parsed["list_url"], {"announced": None, "pages": 0, "kind": parsed["kind"], "ids": set()}
+                )
+                entry["pages"] += 1
+                entry["ids"].update(parsed["ids"])
+                if parsed["announced"] is not None:
+                    entry["announced"] = parsed["announced"]
             replace_run_state(crawler, state)
+            if self.ledger.complete:
+                crawler.signals.connect(self.whole_job_stats, signal=signals.spider_opened)
             logger.info("resuming job: run %d, %d pages fetched before", state.runs, len(state.fetched))
-        crawler.signals.connect(self.save, signal=signals.engine_stopped)
+        crawler.signals.connect(self.engine_started, signal=signals.engine_started)
+        crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> JobState:
         return cls(crawler, crawler.settings.get("JOBDIR"))
 
+    def whole_job_stats(self) -> None:
+        """A complete job resumed does nothing: its run's counters are the job's, so
+        that the monitors (field coverage) judge the job, not an empty run."""
+        state = run_state(self.crawler)
+        for key, value in state.earlier_stats.items():
+            self.crawler.stats.set_value(key, value)
+        state.earlier_stats = {}
+
+    def engine_started(self) -> None:
+        interval = self.crawler.settings.getfloat("ATLAS_JOB_STATE_INTERVAL", 10.0)
+        self.saver = create_looping_call(self.save)
+        self.saver.start(interval, now=True)  # now: a run killed at once still counts as a run of the job
+
+    def engine_stopped(self) -> None:
+        if self.saver is not None and self.saver.running:
+            self.saver.stop()
+        self.save()
+
     def save(self) -> None:
         stats = job_stats(self.crawler)
         saved = run_state(self.crawler).to_json()
         saved["stats"] = {k: v for k, v in stats.items() if k.startswith(CARRIED_STATS) and isinstance(v, int)}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(saved, ensure_ascii=False), encoding="utf-8")
-        tmp.replace(self.path)
+        assert self.ledger is not None
+        self.ledger.save_run_state(saved)
 
 
 def job_stats(crawler: Crawler) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from scrapy.settings import Settings
 from scrapy_playwright.page import PageMethod
 from twisted.python.failure import Failure
 
-from atlas_crawler import signals, stats, urls
+from atlas_crawler import ledger, signals, stats, urls
 from atlas_crawler.outcome import REASON_SITE_UNREACHABLE
 from atlas_crawler.pages import registry
 from atlas_crawler.pages.common import announced_count, links, utc_now
@@ -57,7 +57,12 @@ class AtlasSpider(Spider):
         return urls.canonicalize(self.settings.get("ATLAS_HOME_PAGE") or urls.HOME_PAGE, self.base)
 
     async def start(self) -> AsyncIterator[Request]:
-        yield Request(self.home, callback=self.parse_home, errback=self.home_failed)
+        resumed = ledger.to_do(self.crawler)  # a JOBDIR job started before: the pages it has left
+        if resumed is None:
+            yield Request(self.home, callback=self.parse_home, errback=self.home_failed)
+            return
+        for request in resumed:
+            yield request
 
     # --- pages ------------------------------------------------------------------
     def parse_home(self, response: Response) -> Iterator[Request]:
@@ -194,7 +199,7 @@ class AtlasSpider(Spider):
             self.warn(f"{url} does not exist (HTTP 404); it is linked from the atlas but is not a list or a detail")
             return
         self.crawler.stats.inc_value(stats.PAGES_FAILED)
-        self.crawler.signals.send_catch_log(signals.page_failed, url=url, reason=reason)
+        self.crawler.signals.send_catch_log(signals.page_failed, url=url, reason=reason, request=request)
 
     def home_failed(self, failure: Failure) -> None:
         """Without the home page there is no atlas to walk: the run stops as
@@ -203,7 +208,7 @@ class AtlasSpider(Spider):
         response = getattr(failure.value, "response", None)
         reason = f"HTTP {response.status}" if response is not None else failure.getErrorMessage()
         self.crawler.stats.inc_value(stats.PAGES_FAILED)
-        self.crawler.signals.send_catch_log(signals.page_failed, url=request.url, reason=reason)
+        self.crawler.signals.send_catch_log(signals.page_failed, url=request.url, reason=reason, request=request)
         raise CloseSpider(REASON_SITE_UNREACHABLE)
 
     def warn(self, message: str) -> None:

@@ -1,0 +1,409 @@
+"""A ``JOBDIR`` job that survives ``kill -9``: one durable ledger, ``JOBDIR/ledger.sqlite``.
+
+Scrapy's own job state (the disk queue's ``active.json``, ``requests.seen``, the spider
+state) is written only at a clean stop: after a hard kill the pending requests are never
+read again while every fingerprint already seen is, and the resumed run does nothing.
+Here the ledger is the job's one persistence, committed as the crawl goes (SQLite in WAL
+mode: a commit survives the death of the process):
+
+- every request the scheduler accepts, or a callback gives, is ``pending`` (its
+  fingerprint, its URL and the request itself as Scrapy's disk queue keeps it:
+  ``Request.to_dict``, pickled, with its callback and an in-page table's assembly);
+- it is ``done`` once its callback's output has been consumed (its links scheduled, its
+  record handed to the pipelines), ``failed`` when the spider reported it failed;
+- every record a callback yields is noted (``emitted``, or ``dropped`` by a pipeline);
+- the run state of the report, saved every few seconds and at the end.
+
+On resume the feed file is the truth of what was written: a torn last line is cut off,
+the keys of its records read; the work left is every pending request, plus the record
+page of every record that is not in the file (fetched again with its table pages). The
+scheduler keeps its queue in memory and its duplicate filter is fed from the ledger."""
+
+from __future__ import annotations
+
+import json
+import logging
+import pickle
+import sqlite3
+import sys
+from collections.abc import AsyncIterator, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from weakref import WeakKeyDictionary
+
+from itemadapter import ItemAdapter
+from scrapy import Request, signals
+from scrapy.core.scheduler import Scheduler
+from scrapy.crawler import Crawler
+from scrapy.dupefilters import BaseDupeFilter
+from scrapy.exceptions import CloseSpider, UsageError
+from scrapy.http import Response
+from scrapy.settings import BaseSettings
+from scrapy.utils.job import job_dir
+from scrapy.utils.misc import load_object
+from scrapy.utils.request import request_from_dict
+
+from atlas_crawler import pipelines  # its record_key is the record's identity (pipelines reads the ledger too)
+from atlas_crawler import signals as atlas_signals
+from atlas_crawler.outcome import REASON_FINISHED, REASON_NOTHING_TO_RESUME
+
+logger = logging.getLogger(__name__)
+LEDGER = "ledger.sqlite"
+_JSONL_FORMATS = ("jsonl", "jsonlines", "jl")
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS requests (
+    fp TEXT PRIMARY KEY, url TEXT NOT NULL, record_url TEXT, state TEXT NOT NULL, reason TEXT, request BLOB);
+CREATE TABLE IF NOT EXISTS records (url TEXT PRIMARY KEY, key TEXT NOT NULL, state TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS list_pages (page_url TEXT PRIMARY KEY, parsed TEXT NOT NULL);
+"""
+RecordKey = tuple[Any, ...]
+
+
+class Ledger:
+    """The job's durable state. One per crawler (``ledger_of``); every write is its own
+    committed transaction, so whatever the kill interrupts, the file is consistent."""
+
+    def __init__(self, crawler: Crawler, jobdir: Path) -> None:
+        self.crawler = crawler
+        jobdir.mkdir(parents=True, exist_ok=True)
+        if (jobdir / "requests.seen").exists() and not (jobdir / LEDGER).exists():
+            raise UsageError(f"JOBDIR={jobdir} was started by a version without a ledger: start a new job")
+        # isolation_level=None: autocommit, one statement one transaction (no open
+        # transaction holds what was done when the process dies).
+        self.db = sqlite3.connect(jobdir / LEDGER, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")  # a commit is an append to the WAL: cheap and crash-safe
+        self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a process kill (not a power cut)
+        self.db.executescript(_SCHEMA)
+        self.jobdir = jobdir
+        #: The job was started before: this run resumes it.
+        self.resumed = self.db.execute("SELECT 1 FROM requests LIMIT 1").fetchone() is not None
+        self.feed = feed_path(crawler.settings)
+        #: Keys of the records the feed already holds (empty for a new job).
+        self.written: set[RecordKey] = set()
+        if self.resumed and self.feed is not None and self.feed.exists():
+            if repair_torn_line(self.feed):
+                logger.warning("%s ended with a cut line (the job was killed): the cut line removed", self.feed)
+            self.written = read_keys(self.feed)
+        self.redo, self.seen = self._work_left() if self.resumed else ([], set())
+        connect = crawler.signals.connect
+        connect(self.item_dropped, signal=signals.item_dropped)
+        connect(self.page_failed, signal=atlas_signals.page_failed)
+        connect(self.list_page_parsed, signal=atlas_signals.list_page_parsed)
+        #: What list pages being parsed announce, written with the page's ``done``: the
+        #: report's list checks (and the exit status) must not depend on the last save.
+        self.lists: dict[str, dict[str, Any]] = {}
+        connect(self.spider_closed, signal=signals.spider_closed)
+
+    # --- what is left --------------------------------------------------------------
+    def _work_left(self) -> tuple[list[tuple[str, bytes | None]], set[str]]:
+        """The requests to make again (pending ones, and the record page of a record
+        missing from the file) and the fingerprints the duplicate filter keeps."""
+        redo: dict[str, bytes | None] = {}  # by URL, in the order they were first scheduled
+        for url, saved in self.db.execute("SELECT url, request FROM requests WHERE state = 'pending' ORDER BY rowid"):
+            redo[url] = saved
+        written = {json.dumps(list(key)) for key in self.written}
+        emitted = self.db.execute("SELECT url, key FROM records WHERE state = 'emitted'").fetchall()
+        lost = [url for url, key in emitted if key not in written]
+        for url in lost:
+            row = self.db.execute("SELECT request FROM requests WHERE url = ?", (url,)).fetchone()
+            redo[url] = row[0] if row else None
+        # The table pages of a record fetched again are fetched again with it.
+        lost_set = set(lost)
+        seen = {
+            fp
+            for fp, record_url in self.db.execute("SELECT fp, record_url FROM requests")
+            if record_url not in lost_set
+        }
+        return list(redo.items()), seen
+
+    @property
+    def complete(self) -> bool:
+        return self._meta("complete") == "1"
+
+    def to_do(self) -> list[Request] | None:
+        """The requests a resumed job makes (None: a new job, start from the home page).
+        Nothing left while the job is not complete closes the run (``nothing_to_resume``)."""
+        if not self.resumed:
+            return None
+        if self.redo:
+            logger.info("resuming job %s: %d pages to fetch", self.jobdir, len(self.redo))
+            return [self._request(url, saved) for url, saved in self.redo]
+        if self.complete:
+            logger.warning("nothing left to do: the job is complete")  # a warning: the log level of scheduled runs
+            return []
+        message = (
+            f"nothing to resume: the ledger of JOBDIR={self.jobdir} holds no pending page although the job "
+            "is not complete (its state is lost or inconsistent); start a new job in an empty JOBDIR"
+        )
+        self.crawler.signals.send_catch_log(atlas_signals.crawl_warning, message=message)
+        raise CloseSpider(REASON_NOTHING_TO_RESUME)
+
+    def _request(self, url: str, saved: bytes | None) -> Request:
+        """A request as it was scheduled (callback, in-page table assembly and all),
+        else a plain one for the spider's ``parse``. Never filtered: it is known already."""
+        if saved is None:
+            return Request(url, dont_filter=True)
+        return request_from_dict(pickle.loads(saved), spider=self.crawler.spider).replace(dont_filter=True)
+
+    # --- as the crawl goes -----------------------------------------------------------
+    def fingerprint(self, request: Request) -> str:
+        return self.crawler.request_fingerprinter.fingerprint(request).hex()
+
+    def _row(self, request: Request) -> tuple[str, str, str | None, bytes | None]:
+        """A request as Scrapy's disk queue keeps it (``Request.to_dict``, pickled)."""
+        try:
+            saved = pickle.dumps(request.to_dict(spider=self.crawler.spider), protocol=pickle.HIGHEST_PROTOCOL)
+        except (ValueError, TypeError, AttributeError, pickle.PicklingError):
+            saved = None  # fetched again as a plain page, through parse
+        return self.fingerprint(request), request.url, request.meta.get("record_url"), saved
+
+    def pending(self, request: Request) -> None:
+        self.db.execute(
+            "INSERT INTO requests (fp, url, record_url, state, request) VALUES (?, ?, ?, 'pending', ?) "
+            "ON CONFLICT (fp) DO UPDATE SET state = 'pending', request = excluded.request",
+            self._row(request),
+        )
+
+    def done(self, request: Request, children: Iterable[Request] = ()) -> None:
+        """The page is done; the requests its callback gave are pending unless the
+        ledger knows them already. One transaction: Scrapy may not have scheduled them
+        yet (it queues a callback's output ahead of processing it)."""
+        rows = [self._row(r) for r in children]
+        self.db.execute("BEGIN")
+        self.db.executemany(
+            "INSERT INTO requests (fp, url, record_url, state, request) VALUES (?, ?, ?, 'pending', ?) "
+            "ON CONFLICT (fp) DO NOTHING",
+            rows,
+        )
+        self.db.execute(
+            "UPDATE requests SET state = 'done' WHERE fp = ? AND state = 'pending'", (self.fingerprint(request),)
+        )
+        if (parsed := self.lists.pop(request.url, None)) is not None:
+            self.db.execute(
+                "INSERT OR REPLACE INTO list_pages (page_url, parsed) VALUES (?, ?)", (request.url, json.dumps(parsed))
+            )
+        self.db.execute("COMMIT")
+
+    def list_page_parsed(self, list_url: str, page_url: str, announced: int | None, ids: list[str], kind: str) -> None:
+        self.lists[page_url] = {"list_url": list_url, "announced": announced, "ids": ids, "kind": kind}
+
+    def list_pages(self) -> list[dict[str, Any]]:
+        """Every list page parsed in the job (``list_page_parsed``'s arguments)."""
+        return [json.loads(parsed) for (parsed,) in self.db.execute("SELECT parsed FROM list_pages ORDER BY rowid")]
+
+    def redirected(self, urls: list[str]) -> None:
+        self.db.executemany(
+            "UPDATE requests SET state = 'done' WHERE url = ? AND state = 'pending'", [(u,) for u in urls]
+        )
+
+    def emitted(self, item: Any) -> None:
+        adapter = ItemAdapter(item)
+        key = json.dumps(list(pipelines.record_key(item)))
+        self.db.execute(
+            "INSERT OR REPLACE INTO records (url, key, state) VALUES (?, ?, 'emitted')", (adapter["url"], key)
+        )
+
+    def item_dropped(self, item: Any) -> None:
+        """Dropped on purpose (duplicate, invalid): not to be redone on resume."""
+        self.db.execute("UPDATE records SET state = 'dropped' WHERE url = ?", (ItemAdapter(item).get("url"),))
+
+    def page_failed(self, url: str, reason: str, request: Request | None = None) -> None:
+        if request is not None:
+            self.db.execute(
+                "UPDATE requests SET state = 'failed', reason = ? WHERE fp = ?", (reason, self.fingerprint(request))
+            )
+
+    def spider_closed(self, reason: str) -> None:
+        """A finished run leaves nothing to do: what is still pending was dropped on
+        purpose (robots.txt, a limit) or was a missing menu page (404), never fetched again."""
+        if reason == REASON_FINISHED:
+            self.db.execute("BEGIN")
+            self.db.execute("UPDATE requests SET state = 'done' WHERE state = 'pending'")
+            self._set_meta("complete", "1")
+            self.db.execute("COMMIT")
+
+    # --- the report's run state ----------------------------------------------------
+    def run_state(self) -> dict[str, Any] | None:
+        saved = self._meta("run_state")
+        return json.loads(saved) if saved else None
+
+    def save_run_state(self, state: dict[str, Any]) -> None:
+        self._set_meta("run_state", json.dumps(state, ensure_ascii=False))
+
+    def failures(self) -> dict[str, str]:
+        """Pages failed for good, by the URL the report names (a table page's record)."""
+        rows = self.db.execute("SELECT COALESCE(record_url, url), reason FROM requests WHERE state = 'failed'")
+        return dict(rows)
+
+    def _meta(self, name: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def _set_meta(self, name: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (name, value))
+
+
+_LEDGERS: WeakKeyDictionary[Crawler, Ledger] = WeakKeyDictionary()
+
+
+def ledger_of(crawler: Crawler) -> Ledger | None:
+    """The crawler's ledger (opened on first use), None when it runs without ``JOBDIR``."""
+    jobdir = job_dir(crawler.settings)
+    if not jobdir:
+        return None
+    if crawler not in _LEDGERS:
+        _LEDGERS[crawler] = Ledger(crawler, Path(jobdir))
+    return _LEDGERS[crawler]
+
+
+def to_do(crawler: Crawler) -> list[Request] | None:
+    """For the spider's ``start()``: the requests a resumed job makes, None for a new job."""
+    ledger = ledger_of(crawler)
+    return ledger.to_do() if ledger is not None else None
+
+
+# --- the feed file ----------------------------------------------------------------
+def feed_path(settings: BaseSettings) -> Path | None:
+    """The first local JSON Lines feed (``-o``/``-O``): the file a resume reads."""
+    for uri, options in (settings.getdict("FEEDS") or {}).items():
+        parts = urlsplit(str(uri))
+        local = parts.scheme in {"file", ""} or len(parts.scheme) == 1
+        if local and (options or {}).get("format") in _JSONL_FORMATS:
+            return Path(unquote(parts.path)) if parts.scheme == "file" else Path(str(uri))
+    return None
+
+
+def repair_torn_line(path: Path) -> bool:
+    """Cut a last line without its newline (a record being written when the process
+    died); True if there was one. Its record is fetched again."""
+    with path.open("r+b") as f:
+        size = f.seek(0, 2)
+        if size == 0:
+            return False
+        f.seek(size - 1)
+        if f.read(1) == b"\n":
+            return False
+        end = size
+        while end > 0:  # back to the last newline, a block at a time
+            start = max(0, end - 65536)
+            f.seek(start)
+            newline = f.read(end - start).rfind(b"\n")
+            if newline >= 0:
+                end = start + newline + 1
+                break
+            end = start
+        f.truncate(end)
+    return True
+
+
+def read_keys(path: Path) -> set[RecordKey]:
+    """The keys (type, kind, id) of the records in a JSON Lines file."""
+    with path.open("rb") as f:
+        return {pipelines.record_key(json.loads(line)) for line in f if line.strip()}
+
+
+# --- the scheduler, its duplicate filter, the spider middleware -------------------------
+class LedgerDupeFilter(BaseDupeFilter):
+    """Every fingerprint the job has scheduled, read from the ledger: Scrapy's
+    ``requests.seen`` is not read back after a kill."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.fingerprints = set(ledger.seen)
+
+    def request_seen(self, request: Request) -> bool:
+        fp = self.ledger.fingerprint(request)
+        if fp in self.fingerprints:
+            return True
+        self.fingerprints.add(fp)
+        return False
+
+    def log(self, request: Request, spider: Any) -> None:
+        spider.crawler.stats.inc_value("dupefilter/filtered")  # as Scrapy's RFPDupeFilter counts them
+
+
+class LedgerScheduler(Scheduler):
+    """``SCHEDULER``: Scrapy's scheduler; in a ``JOBDIR`` job with memory queues only
+    (the ledger holds what is pending) and every accepted request written as pending."""
+
+    ledger: Ledger | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LedgerScheduler:
+        ledger = ledger_of(crawler)
+        if ledger is None:
+            return super().from_crawler(crawler)
+        scheduler = cls(
+            dupefilter=LedgerDupeFilter(ledger),
+            jobdir=None,  # no disk queue: it is read back only after a clean stop
+            mqclass=load_object(crawler.settings["SCHEDULER_MEMORY_QUEUE"]),
+            logunser=crawler.settings.getbool("SCHEDULER_DEBUG"),
+            stats=crawler.stats,
+            pqclass=load_object(crawler.settings["SCHEDULER_PRIORITY_QUEUE"]),
+            crawler=crawler,
+        )
+        scheduler.ledger = ledger
+        return scheduler
+
+    def enqueue_request(self, request: Request) -> bool:
+        if not super().enqueue_request(request):
+            return False
+        if self.ledger is not None:
+            self.ledger.pending(request)
+            if request.meta.get("redirect_urls"):  # the request it replaces is done
+                self.ledger.redirected(request.meta["redirect_urls"])
+        return True
+
+
+class LedgerMiddleware:
+    """Spider middleware: a page is ``done`` in the ledger once its callback's output
+    has been read, in the same transaction as the requests it gave become pending;
+    each record is noted before it goes on to the pipelines. Outermost of the spider
+    middlewares, so it sees what the others let through."""
+
+    def __init__(self, ledger: Ledger | None) -> None:
+        self.ledger = ledger
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LedgerMiddleware:
+        return cls(ledger_of(crawler))
+
+    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
+        if self.ledger is None:
+            yield from result
+            return
+        children: list[Request] = []
+        try:
+            for element in result:
+                self._note(element, children)
+                yield element
+        finally:
+            self._done(response, children)
+
+    async def process_spider_output_async(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        if self.ledger is None:
+            async for element in result:
+                yield element
+            return
+        children: list[Request] = []
+        try:
+            async for element in result:
+                self._note(element, children)
+                yield element
+        finally:
+            self._done(response, children)
+
+    def _note(self, element: Any, children: list[Request]) -> None:
+        if isinstance(element, Request):
+            children.append(element)
+        elif element is not None:
+            self.ledger.emitted(element)  # type: ignore[union-attr]
+
+    def _done(self, response: Response, children: list[Request]) -> None:
+        """Also after a spider error (fetching the page again would fail again), not
+        when the output was abandoned (a stop): the page stays pending."""
+        if sys.exc_info()[0] is GeneratorExit:
+            return
+        self.ledger.done(response.request, children)  # type: ignore[union-attr]
