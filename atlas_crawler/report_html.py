@@ -351,17 +351,22 @@ def _unreadable(unreadable: dict[str, Any]) -> str:
 
 
 def _changes(changes: Any) -> str:
-    """The changes since the previous run: ``{record type: {added, removed, changed, unknown}}``,
-    or whatever other shape, shown as it is."""
-    words = {"added": "ajoutés", "removed": "retirés", "changed": "modifiés", "unknown": "inconnus"}
-    if isinstance(changes, dict) and changes and all(isinstance(v, dict) for v in changes.values()):
-        columns = list(dict.fromkeys(k for v in changes.values() for k in v))
-        rows = ([_e(kind), *(number(v.get(c)) if isinstance(v.get(c), int | float) else _e(v.get(c, ""))
-                             for c in columns)] for kind, v in changes.items())  # fmt: skip
-        table = _table(["Type", *(words.get(c, c) for c in columns)], rows, range(1, len(columns) + 1))
-    else:
-        table = f"<pre>{_e(json.dumps(changes, ensure_ascii=False, indent=2))}</pre>"
-    return "<h3>Changements depuis le passage précédent</h3>" + table
+    """The changes since the previous complete run (a run folder's report):
+    ``{"since": run, "counts": {record type: {added, removed, changed, unknown}}}``;
+    any other shape is shown as it is."""
+    title = "<h3>Changements depuis le passage précédent</h3>"
+    if not (isinstance(changes, dict) and isinstance(changes.get("counts"), dict)):
+        return title + f"<pre>{_e(json.dumps(changes, ensure_ascii=False, indent=2))}</pre>"
+    if not changes.get("since"):
+        return title + "<p>Aucun passage complet antérieur avec lequel comparer.</p>"
+    counts = changes["counts"]
+    intro = f"<p>Depuis le passage {_e(changes['since'])}" + (" : aucun changement.</p>" if not counts else " :</p>")
+    if not counts:
+        return title + intro
+    words = {"added": "ajoutés", "removed": "retirés", "changed": "modifiés", "unknown": "inconnus (page en échec)"}
+    columns = list(dict.fromkeys(k for v in counts.values() for k in v))
+    rows = ([_e(kind), *(number(v.get(c)) for c in columns)] for kind, v in counts.items())
+    return title + intro + _table(["Type", *(words.get(c, c) for c in columns)], rows, range(1, len(columns) + 1))
 
 
 # --- the data ----------------------------------------------------------------------

@@ -374,6 +374,17 @@ def test_the_csv_feed_writes_every_project_field_whatever_comes_first(caplog) ->
     assert "1 collectivity records not written" in caplog.text and "python -m atlas_crawler.export" in caplog.text
 
 
+def test_the_csv_feed_honours_feed_export_fields(caplog) -> None:
+    project = _with_time(next(r for r in World(projects=5).truth(BASE)["records"] if r["type"] == "project"), 0)
+    out = io.BytesIO()
+    exporter = ProjectCsvExporter(out, fields_to_export=["title", "id", "nonsense"])
+    exporter.start_exporting()
+    exporter.export_item(project)
+    exporter.finish_exporting()
+    assert out.getvalue().decode("utf-8").splitlines()[0] == "title,id"
+    assert "nonsense not project fields" in caplog.text
+
+
 def _feed_record(row: dict[str, str]) -> Any:
     """A row of the CSV feed back into a project record."""
     read = {"integer": int, "number": float, "boolean": lambda v: v == "true", "array": json.loads,

@@ -128,7 +128,8 @@ def _bars(page: str) -> dict[str, str]:
 
 
 def test_the_page_shows_the_run_and_the_data(records) -> None:
-    changes = {"project": {"added": 3, "removed": 1, "changed": 5, "unknown": 2}}
+    counts = {"project": {"added": 3, "removed": 1, "changed": 5, "unknown": 2}}
+    changes = {"since": "2026-11-19T031500Z", "counts": counts}
     unreadable = {"project.start_year": {"count": 2, "example": {"url": BASE, "text": "vers 1990"}}}
     page = render_html(_report(changes=changes, unreadable=unreadable), iter(records))
     bars = _bars(page)
@@ -147,7 +148,9 @@ def test_the_page_shows_the_run_and_the_data(records) -> None:
     assert bars["État"] == f"{state:,.0f}".replace(",", "\u202f") + "\u00a0€"
     assert bars["soft error"] == "1" and bars["HTTP 500"] == "1"  # failures by reason
     assert bars["volunteers"] == "40,5\u00a0%"  # field coverage
+    assert "<td>project</td><td class=num>3</td><td class=num>1</td><td class=num>5</td><td class=num>2</td>" in page
     for words in ("Valeurs illisibles", "vers 1990", "Changements depuis le passage précédent", "modifiés",
+                  "Depuis le passage 2026-11-19T031500Z",
                   "world map could not be rendered", "Listes complètes", "46 / 47", "FailedPagesMonitor"):  # fmt: skip
         assert words in page, words
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -162,7 +165,8 @@ def test_the_page_loads_nothing(records) -> None:
 
 
 def test_without_records_the_page_says_so() -> None:
-    page = render_html(_report(failures=[]), None)
+    page = render_html(_report(failures=[], changes={"since": None, "counts": {}}), None)
+    assert "Aucun passage complet antérieur" in page
     assert "Aucune page en échec." in page and "n'ont pas été fournis" in page
     assert "Projets par pays" not in page
 

@@ -26,7 +26,12 @@ class ProjectCsvExporter(BaseItemExporter):
 
     def __init__(self, file: io.BufferedIOBase, **kwargs: Any) -> None:
         super().__init__(dont_fail=True, **kwargs)
-        self.fields = [f for f in record_fields("project") if f.name != "type"]
+        fields = {f.name: f for f in record_fields("project") if f.name != "type"}
+        wanted = list(self.fields_to_export or fields)  # FEED_EXPORT_FIELDS chooses and orders columns
+        unknown = [name for name in wanted if name not in fields]
+        if unknown:
+            logger.warning("CSV feed: %s not project fields; left out", ", ".join(map(str, unknown)))
+        self.fields = [fields[name] for name in wanted if name in fields]
         self.cells = [json_text if f.type in JSON_TYPES else csv_cell(f.type, excel=False) for f in self.fields]
         self.stream = io.TextIOWrapper(file, encoding=self.encoding or "utf-8", newline="", write_through=True)
         self.writer = csv.writer(self.stream, lineterminator="\r\n")
