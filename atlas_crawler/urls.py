@@ -1,8 +1,10 @@
 """Every address of the atlas, in one module.
 
-The live page names are reconstructed (see SITE.md) except ``detailProjet.html``:
-if the live site names a page differently, the fix is one line here. The spider
-follows the links pages carry; this module only says what a link *is*.
+The live page names are reconstructed (see docs/SITE.md) except ``detailProjet.html``;
+pages are recognised by what they hold (``pages/registry.py``), so a name that differs
+on the live site costs nothing but the start page (``ATLAS_HOME_PAGE``). The spider
+follows the links pages carry; this module only says what a link *is* and whether it
+lies on the atlas (``in_scope``).
 """
 
 from __future__ import annotations
@@ -130,9 +132,11 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _DECODE_ROUNDS = 4  # %2e, %252e, %25252e: more than that is no address of the atlas
 
 
+@lru_cache(maxsize=65536)
 def _scope_parts(url: str) -> tuple[str, str, int, str | None] | None:
     """``(scheme, host, port, resolved path)`` of an address, None when it has
-    user info or is not http(s)."""
+    user info or is not http(s). Cached: every page links to the menus and to
+    partners linked from thousands of pages (and the base is asked every time)."""
     parts = urlsplit(safe_url_string(url.strip()))
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS or parts.username is not None or parts.password is not None:

@@ -54,8 +54,7 @@ class JobState:
                 if parsed["announced"] is not None:
                     entry["announced"] = parsed["announced"]
             replace_run_state(crawler, state)
-            if self.ledger.complete:
-                crawler.signals.connect(self.whole_job_stats, signal=signals.spider_opened)
+            crawler.signals.connect(self.whole_job_stats, signal=signals.spider_opened)
             logger.info("resuming job: run %d, %d pages fetched before", state.runs, len(state.fetched))
         crawler.signals.connect(self.engine_started, signal=signals.engine_started)
         crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
@@ -65,8 +64,9 @@ class JobState:
         return cls(crawler, crawler.settings.get("JOBDIR"))
 
     def whole_job_stats(self) -> None:
-        """A complete job resumed does nothing: its run's counters are the job's, so
-        that the monitors (field coverage) judge the job, not an empty run."""
+        """A resumed job's run counts on from its earlier runs' counters, so that
+        the monitors (field coverage, failed pages) judge the whole job, not the
+        last run's share of it (a complete job resumed does nothing at all)."""
         state = run_state(self.crawler)
         for key, value in state.earlier_stats.items():
             self.crawler.stats.set_value(key, value)

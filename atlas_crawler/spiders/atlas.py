@@ -22,6 +22,7 @@ from atlas_crawler.outcome import REASON_SITE_UNREACHABLE
 from atlas_crawler.pages import registry
 from atlas_crawler.pages.common import announced_count, links, utc_now
 from atlas_crawler.pages.registry import RecordAssembly
+from atlas_crawler.robots import RobotsUnavailable
 
 ENTRIES = ("lists", "map")
 #: Addresses that are never pages of the atlas (files the pages merely use).
@@ -161,7 +162,9 @@ class AtlasSpider(Spider):
 
     # --- links ---------------------------------------------------------------------
     def in_atlas(self, url: str) -> bool:
-        return url.startswith(self.base) and not urls.page_name(url).lower().endswith(_NOT_PAGES)
+        """An atlas page: in scope (``urls.in_scope``: host and path prefix, dot
+        segments and percent-encoding resolved) and not a file the pages use."""
+        return urls.in_scope(url, self.base) and not urls.page_name(url).lower().endswith(_NOT_PAGES)
 
     def follow_all(self, found: Iterator[str] | list[str]) -> Iterator[Request]:
         for url in found:
@@ -205,6 +208,8 @@ class AtlasSpider(Spider):
         """Without the home page there is no atlas to walk: the run stops as
         'site unreachable' (its own exit status)."""
         request = failure.request  # type: ignore[attr-defined]
+        if failure.check(RobotsUnavailable):
+            return  # the robots.txt policy stopped the run before any page, with its own reason
         response = getattr(failure.value, "response", None)
         reason = f"HTTP {response.status}" if response is not None else failure.getErrorMessage()
         self.crawler.stats.inc_value(stats.PAGES_FAILED)
