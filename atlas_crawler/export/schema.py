@@ -4,13 +4,13 @@ data package and the data dictionary all come from the one output contract
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
-RECORD_TYPES = ("project", "collectivity")
+from atlas_crawler.schemas import RECORD_TYPES, load_schema
+
+__all__ = ["RECORD_TYPES", "Field", "load_schema", "record_fields", "walk"]
 _ISO_DATE = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 
@@ -34,13 +34,6 @@ class Field:
     def is_table(self) -> bool:
         """A list of objects: a child table in the export."""
         return self.type == "array" and self.item_type == "object"
-
-
-@cache
-def load_schema(record_type: str) -> dict[str, Any]:
-    """``atlas_crawler/schemas/<record_type>.schema.json`` (package data, so an egg has it too)."""
-    text = resources.files("atlas_crawler").joinpath(f"schemas/{record_type}.schema.json").read_text("utf-8")
-    return json.loads(text)
 
 
 @cache
