@@ -386,7 +386,7 @@ class TrapLimitsMiddleware(BaseSpiderMiddleware):
     def stopped(self, stop: Stop) -> None:
         """Count every stopped request; warn once per limit and key, and at most
         ``max_warnings_per_limit`` times per limit (a trap must not fill the report)."""
-        self.crawler.stats.inc_value(f"{stats.PREFIX}limits/{stop.limit}")
+        self.crawler.stats.inc_value(stats.limit(stop.limit))
         warned = self.warned.setdefault(stop.limit, set())
         if stop.key in warned or len(warned) > self.limits.max_warnings_per_limit:
             return

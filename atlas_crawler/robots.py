@@ -33,7 +33,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 from twisted.internet.error import ConnectError
 
-from atlas_crawler import signals
+from atlas_crawler import signals, stats
 from atlas_crawler.outcome import REASON_ROBOTS_UNAVAILABLE, REASON_SITE_UNREACHABLE
 from atlas_crawler.urls import _resolved_path
 
@@ -88,7 +88,7 @@ class AtlasRobotsTxtMiddleware(RobotsTxtMiddleware):
         why = str(exc) if isinstance(exc, RobotsUnavailable) else _failure_message(exc)
         self.unavailable[netloc] = why
         logger.error(why)
-        self._stats.inc_value("atlas/robots_unavailable")
+        self._stats.inc_value(stats.ROBOTS_UNAVAILABLE)
         self.crawler.signals.send_catch_log(signals.crawl_warning, message=why)
         if self.closing is None and engine is not None:
             # Not awaited: the close waits for the page requests that wait for this parser.

@@ -17,7 +17,7 @@ from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
 from scrapy.exceptions import IgnoreRequest
 
-from atlas_crawler import signals
+from atlas_crawler import signals, stats
 from atlas_crawler.spiders.atlas import AtlasSpider
 from atlas_crawler.urls import in_scope
 
@@ -57,7 +57,7 @@ class Scope:
 
     def refuse(self, message: str) -> OffAtlas:
         """Count and report a refusal; returns the exception to raise."""
-        self.crawler.stats.inc_value("atlas/offsite_dropped")
+        self.crawler.stats.inc_value(stats.OFFSITE_DROPPED)
         if self.warned < MAX_WARNINGS:
             self.warned += 1
             self.crawler.signals.send_catch_log(signals.crawl_warning, message=message)

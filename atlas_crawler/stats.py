@@ -10,6 +10,16 @@ PAGES_FAILED = "atlas/pages_failed"
 RECORDS_INVALID = "atlas/records_invalid"
 TEMPLATE_KEYS_CLEANED = "atlas/template_keys_cleaned"
 DUPLICATES_DROPPED = "atlas/duplicates_dropped"
+OFFSITE_DROPPED = "atlas/offsite_dropped"
+ROBOTS_UNAVAILABLE = "atlas/robots_unavailable"
+#: Answers that were not whole pages (each retried), ``atlas/broken_answers/<why>`` per reason.
+BROKEN_ANSWERS = "atlas/broken_answers"
+#: Pages that stayed broken after their retries (reported by URL).
+BROKEN_PAGES = "atlas/broken_pages"
+STOP_CANCELLED = "atlas/stop_cancelled"
+STOP_REQUEUED = "atlas/stop_requeued"
+#: Where this run's report was written (read back by the crawl command).
+REPORT_PATH = "atlas/report_path"
 #: Spidermon's monitor outcomes, ``{monitor name: {"passed": bool, "reason": str | None}}``.
 MONITORS = "atlas/monitors"
 #: Requests a trap limit stopped: ``atlas/limits/<limit>`` (``atlas_crawler.limits``).
@@ -19,6 +29,15 @@ PAGE_TYPE = "atlas/page_type/{}"
 
 
 _FIELD, _UNREADABLE = "atlas/field/", "/unreadable"
+
+
+def broken_answers(why: str) -> str:
+    return f"{BROKEN_ANSWERS}/{why}"
+
+
+def limit(name: str) -> str:
+    """``atlas/limits/<name>``: requests a trap limit stopped."""
+    return f"{LIMITS_PREFIX}{name}"
 
 
 def unreadable(field: str) -> str:

@@ -26,6 +26,8 @@ from twisted.internet import tcp
 from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
 
+from atlas_crawler import stats
+
 logger = logging.getLogger(__name__)
 
 #: How often the extension looks whether the engine is stopping, seconds.
@@ -78,7 +80,7 @@ class GracefulStop:
             len(downloader.active),
             self.grace,
         )
-        self.crawler.stats.inc_value("atlas/stop_cancelled", len(downloader.active))
+        self.crawler.stats.inc_value(stats.STOP_CANCELLED, len(downloader.active))
         for slot in downloader.slots.values():
             while slot.queue:
                 _request, waiting = slot.queue.popleft()
@@ -122,5 +124,5 @@ class RequeueOnStop:
         stop = self.crawler.get_extension(GracefulStop)
         if stop is None or not stop.forcing or request.meta.get("dont_obey_robotstxt"):
             return None  # robots.txt is fetched outside the scheduler: nothing to requeue
-        self.crawler.stats.inc_value("atlas/stop_requeued")
+        self.crawler.stats.inc_value(stats.STOP_REQUEUED)
         return request.replace(dont_filter=True)

@@ -16,14 +16,12 @@ parser, so it never becomes a wrong record. What Scrapy already does:
 Checked here: an empty 200, a body shorter than its ``Content-Length``, an HTML
 document without its closing ``</html>`` (case, whitespace and trailing
 comments tolerated), and whatever the page types say is missing
-(``atlas_crawler.pages.registry.incomplete_reason(response)``, when defined).
+(``atlas_crawler.pages.registry.incomplete_reason(response)``).
 robots.txt is not a page: exempt.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import re
 from collections.abc import Callable
 
@@ -34,12 +32,14 @@ from scrapy.exceptions import IgnoreRequest, ResponseDataLossError
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 
+from atlas_crawler import stats as names
+from atlas_crawler.pages.registry import incomplete_reason
+
 #: The end of a whole HTML document: ``</html>``, then only whitespace and comments.
 _HTML_END = re.compile(rb"</html\s*>(?:\s|<!--.*?-->)*\Z", re.IGNORECASE | re.DOTALL)
 _HTML_START = re.compile(rb"<html[\s>]", re.IGNORECASE)
 #: How far from the end ``</html>`` may sit (trailing comments, whitespace).
 _TAIL = 4096
-_REGISTRY = "atlas_crawler.pages.registry"
 
 
 class BrokenPage(IgnoreRequest):
@@ -51,7 +51,7 @@ class WholePageMiddleware:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.page_check = _registry_check()
+        self.page_check: Callable[[Response], str | None] = incomplete_reason
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WholePageMiddleware:
@@ -60,24 +60,24 @@ class WholePageMiddleware:
     def process_response(self, request: Request, response: Response) -> Request | Response:
         if response.status != 200 or _is_robots_txt(request):
             return response
-        reason = broken_reason(response) or (self.page_check(response) if self.page_check else None)
+        reason = broken_reason(response) or self.page_check(response)
         if reason is None:
             return response
         stats = self.crawler.stats
-        stats.inc_value("atlas/broken_answers")
-        stats.inc_value(f"atlas/broken_answers/{reason.split(' (', 1)[0]}")
+        stats.inc_value(names.BROKEN_ANSWERS)
+        stats.inc_value(names.broken_answers(reason.split(" (", 1)[0]))
         retry = get_retry_request(request, spider=self.crawler.spider, reason=f"broken page: {reason}")
         if retry is not None:
             return retry
-        stats.inc_value("atlas/broken_pages")
+        stats.inc_value(names.BROKEN_PAGES)
         raise BrokenPage(f"broken page: {reason}")
 
     def process_exception(self, request: Request, exception: Exception) -> None:
         """Counts the short bodies Scrapy's HTTP handler caught; the retry
         middleware (below) retries them."""
         if isinstance(exception, ResponseDataLossError):
-            self.crawler.stats.inc_value("atlas/broken_answers")
-            self.crawler.stats.inc_value("atlas/broken_answers/data loss")
+            self.crawler.stats.inc_value(names.BROKEN_ANSWERS)
+            self.crawler.stats.inc_value(names.broken_answers("data loss"))
 
 
 def broken_reason(response: Response) -> str | None:
@@ -109,11 +109,3 @@ def _body_looks_like_html(body: bytes) -> bool:
 
 def _is_robots_txt(request: Request) -> bool:
     return urlparse_cached(request).path == "/robots.txt"
-
-
-def _registry_check() -> Callable[[Response], str | None] | None:
-    """``incomplete_reason`` of the page-type registry, when the registry has one
-    (looked up once per crawl; an error inside the registry is not hidden)."""
-    if importlib.util.find_spec(_REGISTRY) is None:
-        return None
-    return getattr(importlib.import_module(_REGISTRY), "incomplete_reason", None)

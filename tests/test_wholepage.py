@@ -9,6 +9,7 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.utils.test import get_crawler
 
 from atlas_crawler import wholepage
+from atlas_crawler.pages.registry import incomplete_reason
 from atlas_crawler.wholepage import BrokenPage, WholePageMiddleware, broken_reason
 
 URL = "https://atlas.test/cncdext/dyn/public/atlas/detailProjet.html?criteres.prjId=1"
@@ -57,8 +58,9 @@ class _Spider(Spider):
 
 @pytest.fixture
 def crawler(monkeypatch: pytest.MonkeyPatch):
-    """A crawler; the middleware built from it sees no page-type registry (tested last, alone)."""
-    monkeypatch.setattr(wholepage, "_REGISTRY", "atlas_crawler.no_such_module")
+    """A crawler; the middleware built from it checks only what any HTML page must
+    be (the page types' own check is tested apart)."""
+    monkeypatch.setattr(wholepage, "incomplete_reason", lambda response: None)
     crawler = get_crawler(_Spider, {"RETRY_TIMES": 2})
     crawler.spider = crawler._create_spider()
     crawler.stats.open_spider()
@@ -106,11 +108,6 @@ def test_the_page_types_say_what_is_missing(crawler) -> None:
     assert crawler.stats.get_value("atlas/broken_answers/cut short: a project page without Titre") == 1
 
 
-def test_the_page_type_hook_is_optional(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(wholepage, "_REGISTRY", "atlas_crawler.no_such_module")
-    assert wholepage._registry_check() is None
-    monkeypatch.setattr(wholepage, "_REGISTRY", "atlas_crawler.urls")  # a module without the function
-    assert wholepage._registry_check() is None
-    monkeypatch.setattr(wholepage, "_REGISTRY", "atlas_crawler.pages.registry")
-    check = wholepage._registry_check()
-    assert check is not None and check.__name__ == "incomplete_reason"
+def test_the_page_types_check_is_the_registrys() -> None:
+    crawler = get_crawler(_Spider)
+    assert WholePageMiddleware.from_crawler(crawler).page_check is incomplete_reason

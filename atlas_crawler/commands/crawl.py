@@ -18,7 +18,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 from scrapy.settings import Settings
 
-from atlas_crawler import changes, outcome, runs
+from atlas_crawler import changes, outcome, runs, stats
 from atlas_crawler.report import report_path
 from atlas_crawler.report.writer import save_report
 
@@ -151,7 +151,7 @@ def add_run_log(settings: Settings, path: Path) -> logging.Handler:
 
 def written_report_path(crawler: Crawler) -> Path:
     """Where the report writer says it wrote the report, else where the settings put it."""
-    written = crawler.stats.get_value("atlas/report_path")
+    written = crawler.stats.get_value(stats.REPORT_PATH)
     return Path(written) if written else report_path(crawler.settings)
 
 

@@ -15,6 +15,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.extensions.feedexport import FeedExporter
 
+from atlas_crawler import stats
 from atlas_crawler.report.build import build_report
 from atlas_crawler.report.jobstate import job_stats
 from atlas_crawler.report.state import run_state
@@ -89,4 +90,4 @@ class ReportWriter:
         path = report_path(self.crawler.settings, self.crawler)
         save_report(path, report)
         logger.info("run report written to %s (and its view, %s)", path, html_path(path).name)
-        self.crawler.stats.set_value("atlas/report_path", str(path))
+        self.crawler.stats.set_value(stats.REPORT_PATH, str(path))
