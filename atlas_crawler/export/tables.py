@@ -165,21 +165,13 @@ _THEME_FIELDS = ("theme", "sub_theme", "sub_sub_theme")
 
 
 #: Fields the schemas leave undescribed (the dictionary must say what every column holds).
-SCHEMA_GAPS = {
-    ("project", "french_partners[].id"): "idCollectivite of the loupe link, when there is one",
-    ("project", "french_partners[].url"): "Canonical URL of the loupe link, when there is one",
-    ("project", "embassy.contacts"): "The people the embassy block names, one object per person and role",
-    ("project", "embassy.contacts[].role"): "The contact's role in the embassy block, e.g. 'Attaché de coopération'",
-    ("project", "embassy.contacts[].name"): "The contact's name as the embassy block writes it",
-    ("collectivity", "crawled_at"): "UTC time the page was fetched, ISO 8601 with Z.",
-}
 
 
 def describe(f: Field, record_type: str) -> tuple[str | None, str]:
     """(French label, description): the schema's description, or where it is only
     the label, an English sentence naming it."""
     label = french_label(f.path, f.description, record_type)
-    text = f.description or SCHEMA_GAPS.get((record_type, f.path), "")
+    text = f.description or ""
     if label and text.strip(" .") == label:
         text = f"The value given under « {label} » on the page."
     return label, text
