@@ -45,6 +45,7 @@ lint: install
 bench: install
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/export_bench.py
+	$(PY) benchmarks/archive_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache output/demo

@@ -10,6 +10,8 @@ import logging
 import shutil
 import subprocess
 import sys
+from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,6 +33,7 @@ def finish_dump(
     finish_reason: str | None,
     commit: str | None,
     first_page: tuple[str, str] | None,
+    known_counts: Mapping[str, Counter[str]] | None = None,
 ) -> None:
     copy_outputs(directory, settings)
     write_pages(directory, first_page)
@@ -46,6 +49,7 @@ def finish_dump(
         finish_reason=finish_reason,
         commit=commit,
         settings=crawl_settings(settings),
+        known_counts=known_counts,
     )
     path = manifest.write(directory, built)
     logger.info("archive written: %s (%d files)", path, len(built["files"]))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime
 from importlib import metadata, resources
 from pathlib import Path
@@ -45,12 +46,16 @@ def file_entries(directory: Path) -> dict[str, dict[str, Any]]:
     }
 
 
-def record_counts(directory: Path) -> dict[str, Any]:
-    """WARC records per type, over all files and per file (read back, not remembered)."""
+def record_counts(directory: Path, known: Mapping[str, Counter[str]] | None = None) -> dict[str, Any]:
+    """WARC records per type, over all files and per file: ``known`` for the files this
+    run wrote (counted as written), read back for the others (earlier runs of a job)."""
     total: Counter[str] = Counter()
     per_file: dict[str, dict[str, int]] = {}
     for path in warc_files(directory):
-        counts: Counter[str] = Counter(record.rec_type for _, record in iter_records(path))
+        if known is not None and path.name in known:
+            counts = Counter(known[path.name])
+        else:
+            counts = Counter(record.rec_type for _, record in iter_records(path))
         per_file[path.name] = dict(sorted(counts.items()))
         total.update(counts)
     return {"total": dict(sorted(total.items())), "per_file": per_file}
@@ -81,6 +86,7 @@ def build(
     finish_reason: str | None,
     commit: str | None,
     settings: dict[str, Any],
+    known_counts: Mapping[str, Counter[str]] | None = None,
 ) -> dict[str, Any]:
     return {
         "format": FORMAT,
@@ -89,7 +95,7 @@ def build(
         "finish_reason": finish_reason,
         "crawler": {"name": "atlas-crawler", "version": atlas_crawler.__version__, "git_commit": commit},
         "settings": settings,
-        "warc_records": record_counts(directory),
+        "warc_records": record_counts(directory, known_counts),
         "schemas": schema_versions(),
         "dependencies": dependency_versions(),
         "files": file_entries(directory),

@@ -176,6 +176,7 @@ class ArchiveMiddleware:
             finish_reason=self.finish_reason,
             commit=self.commit,
             first_page=self.first_page,
+            known_counts=self.writer.files.counts,
         )
 
 

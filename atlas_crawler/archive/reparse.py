@@ -29,7 +29,7 @@ from scrapy.responsetypes import responsetypes
 from warcio.archiveiterator import ArchiveIterator
 
 from atlas_crawler import urls
-from atlas_crawler.archive.scan import TruncatedError, iter_members, parse_record, read_member
+from atlas_crawler.archive.scan import TruncatedError, http_status, iter_members, read_head, read_member
 from atlas_crawler.pages import registry
 from atlas_crawler.pages.common import soft_error
 
@@ -67,17 +67,17 @@ def index_file(number: int, path: str) -> FileIndex:
     with open(path, "rb") as fh:
         try:
             for member in iter_members(fh):
-                record = parse_record(member)
+                fields, block = read_head(member)
                 found.records += 1
-                headers = record.rec_headers
-                uri = headers.get_header("WARC-Target-URI") or ""
-                if record.rec_type == "request":
+                kind = fields.get("warc-type")
+                uri = fields.get("warc-target-uri", "")
+                if kind == "request":
                     found.requested.add(urls.canonicalize(uri))
-                if record.rec_type != "response" or record.http_headers is None:
+                if kind != "response":
                     continue
-                status = int(record.http_headers.get_statuscode() or 0)
-                whole = headers.get_header("WARC-Truncated") is None
-                answer = Answer(number, member.offset, member.length, headers.get_header("WARC-Date"), status, whole)
+                whole = "warc-truncated" not in fields
+                status = http_status(member, block)
+                answer = Answer(number, member.offset, member.length, fields.get("warc-date", ""), status, whole)
                 found.answers.append((uri, answer))
         except TruncatedError as error:  # a killed crawl: everything before the cut is read
             found.truncated = str(error)

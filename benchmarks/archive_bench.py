@@ -1,0 +1,268 @@
+"""``make bench`` (second part): what archival dumps cost and how fast they re-parse.
+
+1. a 20,000-project replica (faults off), crawled with ``ATLAS_ARCHIVE`` off and
+   on, alternating, several rounds: pages/s of the crawl phase (Scrapy's
+   ``elapsed_time_seconds``) and of the whole run (the archive's end: index, WACZ,
+   manifest), user+sys CPU, peak RSS and PSS of the whole process tree;
+2. the re-parse of the last dump (every core): wall time, pages/s (the dump's
+   responses over the wall time) against the live crawl's, peak RSS/PSS of the tree,
+   and whether it gives exactly the crawl's records;
+3. ``verify`` of that dump: wall time; the dump's size.
+
+Goals: archiving costs at most 10 % of crawl throughput; re-parse at least 2x the
+live crawl's pages/s; peak memory of the whole process tree under 500 MB.
+Results: ``docs/ARCHIVE_BENCHMARKS.md`` and ``docs/archive_benchmarks.json``.
+Politeness is off (``-s`` overrides); never point this at the live site."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from atlas_crawler.localrun import PROJECT_ROOT, crawl_command, replica
+
+DOCS = PROJECT_ROOT / "docs"
+GOALS = {"archive_cost": 0.10, "reparse_over_crawl": 2.0, "peak_mb": 500}
+
+
+def measure(command: list[str]) -> dict[str, Any]:
+    """Runs ``command`` to its end, sampling the RSS and PSS of its whole process tree."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    process = subprocess.Popen(
+        command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    watched = psutil.Process(process.pid)
+    log: list[str] = []
+    reader = threading.Thread(target=lambda: log.extend(process.stdout), daemon=True)  # type: ignore[arg-type]
+    reader.start()
+    peak = peak_pss = 0
+    while process.poll() is None:
+        try:
+            tree = [watched, *watched.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree))
+            peak_pss = max(peak_pss, sum(p.memory_full_info().pss for p in tree))
+        except psutil.Error:
+            pass
+        time.sleep(0.1)
+    wall = time.perf_counter() - start
+    reader.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "returncode": process.returncode,
+        "wall_s": round(wall, 2),
+        "cpu_s": round(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, 2),
+        "peak_rss_mb": round(peak / 2**20, 1),
+        "peak_pss_mb": round(peak_pss / 2**20, 1),
+        "log": "".join(log),
+    }
+
+
+def crawl_run(base: str, out: Path, archive: bool, n: int) -> dict[str, Any]:
+    output = out / f"crawl-{n}-{'on' if archive else 'off'}.jsonl"
+    settings = {"LOG_LEVEL": "INFO"}
+    if archive:
+        settings |= {"ATLAS_ARCHIVE": "True", "ATLAS_ARCHIVE_DIR": str(out / f"dump-{n}")}
+    run = measure(crawl_command(base, output, "atlas", settings))
+    text = run.pop("log")
+    if run["returncode"] not in (0, 1):  # 1: incomplete (never with faults off, but reported below)
+        raise RuntimeError(f"crawl failed:\n{text[-3000:]}")
+    pages = int(re.search(r"'downloader/response_count': (\d+)", text).group(1))
+    elapsed = float(re.search(r"'elapsed_time_seconds': ([\d.]+)", text).group(1))
+    result = {
+        "archive": archive,
+        **run,
+        "pages": pages,
+        "records": sum(1 for _ in output.open("rb")),
+        "crawl_s": round(elapsed, 2),
+        "pages_per_s": round(pages / elapsed, 1),
+        "pages_per_s_wall": round(pages / run["wall_s"], 1),
+        "output": str(output),
+    }
+    if archive:
+        result["dump"] = str(out / f"dump-{n}")
+        result["finish_s"] = round(run["wall_s"] - elapsed, 2)
+    print(
+        f"  archive {'on ' if archive else 'off'} {result['crawl_s']:7.1f}s crawl, {result['wall_s']:7.1f}s wall, "
+        f"{result['pages_per_s']:6.1f} pages/s, cpu {result['cpu_s']:6.1f}s, peak {result['peak_rss_mb']:6.1f} MB "
+        f"(PSS {result['peak_pss_mb']})",
+        flush=True,
+    )
+    return result
+
+
+def reparse_run(dump: Path, out: Path, crawl_output: Path) -> dict[str, Any]:
+    output = out / "reparsed.jsonl"
+    run = measure([sys.executable, "-m", "atlas_crawler.reparse", str(dump), "-O", str(output)])
+    text = run.pop("log")
+    if run["returncode"] != 0:
+        raise RuntimeError(f"re-parse failed:\n{text[-3000:]}")
+    report = json.loads(output.with_name("reparsed.report.json").read_text("utf-8"))
+    responses = report["warc"]["responses"]
+    result = {
+        **run,
+        "responses": responses,
+        "pages_per_s": round(responses / run["wall_s"], 1),
+        "records": sum(report["records"].values()),
+        "processes": report["processes"],
+        "equal_to_crawl": same_records(crawl_output, output),
+    }
+    print(
+        f"  re-parse {result['wall_s']:7.1f}s, {result['pages_per_s']:6.1f} pages/s, peak {result['peak_rss_mb']} MB "
+        f"(PSS {result['peak_pss_mb']}), equal to the crawl: {result['equal_to_crawl']}",
+        flush=True,
+    )
+    return result
+
+
+def same_records(a: Path, b: Path) -> bool:
+    """Every field but ``crawled_at``, records sorted."""
+
+    def load(path: Path) -> list[str]:
+        rows = (json.loads(line) for line in path.open(encoding="utf-8"))
+        return sorted(json.dumps({k: v for k, v in r.items() if k != "crawled_at"}, sort_keys=True) for r in rows)
+
+    return load(a) == load(b)
+
+
+def verify_run(dump: Path) -> dict[str, Any]:
+    run = measure([sys.executable, "-m", "atlas_crawler.verify", str(dump)])
+    text = run.pop("log")
+    size = sum(p.stat().st_size for p in dump.rglob("*") if p.is_file())
+    warc = sum(p.stat().st_size for p in (dump / "warc").glob("*.warc.gz"))
+    result = {**run, "verified": text.startswith("verified"), "dump_mb": round(size / 2**20, 1)}
+    result["warc_mb"] = round(warc / 2**20, 1)
+    print(f"  verify {result['wall_s']}s: {text.splitlines()[0] if text else ''} ({result['dump_mb']} MB)", flush=True)
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--projects", type=int, default=20000, help="size of the atlas whose dump is re-parsed")
+    parser.add_argument("--cost-projects", type=int, help="size for the on/off rounds (default: --projects)")
+    parser.add_argument("--rounds", type=int, default=2, help="pairs of crawls, archive off and on, alternating")
+    args = parser.parse_args()
+    cost_projects = args.cost_projects or args.projects
+    results: dict[str, Any] = {"args": vars(args), "goals": GOALS, "date": time.strftime("%Y-%m-%d")}
+    results["load_before"] = os.getloadavg()
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        print(f"archive benchmark: replica with {cost_projects} projects, archive off/on", flush=True)
+        with replica(projects=cost_projects) as base:
+            pairs = []
+            for n in range(args.rounds):
+                order = (False, True) if n % 2 == 0 else (True, False)
+                runs = {("on" if a else "off"): crawl_run(base, tmp, a, n) for a in order}
+                runs["cost"] = round(1 - runs["on"]["pages_per_s"] / runs["off"]["pages_per_s"], 3)
+                pairs.append(runs)
+            results["crawls"] = pairs
+        dumped = pairs[-1]["on"]
+        if cost_projects != args.projects:
+            print(f"replica with {args.projects} projects, one crawl with the archive on", flush=True)
+            with replica(projects=args.projects) as base:
+                dumped = crawl_run(base, tmp, True, args.rounds)
+        results["dump_crawl"] = dumped
+        results["reparse"] = reparse_run(Path(dumped["dump"]), tmp, Path(dumped["output"]))
+        results["verify"] = verify_run(Path(dumped["dump"]))
+    results["load_after"] = os.getloadavg()
+    summarize(results)
+    DOCS.mkdir(exist_ok=True)
+    (DOCS / "archive_benchmarks.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    (DOCS / "ARCHIVE_BENCHMARKS.md").write_text(render(results), encoding="utf-8")
+    print(render(results))
+    return 0
+
+
+def summarize(results: dict[str, Any]) -> None:
+    pairs = results["crawls"]
+    off = statistics.median(p["off"]["pages_per_s"] for p in pairs)
+    on = [p["on"] for p in pairs]
+    results["summary"] = {
+        "archive_cost": statistics.median(p["cost"] for p in pairs),
+        "archive_cost_wall": round(
+            1
+            - statistics.median(r["pages_per_s_wall"] for r in on)
+            / statistics.median(p["off"]["pages_per_s_wall"] for p in pairs),
+            3,
+        ),
+        "crawl_pages_per_s": off,
+        "reparse_pages_per_s": results["reparse"]["pages_per_s"],
+        "reparse_over_crawl": round(results["reparse"]["pages_per_s"] / off, 2),
+        "dump_crawl_pages_per_s": results["dump_crawl"]["pages_per_s"],
+        "reparse_over_dump_crawl": round(results["reparse"]["pages_per_s"] / results["dump_crawl"]["pages_per_s"], 2),
+        "peak_crawl_archive_mb": max(r["peak_pss_mb"] for r in [*on, results["dump_crawl"]]),
+        "peak_crawl_archive_rss_mb": max(r["peak_rss_mb"] for r in [*on, results["dump_crawl"]]),
+        "peak_reparse_mb": results["reparse"]["peak_pss_mb"],
+        "peak_reparse_rss_mb": results["reparse"]["peak_rss_mb"],
+        "finish_s": statistics.median(r["finish_s"] for r in on),
+    }
+
+
+def render(results: dict[str, Any]) -> str:
+    s = results["summary"]
+    ok = {
+        "cost": s["archive_cost"] <= GOALS["archive_cost"],
+        "reparse": s["reparse_over_crawl"] >= GOALS["reparse_over_crawl"],
+        "peak": max(s["peak_reparse_mb"], s["peak_crawl_archive_mb"]) <= GOALS["peak_mb"],
+    }
+    verdict = {k: "met" if v else "**missed**" for k, v in ok.items()}
+    r, v = results["reparse"], results["verify"]
+    lines = [
+        "# Archival dumps: benchmarks",
+        "",
+        f"Measured by `benchmarks/archive_bench.py` with {json.dumps(results['args'])} on {results['date']}, on the "
+        "machine of `docs/BENCHMARKS.md`; replica on the same machine, faults off, politeness off. Load average",
+        f"(1, 5, 15 min) before: {results['load_before']}, after: {results['load_after']} (other work on the machine "
+        "slows every run; the on/off pairs alternate so that it falls on both). Raw figures: `docs/archive_benchmarks.json`.",
+        "",
+        "| goal | target | measured | |",
+        "|---|---|---|---|",
+        f"| crawl throughput lost to archiving (crawl phase, median of per-pair costs) | <= 10 % | {100 * s['archive_cost']:.1f} % | {verdict['cost']} |",
+        f"| re-parse pages/s over the live crawl's (archive off) | >= 2x | {s['reparse_over_crawl']}x ({s['reparse_pages_per_s']} vs {s['crawl_pages_per_s']} pages/s) | {verdict['reparse']} |",
+        f"| re-parse pages/s over the crawl that wrote the dump | | {s['reparse_over_dump_crawl']}x ({s['dump_crawl_pages_per_s']} pages/s) | |",
+        f"| peak memory, whole process tree (PSS): crawl with archive / re-parse | < 500 MB | {s['peak_crawl_archive_mb']} / {s['peak_reparse_mb']} MB (RSS {s['peak_crawl_archive_rss_mb']} / {s['peak_reparse_rss_mb']}) | {verdict['peak']} |",
+        f"| re-parse equals the crawl's records (every field but crawled_at) | yes | {r['equal_to_crawl']} | {'met' if r['equal_to_crawl'] else '**missed**'} |",
+        "",
+        f"Whole runs, the archive's end included (CDXJ, WACZ, manifest: {s['finish_s']} s): "
+        f"{100 * s['archive_cost_wall']:.1f} % fewer pages/s.",
+        "",
+        "| round | archive | crawl s | wall s | pages | pages/s (crawl) | pages/s (wall) | CPU s | peak RSS MB | peak PSS MB |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for n, pair in enumerate(results["crawls"], 1):
+        for key in ("off", "on"):
+            c = pair[key]
+            lines.append(
+                f"| {n} | {key} | {c['crawl_s']} | {c['wall_s']} | {c['pages']} | {c['pages_per_s']} | "
+                f"{c['pages_per_s_wall']} | {c['cpu_s']} | {c['peak_rss_mb']} | {c['peak_pss_mb']} |"
+            )
+        lines.append(f"| {n} | cost | | | | {100 * pair['cost']:.1f} % | | | | |")
+    lines += [
+        "",
+        f"Re-parse of the {results['args']['projects']}-project dump ({r['processes']} processes): {r['wall_s']} s for {r['responses']} responses, "
+        f"{r['records']} records, CPU {r['cpu_s']} s, peak RSS {r['peak_rss_mb']} MB, PSS {r['peak_pss_mb']} MB.",
+        f"`verify` of that dump: {v['wall_s']} s, {'verified' if v['verified'] else 'NOT verified'}; dump "
+        f"{v['dump_mb']} MB of which WARC {v['warc_mb']} MB (the WACZ holds a second copy of the WARC files).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
