@@ -453,3 +453,36 @@ def test_an_existing_dump_is_never_overwritten(tmp_path: Path) -> None:
     crawler = get_crawler(settings_dict={"ATLAS_ARCHIVE": True, "ATLAS_ARCHIVE_DIR": str(tmp_path / "dump")})
     with pytest.raises(UsageError, match="already holds a dump"):
         ArchiveMiddleware.from_crawler(crawler)
+
+
+# --- the world map, fetched by the browser -------------------------------------------------------
+@pytest.mark.browser
+@e2e
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Chromium is not installed (make install does it)")
+def test_the_rendered_map_is_a_conversion_record_referring_to_the_browsers_response(
+    logged_replica: LoggedReplica, tmp_path: Path
+) -> None:
+    directory = tmp_path / "dump"
+    result = crawl(logged_replica.base, tmp_path / "atlas.jsonl", settings=archive_settings(directory), entry="map")
+    assert (directory / MANIFEST).exists(), result.stdout[-5000:]
+    records = [r for _, _, r in all_records(directory)]
+    [conversion] = [r for r in records if r.rec_type == "conversion"]
+    uri = conversion.rec_headers.get_header("WARC-Target-URI")
+    assert "carteMonde.html" in uri
+    rendered = conversion.content_stream().read()
+    assert b"codePays" in rendered  # the links the map's script wrote
+    refers = conversion.rec_headers.get_header("WARC-Refers-To")
+    [raw] = [r for r in records if r.rec_headers.get_header("WARC-Record-ID") == refers]
+    assert raw.rec_type == "response" and raw.rec_headers.get_header("WARC-Target-URI") == uri
+    assert raw.http_headers.get_statuscode() == "200" and raw.http_headers.get_header("Content-Encoding") is None
+    assert raw.content_stream().read() != rendered  # the page as served, before its script ran
+    [request] = [
+        r for r in records if r.rec_type == "request" and r.rec_headers.get_header("WARC-Concurrent-To") == refers
+    ]
+    assert request.http_headers.get_header("user-agent", "").startswith("atlas-crawler/")
+    notes = [
+        r for r in records if r.rec_type == "metadata" and r.rec_headers.get_header("WARC-Concurrent-To") == refers
+    ]
+    assert notes and b"Chromium" in notes[0].content_stream().read()
+    run = verify(directory)
+    assert run.returncode == 0, run.stdout
