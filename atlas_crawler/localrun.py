@@ -42,10 +42,12 @@ def replica(
     truth: Path | None = None,
     slow_seconds: float = 1.0,
     options: tuple[str, ...] = (),
+    port: int | None = None,
 ) -> Iterator[str]:
     """A replica in its own process; yields its base URL, stops it on exit.
-    ``options``: more of its command-line flags (``--rename-pages``, …)."""
-    port = free_port()
+    ``options``: more of its command-line flags (``--rename-pages``, ``--edition 2``);
+    ``port``: a fixed one (two replicas in turn at the same URLs), else a free one."""
+    port = port or free_port()
     command = [sys.executable, "-m", "atlas_crawler.replica", "--port", str(port), "--projects", str(projects)]
     command += ["--seed", str(seed), "--slow-seconds", str(slow_seconds)]
     command += ["--faults"] if faults else []
@@ -54,38 +56,40 @@ def replica(
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}{ATLAS_PATH}"
     try:
-        _wait_for(f"http://127.0.0.1:{port}/robots.txt", process)
+        wait_for(f"http://127.0.0.1:{port}/robots.txt", process)
         yield base
     finally:
         process.terminate()
         process.wait(timeout=20)
 
 
-def _wait_for(url: str, process: subprocess.Popen, timeout: float = 120.0) -> None:
+def wait_for(url: str, process: subprocess.Popen, timeout: float = 120.0) -> None:
+    """Until ``url`` answers; fails at once if ``process`` (its server) exits."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the replica exited with status {process.returncode}")
+            raise RuntimeError(f"{process.args[:3]} exited with status {process.returncode}")
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
         except OSError:
             time.sleep(0.1)
-    raise TimeoutError(f"the replica did not answer at {url} within {timeout}s")
+    raise TimeoutError(f"nothing answered at {url} within {timeout}s")
 
 
 def crawl_command(
     base: str,
-    output: Path,
+    output: Path | None,
     spider: str = "atlas",
     settings: Mapping[str, str] | None = None,
     append: bool = False,
     **args: str,
 ) -> list[str]:
     """``scrapy crawl`` of the replica at ``base`` into ``output`` (JSON Lines;
-    ``-O`` overwrites it, ``-o`` with ``append``)."""
-    feed = "-o" if append else "-O"
-    command = [sys.executable, "-m", "scrapy", "crawl", spider, feed, str(output), "-s", f"ATLAS_BASE_URL={base}"]
+    ``-O`` overwrites it, ``-o`` with ``append``; no feed when None, as a run folder
+    chooses its own files)."""
+    feed = [] if output is None else ["-o" if append else "-O", str(output)]
+    command = [sys.executable, "-m", "scrapy", "crawl", spider, *feed, "-s", f"ATLAS_BASE_URL={base}"]
     for key, value in {**REPLICA_SETTINGS, **(settings or {})}.items():
         command += ["-s", f"{key}={value}"]
     for key, value in args.items():
@@ -95,7 +99,7 @@ def crawl_command(
 
 def crawl(
     base: str,
-    output: Path,
+    output: Path | None,
     spider: str = "atlas",
     settings: Mapping[str, str] | None = None,
     append: bool = False,

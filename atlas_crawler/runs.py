@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 RECORDS = "records.jsonl"
 REPORT = "report.json"
+REPORT_VIEW = "report.html"  # written beside the report (atlas_crawler.report_html)
 LOG = "crawl.log"
 CHANGES = "changes.jsonl"
 LATEST = "latest"

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from atlas_crawler import changes, outcome, runs
-from atlas_crawler.localrun import PROJECT_ROOT, free_port
+from atlas_crawler.localrun import PROJECT_ROOT, crawl, free_port, replica
 from atlas_crawler.replica.world import World
-from tests.scheduled import key, read_jsonl, replica_on, scrapy_crawl
+from tests.scheduled import key, read_jsonl
 
 PROJECTS = 40
 
@@ -52,8 +52,10 @@ def editions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out: dict[str, Any] = {"tmp": tmp}
     for name, edition, faults in (("first", 1, False), ("second", 2, False), ("faulty", 2, True)):
         truth = tmp / f"{name}-truth.json"
-        with replica_on(port, PROJECTS, edition=edition, faults=faults, truth=truth) as base:
-            out[name] = scrapy_crawl(base, folder)
+        with replica(
+            PROJECTS, faults=faults, truth=truth, slow_seconds=0.2, options=("--edition", str(edition)), port=port
+        ) as base:
+            out[name] = crawl(base, None, settings=folder)
         out[f"{name}_truth"] = json.loads(truth.read_text("utf-8"))
         out[f"{name}_run"] = runs.all_runs(tmp / "runs")[-1]
     return out

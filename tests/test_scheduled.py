@@ -16,9 +16,9 @@ from scrapy.spiders import Spider as DefaultSpider
 from scrapy.utils.test import get_crawler
 
 from atlas_crawler import outcome, runs
-from atlas_crawler.localrun import free_port, replica
+from atlas_crawler.localrun import crawl, free_port, replica
 from atlas_crawler.storage import AtomicFileFeedStorage, write_atomically
-from tests.scheduled import key, read_jsonl, scrapy_crawl
+from tests.scheduled import key, read_jsonl
 
 PROJECTS = 40
 EMAIL_ALERT = {  # Spidermon's own e-mail action, in its "fake" mode: the message goes to the log
@@ -45,22 +45,24 @@ def scheduled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out: dict[str, Any] = {"runs_dir": runs_dir}
     with replica(projects=PROJECTS, faults=False, truth=tmp / "truth.json") as base:
         progress = {"ATLAS_PROGRESS_INTERVAL": "0.2", "LOG_LEVEL": "INFO"}
-        out["complete"] = scrapy_crawl(base, {**folder, **progress})
+        out["complete"] = crawl(base, None, settings={**folder, **progress})
     out["truth"] = json.loads((tmp / "truth.json").read_text("utf-8"))
     out["complete_run"] = runs.latest_complete(runs_dir)
     closed = f"http://127.0.0.1:{free_port()}/cncdext/dyn/public/atlas/"
-    out["down"] = scrapy_crawl(closed, folder)
+    out["down"] = crawl(closed, None, settings=folder)
     out["down_run"] = runs.all_runs(runs_dir)[-1]
     out["down_run_report"] = report_of(out["down_run"])  # read now: the last run below prunes it
     out["down_run_changes"] = read_jsonl(out["down_run"] / runs.CHANGES)
     good = tmp / "atlas.jsonl"
     good.write_bytes((runs_dir / "latest" / runs.RECORDS).read_bytes())
     out["good_before"] = good.read_bytes()
-    out["down_overwrite"] = scrapy_crawl(closed, {}, "-O", str(good))
+    out["down_overwrite"] = crawl(closed, good, settings={})
     out["good_after"] = good.read_bytes()
     out["down_report"] = json.loads((tmp / "atlas.report.json").read_text("utf-8"))
     with replica(projects=PROJECTS, faults=True, truth=tmp / "faulty-truth.json", slow_seconds=0.2) as base:
-        out["faulty"] = scrapy_crawl(base, {**folder, **EMAIL_ALERT, "LOG_LEVEL": "INFO", "ATLAS_KEEP_RUNS": "1"})
+        out["faulty"] = crawl(
+            base, None, settings={**folder, **EMAIL_ALERT, "LOG_LEVEL": "INFO", "ATLAS_KEEP_RUNS": "1"}
+        )
     out["faulty_truth"] = json.loads((tmp / "faulty-truth.json").read_text("utf-8"))
     out["faulty_run"] = runs.all_runs(runs_dir)[-1]
     return out
@@ -75,7 +77,7 @@ def test_a_complete_run_exits_0_and_becomes_latest(scheduled: dict[str, Any]) ->
     result, run = scheduled["complete"], scheduled["complete_run"]
     assert result.returncode == outcome.EXIT_COMPLETE, result.stdout[-3000:]
     assert run is not None and run.parent == scheduled["runs_dir"]
-    assert {p.name for p in run.iterdir()} == {runs.RECORDS, runs.REPORT, runs.LOG, runs.CHANGES}
+    assert {p.name for p in run.iterdir()} == {runs.RECORDS, runs.REPORT, runs.REPORT_VIEW, runs.LOG, runs.CHANGES}
     records = read_jsonl(run / runs.RECORDS)
     assert sorted(map(key, records)) == sorted(map(key, scheduled["truth"]["records"]))
     report = report_of(run)
@@ -164,7 +166,7 @@ def test_a_second_run_is_refused_while_the_lock_is_held(tmp_path: Path) -> None:
     lock = runs.RunLock(runs_dir / runs.LOCK)
     assert lock.acquire()
     try:
-        result = scrapy_crawl("http://127.0.0.1:9/atlas/", {"ATLAS_RUNS_DIR": str(runs_dir)})
+        result = crawl("http://127.0.0.1:9/atlas/", None, settings={"ATLAS_RUNS_DIR": str(runs_dir)})
     finally:
         lock.release()
     assert result.returncode == outcome.EXIT_LOCKED, result.stdout[-3000:]
@@ -174,7 +176,7 @@ def test_a_second_run_is_refused_while_the_lock_is_held(tmp_path: Path) -> None:
 
 @pytest.mark.e2e
 def test_bad_arguments_exit_2(tmp_path: Path) -> None:
-    result = scrapy_crawl("http://127.0.0.1:9/atlas/", {"ATLAS_RUNS_DIR": str(tmp_path)}, "-a", "entry=nowhere")
+    result = crawl("http://127.0.0.1:9/atlas/", None, settings={"ATLAS_RUNS_DIR": str(tmp_path)}, entry="nowhere")
     assert result.returncode == outcome.EXIT_USAGE, result.stdout[-3000:]
     assert "run outcome: refused (exit 2)" in result.stdout
 

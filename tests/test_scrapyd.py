@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 
 from atlas_crawler import outcome, runs
-from atlas_crawler.localrun import PROJECT_ROOT, REPLICA_SETTINGS, free_port, replica
-from tests.scheduled import key, read_jsonl, wait_for
+from atlas_crawler.localrun import PROJECT_ROOT, REPLICA_SETTINGS, free_port, replica, wait_for
+from tests.scheduled import key, read_jsonl
 
 pytestmark = pytest.mark.e2e
 BIN = Path(sys.executable).parent
