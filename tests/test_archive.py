@@ -486,3 +486,22 @@ def test_the_rendered_map_is_a_conversion_record_referring_to_the_browsers_respo
     assert notes and b"Chromium" in notes[0].content_stream().read()
     run = verify(directory)
     assert run.returncode == 0, run.stdout
+
+
+@e2e
+def test_a_job_paused_and_resumed_makes_one_dump_of_both_runs(logged_replica: LoggedReplica, tmp_path: Path) -> None:
+    directory, output = tmp_path / "dump", tmp_path / "atlas.jsonl"
+    job = {"JOBDIR": str(tmp_path / "job"), **archive_settings(directory)}
+    logged_replica.log.clear()
+    crawl(logged_replica.base, output, settings={**job, "CLOSESPIDER_PAGECOUNT": "120"})
+    first_files = warc_files(directory)
+    resumed = crawl(logged_replica.base, output, settings=job, append=True)
+    assert (directory / MANIFEST).exists(), resumed.stdout[-5000:]
+    assert len(warc_files(directory)) > len(first_files) >= 1
+    records = [json.loads(line) for line in output.read_text("utf-8").splitlines()]
+    captures = [json.loads(line) for line in (directory / CAPTURES).read_text("utf-8").splitlines()]
+    assert sorted((c["type"], c["id"]) for c in captures) == sorted((r["type"], r["id"]) for r in records)
+    assert all(c["warc_filename"] and all(p["warc_filename"] for p in c.get("table_pages", [])) for c in captures)
+    assert len(http_records(directory, "response")) == len(logged_replica.log)
+    run = verify(directory)
+    assert run.returncode == 0, run.stdout
