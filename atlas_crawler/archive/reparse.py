@@ -32,6 +32,7 @@ from atlas_crawler import urls
 from atlas_crawler.archive.scan import TruncatedError, http_status, iter_members, read_head, read_member
 from atlas_crawler.pages import registry
 from atlas_crawler.pages.common import soft_error
+from atlas_crawler.wholepage import broken_reason
 
 #: Pages per task sent to a worker: large enough that pickling is cheap, small
 #: enough that the cores stay busy to the end and progress moves.
@@ -124,7 +125,9 @@ def last_good(url: str) -> tuple[Response, Answer] | None:
         if answer.status != 200 or not answer.whole:
             continue
         response = response_of(answer, _files, _handles)
-        if isinstance(response, TextResponse) and (soft_error(response) or registry.incomplete_reason(response)):
+        if broken_reason(response) or registry.incomplete_reason(response):  # the crawl's whole-page check
+            continue
+        if isinstance(response, TextResponse) and soft_error(response):  # the crawl's soft-error check
             continue
         return response, answer
     return None
