@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install system-deps demo test lint bench clean
+.PHONY: install system-deps demo test lint bench fuzz clean
 
 install: system-deps $(VENV)/.installed
 
@@ -46,6 +46,10 @@ bench: install
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/export_bench.py
 	$(PY) benchmarks/archive_bench.py
+
+# The property tests of the parser with many more generated pages than in `make test`.
+fuzz: install
+	HYPOTHESIS_PROFILE=bench $(PY) -m pytest tests/test_parse_properties.py -q
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache output/demo

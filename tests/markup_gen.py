@@ -495,11 +495,12 @@ def pair_html(c: Chooser, style: str, label: str, value: Value, known: bool, col
         return f"<p><{tag}>{lab}</{tag}>{sep} {val}</p>\n"
     if style == "span-pair":
         return f'<div><span class="libelle">{lab}{sep}</span> <span class="valeur">{val}</span></div>\n'
-    if style == "li":
-        if sep.strip(" \u00a0") and single and c.chance(0.5):
-            return f"<li>{lab}{sep} {val}</li>\n"  # label and value in one text
+    if style == "li":  # label and value in one text: a known label (an unknown one would read as a sentence)
+        if known and sep.strip(" \u00a0") and single and c.chance(0.5):
+            return f"<li>{lab}{sep} {val}</li>\n"
         return f"<li><span>{lab}{sep}</span> {val}</li>\n"
-    if style == "grid":
+    if style == "grid":  # no colon, unless nothing else tells an unknown label
+        lab += "" if colon_optional else sep
         return f'<div class="row"><div class="col-4">{lab}</div><div class="col-8">{val}</div></div>\n'
     if style == "heading":
         tag = c.choice(["h3", "h4", "h5"])
@@ -983,10 +984,9 @@ def project_body(c: Chooser, r: dict[str, Any]) -> str:
 # --- collectivity page ------------------------------------------------------------------
 def collectivity_body(c: Chooser, r: dict[str, Any]) -> str:
     french = r["kind"] == "french"
-    items = [
-        (c.choice(["Nom", "Nom de la collectivité"]), _line(r["name"])),
-        ("Type de collectivité", _line(r["collectivity_type"])),
-    ]
+    items = [(c.choice(["Nom", "Nom de la collectivité"]), _line(r["name"]))]
+    if r["collectivity_type"]:  # left out when empty: an empty type above "Région" would read as type "Région"
+        items.append(("Type de collectivité", _line(r["collectivity_type"])))
     if french:
         website = Value("link", r["website"]) if r["website"] and c.chance(0.7) else _line(r["website"])
         items += [

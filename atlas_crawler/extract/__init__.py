@@ -1,1 +1,3 @@
-"""Readers shared by every page parser: text, labels, tables, checkboxes, values."""
+"""Readers shared by every page parser, by visible words: the page's reading
+order (``flow``), labels, statements, tables, blocks, the page read whole
+(``reading``), text and the cleaner, typed values."""

@@ -1,228 +1,308 @@
-"""The one label matcher: label/value pairs and checkbox statements, whatever
-wraps them (``label`` + value, ``th``/``td`` row, ``dt``/``dd``, or a known label
-in any element followed by its value)."""
+"""The one label matcher: labels are found by their words in the page's reading
+order (``flow.Flow``), wherever they stand, and a label's value is what follows
+it up to the next thing the page names.
+
+- A known label's visible text is a label in any element, with or without a
+  colon, in any case, with any spaces (``Titre``, ``TITRE :``, ``Titre : Un titre``).
+- Its value is the text after it in reading order, up to the next mark (label,
+  statement, block heading, section title, table or its title, heading element),
+  within the smallest element around the label that holds anything after it (so
+  a wrapper that pairs a label with its value bounds the value).
+- A known label's text standing where the previous label's value goes (``Type de
+  collectivité`` then ``Région`` in the value's cell) is that value, not a label.
+- Unknown labels (for ``extra``) are the elements that say they are labels
+  (``label``, ``dt``, a ``th`` before ``td`` cells), short texts ending in a colon
+  in inline elements or cells, and elements laid out as the page's known labels.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+import re
+from bisect import bisect_left
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
 
 from lxml import etree
 
-from atlas_crawler.extract.text import clean, label_key, nodes_text, text_of
+from atlas_crawler.extract.flow import BOX, NEWLINE, TEXT, Flow
+from atlas_crawler.extract.text import fold, label_key
 
-Part = etree._Element | str
+#: Kinds of marks.
+LABEL, UNKNOWN, STATEMENT, BLOCK, SECTION, TITLE, HEADING, TABLE = (
+    "label",
+    "unknown",
+    "statement",
+    "block",
+    "section",
+    "title",
+    "heading",
+    "table",
+)
+#: Longest text looked up as a label, and longest label part before a colon.
+_MAX_LABEL = 200
+_MAX_INLINE = 120
+_GLYPHS = {"✔": True, "✓": True, "☑": True, "☒": True, "✅": True, "✘": False, "✗": False, "☐": False, "❌": False}
+_GLYPH_RUN = re.compile("[" + "".join(_GLYPHS) + "]")
+NO_GLYPHS = {ord(glyph): " " for glyph in _GLYPHS}
+_LEADING = " \u00a0\t\n" + "".join(_GLYPHS)
+_WORD_STATES = {"oui": True, "non": False, "yes": True, "no": False}
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+#: Elements whose short text ending in a colon labels what follows.
+_INLINE_LABELS = frozenset({"span", "b", "strong", "em", "i", "font", "label", "td", "th", "dt", *_HEADINGS})
+#: Blocks that may hold ``Label : value`` as one line.
+_LINE_BLOCKS = frozenset({"li", "p", "div", "td", "dd", "span"})
+#: Elements that are labels whatever their words (a ``th`` only before ``td`` cells).
+LABEL_TAGS = frozenset({"label", "dt", "th"})
+#: Tags that look alike on screen, one layout for the label matcher's comparisons.
+_KIND = {"strong": "b", "em": "i", **{f"h{n}": "h" for n in range(1, 7)}}
 
 
 @dataclass
-class Pair:
-    """A label and the markup of its value (elements and loose text, in order)."""
+class Mark:
+    """Something the page names at token ``at`` of the flow: a label (known or
+    not), a statement, a block heading, a section title, a table or its title, a
+    heading element."""
 
-    label: str
-    parts: list[Part] = field(default_factory=list)
+    kind: str
+    at: int
+    text: str = ""
+    field: str | None = None
+    #: The label's element when the label is the whole text of one element.
+    element: etree._Element | None = None
+    #: The value's start in the same text (``Titre : Un titre``).
+    rest: str | None = None
+    #: A statement's state, when the same text shows it (``☑ …``, ``… : Oui``).
+    state: bool | None = None
+    #: The vocabulary's words that named a block (its heading's start).
+    words: str = ""
+    end: int = 0  # the first token after the mark
 
-    @property
-    def key(self) -> str:
-        return label_key(self.label)
-
-    @property
-    def raw_text(self) -> str:
-        """The value's text; a colon left outside the label (``<b>Titre</b> : …``) is dropped."""
-        text = nodes_text(self.parts).lstrip()
-        return text[1:] if text.startswith(":") else text
-
-    @property
-    def elements(self) -> list[etree._Element]:
-        return [p for p in self.parts if not isinstance(p, str)]
-
-
-def _tag(el: etree._Element) -> str:
-    return el.tag.lower() if isinstance(el.tag, str) else ""
+    def __post_init__(self) -> None:
+        self.end = self.end or self.at + 1
 
 
-def siblings_after(el: etree._Element, stop: set[str]) -> list[Part]:
-    """Tail text and following siblings of ``el`` up to the next one whose tag
-    is in ``stop``."""
-    parts: list[Part] = [el.tail] if el.tail and el.tail.strip() else []
-    for sib in el.itersiblings():
-        if not isinstance(sib.tag, str):
-            continue
-        if _tag(sib) in stop:
+def tag(el: etree._Element | None) -> str:
+    return el.tag.lower() if el is not None and isinstance(el.tag, str) else ""
+
+
+def glyph_state(text: str) -> bool | None:
+    """The state a ✔/✘/☑/☐ glyph in ``text`` shows, None without one."""
+    match = _GLYPH_RUN.search(text)
+    return _GLYPHS[match.group()] if match else None
+
+
+def word_state(text: str) -> bool | None:
+    """``Oui``/``Non`` (a colon or glyph around allowed) -> True/False."""
+    key = label_key(text.strip(" :\u00a0"))
+    if key in _WORD_STATES:
+        return _WORD_STATES[key]
+    return glyph_state(text) if text.strip() and not _GLYPH_RUN.sub("", text).strip(" :\u00a0") else None
+
+
+def indicator_state(flow: Flow, i: int) -> bool | None:
+    """The state token ``i`` shows on its own: a box, a glyph, Oui/Non."""
+    if flow.kinds[i] == BOX:
+        return flow.states[i]
+    if flow.kinds[i] == TEXT and len(flow.texts[i]) <= 20:
+        return word_state(flow.texts[i])
+    return None
+
+
+@lru_cache(maxsize=8192)  # first words repeat from page to page
+def _folded_word(word: str) -> str:
+    return fold(word).rstrip("*")
+
+
+def first_word(text: str) -> str:
+    """The first word of a text as words compare (glyphs, colon and what follows
+    it aside): a cheap test before a text is looked up as a label."""
+    words = text.lstrip(_LEADING).split(None, 1)
+    return _folded_word(words[0].split(":", 1)[0]) if words else ""
+
+
+def classify(text: str, labels: Mapping[str, str], statements: Mapping[str, str]) -> Mark | None:
+    """What a text run names: a known label or statement (alone, or with its
+    value or state in the same text), else None."""
+    stripped = text.strip()
+    if not stripped:
+        return None
+    if len(stripped) <= _MAX_LABEL:
+        glyph = glyph_state(stripped)
+        words = _GLYPH_RUN.sub("", stripped) if glyph is not None else stripped
+        key = label_key(words)
+        if key in statements:
+            return Mark(STATEMENT, 0, words.strip(), statements[key], state=glyph)
+        if key in labels:
+            return Mark(LABEL, 0, words.strip(), labels[key])
+        head, _, last = key.rpartition(" ")
+        if last in _WORD_STATES and head.rstrip(" :") in statements:  # ``… engagée Oui``
+            return Mark(STATEMENT, 0, stripped, statements[head.rstrip(" :")], state=_WORD_STATES[last])
+    colon = text.find(":")
+    if 0 < colon <= _MAX_INLINE + len(text) - len(text.lstrip()):
+        before, after = text[:colon], text[colon + 1 :]
+        key = label_key(_GLYPH_RUN.sub("", before))
+        if key in statements and (state := word_state(after) if after.strip() else glyph_state(before)) is not None:
+            return Mark(STATEMENT, 0, before.strip(), statements[key], state=state)
+        if key in labels and after.strip():
+            return Mark(LABEL, 0, before.strip(), labels[key], rest=after)
+    return None
+
+
+def whole_element(flow: Flow, i: int) -> etree._Element | None:
+    """The element whose whole text is token ``i`` (``<label>Titre</label>``), or None
+    when the token is a run of text among others."""
+    if flow.tails[i]:
+        return None
+    owner = flow.owners[i]
+    start, end = flow.span(owner)
+    return owner if not any(flow.content[j] for j in range(start, end) if j != i) else None
+
+
+def signature(el: etree._Element) -> tuple[object, ...]:
+    """How an element is laid out: its kind of tag, its parent's tag and class, and
+    its place among its parent's elements (line breaks aside) when the parent is a
+    small group (a row of two cells). The element's own class is left out: pages
+    style labels one by one (``<td class="libelle">`` beside a plain ``<td>``)."""
+    parent = el.getparent()
+    if parent is None:
+        return (_KIND.get(tag(el), tag(el)), "", None, None, None)
+    siblings = [c for c in parent if isinstance(c.tag, str) and c.tag != "br"]
+    place = (siblings.index(el), len(siblings)) if len(siblings) <= 3 else (None, None)
+    return (_KIND.get(tag(el), tag(el)), tag(parent), parent.get("class"), *place)
+
+
+def pair_root(flow: Flow, el: etree._Element) -> etree._Element:
+    """The outermost element that holds nothing but ``el`` (``<td><b>Titre</b></td>``); an
+    empty element beside the label is its value's place, so it stops the climb."""
+    while (parent := el.getparent()) is not None and tag(parent) not in ("body", "html"):
+        if any(isinstance(c.tag, str) and c is not el for c in parent):
             break
-        parts.append(sib)
-        if sib.tail and sib.tail.strip():
-            parts.append(sib.tail)
-    return parts
+        start, end = flow.span(parent)
+        own_start, own_end = flow.span(el)
+        if any(flow.content[start:own_start]) or any(flow.content[own_end:end]):
+            break
+        el = parent
+    return el
 
 
-def checkbox_labels(root: etree._Element) -> dict[str, bool]:
-    """``{statement: checked}`` for every checkbox statement on the page."""
-    found: dict[str, bool] = {}
-    labels_for = {lab.get("for"): lab for lab in root.iter("label") if lab.get("for")}
-    for box in root.iter("input"):
-        if (box.get("type") or "").lower() != "checkbox":
-            continue
-        label = labels_for.get(box.get("id")) if box.get("id") else None
-        if label is None:
-            label = next((a for a in box.iterancestors("label")), None)
-        text = text_of(label) if label is not None else None
-        if not text:
-            text = clean(nodes_text(siblings_after(box, {"input", "br"})))
-        if text:
-            found[text] = box.get("checked") is not None
-    return found
-
-
-def _is_checkbox_label(label: etree._Element, checkbox_ids: set[str]) -> bool:
-    if label.get("for") in checkbox_ids or label.find(".//input") is not None:
+def in_value_slot(flow: Flow, label: Mark, i: int) -> bool:
+    """Whether token ``i`` stands where ``label``'s value goes: the text right after
+    the label's element, or the whole of the element right after it (a ``dd``, the
+    next cell, the value ``div``), laid out differently from the label."""
+    if label.element is None or label.rest is not None:
+        return _next_line(flow, label, i)
+    root = pair_root(flow, label.element)
+    if flow.tails[i] and i == flow.ends.get(root):  # ``<b>Type</b> Région``
         return True
-    prev = label.getprevious()
-    return prev is not None and _tag(prev) == "input" and (prev.get("type") or "") == "checkbox"
+    slot = value_slot(flow, label)
+    if slot is None:
+        return False
+    start, end = flow.span(slot)
+    if not start <= i < end or any(flow.content[j] for j in range(start, end) if j != i):
+        return False  # not there, or the next element holds more: a pair of its own
+    candidate = whole_element(flow, i)
+    if candidate is None:
+        return flow.owners[i] is slot
+    return pair_root(flow, candidate) is slot and signature(candidate) != signature(label.element)
 
 
-def find_pairs(root: etree._Element, known: Mapping[str, str] | None = None) -> list[Pair]:
-    """Every label/value pair on the page, label-shaped ones in document order.
-    ``known`` (label key -> field) labels are also looked for in elements that
-    are not label-shaped, for the fields no label-shaped pair gave."""
-    checkbox_ids = {i.get("id") for i in root.iter("input") if (i.get("type") or "").lower() == "checkbox"}
-    checkbox_ids.discard(None)
-    pairs: list[Pair] = []
-    used: set[etree._Element] = set()
-    for el in root.iter("dt", "th", "label"):
-        pair = _structural_pair(el, checkbox_ids)
-        if pair is not None:
-            pairs.append(pair)
-            used.add(el)
-            used.update(pair.elements)
-    known = known or {}
-    found = {known.get(p.key) for p in pairs}
-    known_keys = {key for key, field in known.items() if field not in found}
-    if known_keys:
-        pairs.extend(_known_label_pairs(root, known_keys, used))
-    pairs.extend(_colon_label_pairs(root, used, {p.key for p in pairs}))
-    return pairs
-
-
-def _colon_label_pairs(root: etree._Element, used: set[etree._Element], seen: set[str]) -> Iterator[Pair]:
-    """Any other short text ending in a colon (``<span>Référence :</span> …``,
-    ``<td>Référence :</td><td>…</td>``) labels what follows it, up to the next
-    section: so an unknown label in any markup still reaches ``extra``."""
-    for el in root.iter():
-        if el in used or not _is_colon_label(el):
-            continue
-        label = text_of(el)
-        if not label or label_key(label) in seen or any(a in used for a in el.iterancestors()):
-            continue
-        pair = Pair(label, _value_parts(el, label, _is_colon_label))
-        if not clean(pair.raw_text):
-            continue
-        seen.add(pair.key)
-        used.add(el)
-        used.update(pair.elements)
-        yield pair
-
-
-def _structural_pair(el: etree._Element, checkbox_ids: set[str]) -> Pair | None:
-    tag = _tag(el)
-    if tag == "dt":
-        parts = siblings_after(el, {"dt"})
-    elif tag == "th":
-        row = el.getparent()
-        cells = [c for c in row if _tag(c) in ("th", "td")] if row is not None else []
-        if not cells or cells[0] is not el or not any(_tag(c) == "td" for c in cells[1:]):
-            return None
-        parts = list(cells[1:])
-    elif _is_checkbox_label(el, checkbox_ids):
+def value_slot(flow: Flow, label: Mark) -> etree._Element | None:
+    """The element right after a label's element (or the wrapper that holds only
+    the label): where its value goes in pair layouts (``dd``, next cell, value ``div``)."""
+    if label.element is None or label.rest is not None:
         return None
-    else:
-        parts = siblings_after(el, {"label"})
-    label = text_of(el)
-    return Pair(label, parts) if label else None
+    slot = pair_root(flow, label.element).getnext()
+    while slot is not None and not isinstance(slot.tag, str):
+        slot = slot.getnext()
+    return slot
 
 
-_NOT_LABELS = frozenset({"html", "body", "option", "th", "script", "style", "title", "head"})
+def _next_line(flow: Flow, label: Mark, i: int) -> bool:
+    """In a run of text lines, the line right after a label (no blank line between)."""
+    if label.rest is not None:
+        return False
+    breaks = [flow.kinds[j] for j in range(label.end, i) if flow.kinds[j] != TEXT]
+    return breaks == [NEWLINE] and flow.owners[i] is flow.owners[label.at]
 
 
-def _known_label_pairs(root: etree._Element, keys: set[str], used: set[etree._Element]) -> Iterator[Pair]:
-    """Known labels in any element (``<p><b>Titre :</b> …</p>``, ``<h4>Contexte</h4>…``,
-    ``<li>Titre : …</li>``)."""
-    for el in root.iter():
-        if not isinstance(el.tag, str) or el in used or _tag(el) in _NOT_LABELS:
-            continue
-        own = el.text
-        if not own:
-            continue
-        if (pair := _inline_pair(el, own, keys)) is not None:
-            if not any(a in used for a in el.iterancestors()):
-                keys.discard(pair.key)
-                used.add(el)
-                yield pair
-            continue
-        if len(el) > 2 or len(own) > 160 or label_key(own) not in keys:
-            continue
-        text = text_of(el)
-        if not text or label_key(text) not in keys:
-            continue
-        if any(a in used for a in el.iterancestors()):
-            continue
-        parts = _value_parts(el, text, lambda d: label_key(text_of(d)) in keys)
-        keys.discard(label_key(text))
-        pair = Pair(text, parts)
-        used.add(el)
-        used.update(pair.elements)
-        yield pair
+def boundary(flow: Flow, mark: Mark, others: list[int] | None = None) -> int:
+    """Where a mark's value must end at the latest: the end of the smallest element
+    around it that holds anything after it, or of the first one that holds other
+    marks (``others``, sorted): a label with nothing after it in its group of
+    labels has an empty value, it does not reach into the page's footer."""
+    el = mark.element if mark.element is not None else flow.owners[mark.at]
+    if mark.rest is not None and mark.rest.strip(" :\u00a0"):
+        return flow.span(flow.owners[mark.at])[1]
+    while el is not None:
+        start, end = flow.span(el)
+        if end > start:
+            if any(flow.content[mark.end : end]):
+                return end
+            if others and bisect_left(others, end) - bisect_left(others, start) > 1:
+                return end
+        el = el.getparent()
+    return len(flow)
 
 
-def _inline_pair(el: etree._Element, own: str, keys: set[str]) -> Pair | None:
-    """A known label and its value in one element's text: ``Titre : Un titre``."""
-    label, colon, rest = own.partition(":")
-    if not colon or len(label) > 160 or label_key(label) not in keys:
+def value_text(flow: Flow, mark: Mark, end: int, skip: set[int]) -> str:
+    """The raw text of a mark's value: its inline rest, then the tokens after it up
+    to ``end`` (claimed box states left out); a colon left after the label goes."""
+    indices = [i for i in range(mark.end, end) if i not in skip]
+    text = flow.text(indices)
+    if mark.rest is not None:
+        text = mark.rest + text
+    text = text.lstrip()
+    return text[1:] if text.startswith(":") else text
+
+
+def unknown_label(
+    flow: Flow, i: int, signatures: set[tuple[object, ...]], checkbox_ids: set[str], kinds: set[object]
+) -> tuple[Mark, bool] | None:
+    """Token ``i`` as an unknown label, and whether it is so by weak evidence
+    (which a known label's value element overrules): an element that says it is
+    a label; a short text followed by a colon (in or right after it) in an
+    inline element, a cell, or the first of two blocks in a row; weaker, a block
+    starting with ``Label : value``, or an element laid out as the page's known
+    labels (``signatures``; ``kinds``, their kinds of tag, a cheap first test)."""
+    el = whole_element(flow, i)
+    if el is None:
         return None
-    parts: list[Part] = [rest]
-    for child in el:
-        if isinstance(child.tag, str):
-            parts.append(child)
-        if child.tail:
-            parts.append(child.tail)
-    if not clean(nodes_text(parts)):
-        return None  # ``Titre :`` alone: its value follows the element
-    return Pair(label.strip(), parts)
+    text = flow.texts[i].strip()
+    kind = tag(el)
+    if len(text) <= 100:
+        if kind in LABEL_TAGS and _says_label(el, checkbox_ids):
+            return Mark(UNKNOWN, i, text, element=el), False
+        if has_colon(el, text) and len(text) <= 80 and (kind in _INLINE_LABELS or signature(el)[3:] == (0, 2)):
+            return Mark(UNKNOWN, i, text, element=el), False
+    if kind in _LINE_BLOCKS and (inline := inline_unknown(flow.texts[i])) is not None:
+        return Mark(UNKNOWN, i, inline[0], rest=inline[1]), True
+    if len(text) <= 100 and _KIND.get(kind, kind) in kinds and signature(el) in signatures:
+        return Mark(UNKNOWN, i, text, element=el), True
+    return None
 
 
-_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
-_SECTIONS = frozenset({"table", "fieldset", "form", "dl"})
+def has_colon(el: etree._Element | None, text: str) -> bool:
+    """A label's colon: at the end of its text or right after its element."""
+    return text.rstrip().endswith(":") or (el is not None and (el.tail or "").lstrip(" \t\n\r\u00a0").startswith(":"))
 
 
-def _value_stops(anchor: etree._Element) -> set[str]:
-    """Where a label's value ends: the next heading (for a heading label) or section."""
-    return _SECTIONS | _HEADINGS if _tag(anchor) in _HEADINGS else set(_SECTIONS)
+def _says_label(el: etree._Element, checkbox_ids: set[str]) -> bool:
+    kind = tag(el)
+    if kind == "label":
+        return el.get("for") not in checkbox_ids and el.find(".//input") is None
+    if kind == "th":
+        return any(tag(s) == "td" for s in el.itersiblings())
+    return True
 
 
-def _is_colon_label(el: etree._Element) -> bool:
-    """A leaf whose short text ends in a colon: ``<span>Référence :</span>``."""
-    own = el.text
-    return (
-        bool(own)
-        and not len(el)
-        and isinstance(el.tag, str)
-        and len(own) <= 80
-        and own.rstrip().endswith(":")
-        and _tag(el) not in _NOT_LABELS
-    )
-
-
-def _value_parts(label: etree._Element, text: str, is_label: Callable[[etree._Element], bool]) -> list[Part]:
-    """What follows a label up to the next section or the next element that is
-    or holds a label; a label alone in its wrapper (``<p><b>Titre</b></p>``)
-    is followed from the wrapper."""
-    anchor = label
-    while True:
-        parts: list[Part] = []
-        for part in siblings_after(anchor, _value_stops(anchor)):
-            if not isinstance(part, str) and any(is_label(d) for d in part.iter() if isinstance(d.tag, str)):
-                break
-            parts.append(part)
-        parent = anchor.getparent()
-        if parts or parent is None or text_of(parent) != text:
-            return parts
-        anchor = parent
+def inline_unknown(text: str) -> tuple[str, str] | None:
+    """``Référence : CNCD-12`` in a run of text: a short label, then its value."""
+    stripped = text.strip()
+    colon = stripped.find(":")
+    if not 1 < colon <= 60:
+        return None
+    label, rest = stripped[:colon].strip(), stripped[colon + 1 :]
+    if not label[0].isalpha() or any(c in label for c in '.;!?()«»"') or not rest.strip():
+        return None
+    return label, rest

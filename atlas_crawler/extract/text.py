@@ -217,14 +217,27 @@ def text_of(node: etree._Element | str | None) -> str | None:
     return clean(node_text(node))
 
 
+def _fold_char(char: str) -> str:
+    """One character as words compare: ligatures spelt out, accents dropped."""
+    char = {"œ": "oe", "Œ": "Oe", "æ": "ae", "Æ": "Ae", "’": "'", "‘": "'", "`": "'", "´": "'"}.get(char, char)
+    return "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+
+
+#: ``_fold_char`` of every character up to the end of the Latin and punctuation
+#: blocks, as one table: ``str.translate`` folds a text in one pass, some twenty
+#: times faster than normalising it (labels are looked up on every short text).
+_FOLD_END = "\u2100"
+_FOLD_TABLE = {n: f for n in range(0x80, ord(_FOLD_END)) if (f := _fold_char(chr(n))) != chr(n)}
+_FOLD_TABLE.update({ord("`"): "'", 0x200B: " ", 0xFEFF: " "})  # zero-width spaces: spaces for ``split``
+
+
 def fold(text: str) -> str:
     """Text as words compare: case, accents, ligatures, apostrophes and runs of
     spaces do not matter (``Maître(s) d’œuvre`` -> ``maitre(s) d'oeuvre``)."""
-    text = text.replace("œ", "oe").replace("Œ", "Oe").replace("æ", "ae").replace("Æ", "Ae")
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = re.sub(r"[’‘`´]", "'", text).casefold()
-    return _ANY_WHITESPACE.sub(" ", text).strip()
+    text = text.translate(_FOLD_TABLE)
+    if text and max(text) >= _FOLD_END:  # beyond the table (rare): the full normalisation
+        text = "".join(_fold_char(c) for c in text)
+    return " ".join(text.casefold().split())
 
 
 @lru_cache(maxsize=8192)

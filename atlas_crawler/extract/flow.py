@@ -1,0 +1,194 @@
+"""The page as it reads: one flat run of tokens in reading order (text runs,
+line breaks, checkbox states, data tables), walked once.
+
+Labels, statements and blocks are found in this run by their words, and a value
+is simply the tokens between its label and the next thing the page names,
+whatever elements hold either. Each element keeps the span of tokens it holds,
+so the markup still bounds a value where it groups a label with its value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from lxml import etree
+
+from atlas_crawler.extract.text import BLOCK_TAGS, fold
+
+TEXT, BREAK, NEWLINE, BOX, TABLE = range(5)
+
+_SKIPPED = frozenset({"script", "style", "noscript", "template", "head", "title", "option"})
+_PREFORMATTED = frozenset({"pre", "textarea"})
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_ANY_WHITESPACE = re.compile(r"[\s\u00a0\u2007\u202f\u200b\ufeff]+")
+#: A token with something to read (not only spaces, colons or dashes).
+_CONTENT = re.compile(r"[^\s\u00a0\u2007\u202f\u200b\ufeff:;,.\-–—|/]")
+
+#: Words of an image's ``alt``/``title``/file name that show a ticked or an empty box.
+_BOX_WORDS = re.compile(r"[a-z0-9]+")
+_UNTICKED = frozenset(
+    {"non", "no", "unchecked", "uncheck", "off", "vide", "empty", "decoche", "decochee", "false", "unticked", "pas"}
+)
+_TICKED = frozenset(
+    {"oui", "yes", "checked", "check", "on", "coche", "cochee", "coches", "true", "ticked", "tick", "ok", "valide"}
+)
+_BOX_NAMES = frozenset({"box", "case", "checkbox", "coche", "cochee", "check", "checked", "unchecked", "tick"})
+#: Words an image's text may hold besides a state (so ``Non disponible`` is no box).
+_BOX_TEXT = _UNTICKED | _TICKED | _BOX_NAMES | {"la", "est", "image", "icone", "ico", "img"}
+_FILE_NOISE = frozenset({"gif", "png", "jpg", "jpeg", "svg", "webp", "ico", "img", "icon", "icone"})
+
+
+def image_state(img: etree._Element) -> bool | None:
+    """The state a box image shows (its ``alt`` or ``title`` text, else its file
+    name), None for any other image (a logo, a magnifying glass)."""
+    for text in (img.get("alt"), img.get("title")):
+        words = set(_BOX_WORDS.findall(fold(text))) if text else set()
+        if words and words <= _BOX_TEXT and (state := _state_of(words)) is not None:
+            return state
+    name = (img.get("src") or "").rsplit("/", 1)[-1]
+    words = {w for w in _BOX_WORDS.findall(fold(name).replace("_", " ")) if not w.isdigit()} - _FILE_NOISE
+    return _state_of(words) if words & _BOX_NAMES and words <= _BOX_TEXT else None
+
+
+def _state_of(words: set[str]) -> bool | None:
+    if words & _UNTICKED:
+        return False
+    return True if words & _TICKED else None
+
+
+class Flow:
+    """A page's tokens in reading order.
+
+    ``kinds[i]`` is TEXT, BREAK (a block starts or ends), NEWLINE (``br``), BOX
+    (a checkbox or box image; ``states[i]`` its state) or TABLE (a data table,
+    read elsewhere, its content not in the flow). ``owners[i]`` is the element
+    whose own text, tail's parent, box or table the token is; ``starts``/``ends``
+    give each element's span ``[start, end)``."""
+
+    def __init__(self, root: etree._Element, tables: Iterable[etree._Element] = ()) -> None:
+        self.kinds: list[int] = []
+        self.texts: list[str] = []
+        self.owners: list[etree._Element] = []
+        self.tails: list[bool] = []  # TEXT tokens that are an element's tail
+        self.states: dict[int, bool] = {}
+        self.starts: dict[etree._Element, int] = {}
+        self.ends: dict[etree._Element, int] = {}
+        self.table_at: dict[etree._Element, int] = {}
+        self.headings: list[int] = []  # where each heading element (``h1``-``h6``) starts
+        self._tables = set(tables)
+        body = root.find("body") if root.tag == "html" else None
+        self._walk(body if body is not None else root)
+        self.content = [self._has_content(i) for i in range(len(self.kinds))]
+
+    # --- building ---------------------------------------------------------
+    def _add(self, kind: int, text: str, owner: etree._Element, tail: bool = False) -> int:
+        self.kinds.append(kind)
+        self.texts.append(text)
+        self.owners.append(owner)
+        self.tails.append(tail)
+        return len(self.kinds) - 1
+
+    def _walk(self, el: etree._Element) -> None:
+        tag = el.tag.lower() if isinstance(el.tag, str) else ""
+        if tag and tag not in _SKIPPED:
+            self.starts[el] = len(self.kinds)
+            if el in self._tables:
+                self.table_at[el] = self._add(TABLE, "", el)
+            else:
+                self._walk_content(el, tag)
+            self.ends[el] = len(self.kinds)
+        parent = el.getparent()
+        if el.tail and parent is not None:
+            self._add(TEXT, _spaces(el.tail), parent, tail=True)
+
+    def _walk_content(self, el: etree._Element, tag: str) -> None:
+        block = tag in BLOCK_TAGS
+        if block:
+            if tag in _HEADINGS:
+                self.headings.append(len(self.kinds))
+            self._add(BREAK, "", el)
+        if tag == "br":
+            self._add(NEWLINE, "\n", el)
+        elif tag == "input":
+            kind = (el.get("type") or "text").lower()
+            if kind == "checkbox":
+                self.states[self._add(BOX, "", el)] = el.get("checked") is not None
+            elif kind == "text" and el.get("value"):
+                self._add(TEXT, _spaces(el.get("value")), el)
+        elif tag == "img":
+            state = image_state(el)
+            if state is not None:
+                self.states[self._add(BOX, "", el)] = state
+        elif el.text:
+            if tag in _PREFORMATTED:
+                self._add(TEXT, el.text.replace("\r\n", "\n").replace("\r", "\n"), el)
+            else:
+                self._add(TEXT, _spaces(el.text), el)
+        for child in el:
+            self._walk(child)
+        if block:
+            self._add(BREAK, "", el)
+
+    def _has_content(self, i: int) -> bool:
+        kind = self.kinds[i]
+        if kind == TEXT:
+            text = self.texts[i]
+            return not text.isspace() and _CONTENT.search(text) is not None
+        return kind in (BOX, TABLE)
+
+    # --- reading ------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.kinds)
+
+    def span(self, el: etree._Element) -> tuple[int, int]:
+        return self.starts.get(el, 0), self.ends.get(el, 0)
+
+    def text(self, indices: Iterable[int], first: str | None = None) -> str:
+        """The raw text of some tokens (in order), with line breaks where the page
+        shows them: ``br``, and block boundaries (``<p>a</p><p>b</p>`` is two lines,
+        not a blank line between). ``first`` replaces the first token's text."""
+        parts: list[str] = []
+        for n, i in enumerate(indices):
+            kind = self.kinds[i]
+            if kind == TEXT:
+                parts.append(first if n == 0 and first is not None else self.texts[i])
+            elif kind == NEWLINE:
+                parts.append("\n")
+            elif kind in (BREAK, TABLE):
+                _line_break(parts)
+        return "".join(parts)
+
+    def line_of(self, i: int) -> tuple[int, int]:
+        """The span of the line token ``i`` is on (between line breaks)."""
+        a = i
+        while a > 0 and self.kinds[a - 1] in (TEXT, BOX):
+            a -= 1
+        b = i + 1
+        while b < len(self.kinds) and self.kinds[b] in (TEXT, BOX):
+            b += 1
+        return a, b
+
+    def has_content(self, a: int, b: int) -> bool:
+        return any(self.content[a:b])
+
+
+def _spaces(text: str) -> str:
+    """Markup whitespace (source line breaks, tabs) is a space; runs of spaces and
+    non-breaking spaces are left to the cleaner (a fast path: most runs have none)."""
+    if "\n" in text or "\r" in text or "\t" in text:
+        return _ANY_WHITESPACE.sub(" ", text)
+    return text
+
+
+def _line_break(parts: list[str]) -> None:
+    """End the current line, unless it is still empty."""
+    for part in reversed(parts):
+        if "\n" in part:
+            if part[part.rindex("\n") + 1 :].strip():
+                break
+            return
+        if part.strip():
+            break
+    if parts:
+        parts.append("\n")

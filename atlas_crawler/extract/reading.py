@@ -1,0 +1,346 @@
+"""A page read once by its words: what a page type knows (``Vocabulary``) is
+looked for in the page's reading order (``flow.Flow``), and the page comes out as
+label values, statement states, tables and blocks (``Reading``), plus what the
+page says that the vocabulary does not know (``extra``)."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from lxml import etree
+
+from atlas_crawler.extract.blocks import Block, read_block
+from atlas_crawler.extract.flow import BREAK, NEWLINE, TEXT, Flow
+from atlas_crawler.extract.flow import TABLE as TABLE_TOKEN
+from atlas_crawler.extract.labels import (
+    BLOCK,
+    HEADING,
+    LABEL,
+    LABEL_TAGS,
+    SECTION,
+    STATEMENT,
+    TABLE,
+    TITLE,
+    UNKNOWN,
+    Mark,
+    boundary,
+    classify,
+    first_word,
+    has_colon,
+    in_value_slot,
+    pair_root,
+    signature,
+    tag,
+    unknown_label,
+    value_slot,
+    value_text,
+    whole_element,
+)
+from atlas_crawler.extract.statements import read_states, unknown_statements
+from atlas_crawler.extract.tables import Table, TableSpec, assign, find_tables
+from atlas_crawler.extract.text import clean, label_key
+
+_MAX_TITLE = 250
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What a page type knows by its words (all as ``label_key`` spells them):
+    labels -> fields, statements -> fields, tables, section titles, block
+    headings (the words that start them) -> fields."""
+
+    labels: Mapping[str, str] = field(default_factory=dict)
+    statements: Mapping[str, str] = field(default_factory=dict)
+    tables: tuple[TableSpec, ...] = ()
+    sections: frozenset[str] = frozenset()
+    blocks: Mapping[str, str] = field(default_factory=dict)
+    #: Fields whose values may be a known label's words (a collectivity of type ``Région``).
+    value_words: frozenset[str] = frozenset()
+
+    @cached_property
+    def first_words(self) -> frozenset[str]:
+        """The first word of every label, statement, section and block heading."""
+        phrases = [*self.labels, *self.statements, *self.sections, *self.blocks]
+        return frozenset(phrase.split(" ", 1)[0] for phrase in phrases)
+
+
+@dataclass
+class Reading:
+    """What a page says: raw value text per field (the first time a label is
+    found), statement states per field, the data tables (matched to specs or
+    not), blocks per field, and unknown labels and statements in page order."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    states: dict[str, bool] = field(default_factory=dict)
+    tables: list[Table] = field(default_factory=list)
+    blocks: dict[str, Block] = field(default_factory=dict)
+    extra: dict[str, str | bool] = field(default_factory=dict)
+
+
+def read_page(root: etree._Element, vocabulary: Vocabulary) -> Reading:
+    """Read a page: tables first (their content is no label's), then the flow;
+    the marks the page's words make, in order: titles and headings, known labels
+    and statements, states paired with statements, unknown statements and
+    labels; then every value, up to the next mark."""
+    tables = find_tables(root, vocabulary.tables)
+    flow = Flow(root, [t.element for t in tables])
+    marks = _structure_marks(flow, tables, vocabulary.tables)
+    assign(tables, vocabulary.tables)
+    taken = {i for m in marks if m.kind == TITLE for i in range(m.at, m.end)}
+    marks += _text_marks(flow, vocabulary, taken)
+    marks.sort(key=lambda m: m.at)
+    marks = _values_are_not_labels(flow, marks, vocabulary)
+    claimed = read_states(flow, marks)
+    taken.update(m.at for m in marks)
+    marks += unknown_statements(flow, marks, claimed, taken)
+    marks.sort(key=lambda m: m.at)
+    marks += _unknown_labels(flow, marks, claimed, taken)
+    marks.sort(key=lambda m: m.at)
+    reading = Reading(tables=tables)
+    _read_values(flow, marks, claimed, reading)
+    return reading
+
+
+def _structure_marks(flow: Flow, tables: list[Table], specs: tuple[TableSpec, ...]) -> list[Mark]:
+    """Heading elements, tables and the titles just before tables that hold none."""
+    marks = [Mark(HEADING, start) for start in flow.headings]
+    for table in tables:
+        at = flow.table_at[table.element]
+        marks.append(Mark(TABLE, at))
+        title = _title_before(flow, at, specs)
+        if title is None:
+            continue
+        if table.title is None:
+            table.title = title.text
+        elif label_key(title.text) != label_key(table.title) and tag(flow.owners[title.at]) != "legend":
+            continue  # the table names itself; the text before it is something else
+        marks.append(title)
+    return marks
+
+
+def _title_before(flow: Flow, at: int, specs: tuple[TableSpec, ...]) -> Mark | None:
+    """The text block just before a table, as its title (the element that holds
+    the last text before it, else that text's line): short, and a block of its
+    own (not the last line of a text run) or a known table's title."""
+    j = at - 1
+    while j >= 0 and not flow.content[j]:
+        if flow.kinds[j] == TABLE_TOKEN:
+            return None
+        j -= 1
+    if j < 0 or flow.kinds[j] != TEXT:
+        return None
+    element = whole_element(flow, j)
+    start, end = flow.span(element) if element is not None else flow.line_of(j)
+    text = clean(flow.text(range(start, end)))
+    if not text or len(text) > _MAX_TITLE:
+        return None
+    k = start - 1
+    while k >= 0 and not flow.content[k] and flow.kinds[k] != BREAK:
+        k -= 1
+    if k >= 0 and flow.kinds[k] not in (BREAK, TABLE_TOKEN) and not any(spec.titled(label_key(text)) for spec in specs):
+        return None  # the last line of a run of lines
+    return Mark(TITLE, start, text, end=end)
+
+
+def _text_marks(flow: Flow, vocabulary: Vocabulary, taken: set[int]) -> list[Mark]:
+    """Known labels, statements, block headings and section titles, by their words."""
+    marks: list[Mark] = []
+    for i, kind in enumerate(flow.kinds):
+        if kind != TEXT or not flow.content[i] or i in taken:
+            continue
+        text = flow.texts[i]
+        if first_word(text) not in vocabulary.first_words:
+            continue
+        mark = classify(text, vocabulary.labels, vocabulary.statements)
+        if mark is None and len(text) <= _MAX_TITLE:
+            key = label_key(text)
+            if key in vocabulary.sections:
+                mark = Mark(SECTION, i)
+            elif words := next((p for p in vocabulary.blocks if key.startswith(p)), None):
+                start, end = flow.line_of(i)
+                text = clean(flow.text(range(start, end))) or ""
+                mark = Mark(BLOCK, i, text, vocabulary.blocks[words], end=end, words=words)
+        if mark is None:
+            continue
+        mark.at = i
+        mark.end = max(mark.end, i + 1)
+        if mark.kind != BLOCK and mark.rest is None:  # an element holding label and value is no label's element
+            mark.element = whole_element(flow, i)
+        marks.append(mark)
+    return marks
+
+
+def _values_are_not_labels(flow: Flow, marks: list[Mark], vocabulary: Vocabulary) -> list[Mark]:
+    """A known label's text standing in the value place of a label whose values
+    may be such words, with nothing between them, is that value (``Type de
+    collectivité`` ``Région``); a label's words closing the line of the previous
+    label's value are words of that value."""
+    kept: list[Mark] = []
+    previous: Mark | None = None
+    for n, mark in enumerate(marks):
+        if mark.kind == LABEL and previous is not None and previous.kind == LABEL:
+            next_at = marks[n + 1].at if n + 1 < len(marks) else len(flow)
+            if previous.field in vocabulary.value_words and _stands_for_value(flow, previous, mark, next_at):
+                continue
+            if _ends_a_value_line(flow, previous, mark):
+                continue
+        kept.append(mark)
+        if mark.kind != HEADING:
+            previous = mark
+    return kept
+
+
+def _stands_for_value(flow: Flow, previous: Mark, mark: Mark, next_at: int) -> bool:
+    """Words right after a label, in the place of its value, with no colon and
+    no value of their own: the previous label's value, not a label."""
+    if flow.has_content(previous.end, mark.at) or has_colon(mark.element, mark.text) or mark.rest is not None:
+        return False
+    return not _has_own_value(flow, mark, next_at) and in_value_slot(flow, previous, mark.at)
+
+
+def _has_own_value(flow: Flow, mark: Mark, next_at: int) -> bool:
+    """Whether a label-like text is followed by a value of its own: text right
+    after its element, or a value element after it that is not another label
+    (a label cell, a colon, a pair of its own)."""
+    if mark.element is None:  # a run of text: the rest of its element, up to the next mark
+        return flow.has_content(mark.end, min(next_at, flow.span(flow.owners[mark.at])[1]))
+    root = pair_root(flow, mark.element)
+    after = flow.ends.get(root, 0)
+    if after < len(flow) and flow.tails[after] and flow.content[after]:
+        return True
+    slot = value_slot(flow, mark)
+    if slot is None:
+        return False
+    start, end = flow.span(slot)
+    content = [j for j in range(start, min(end, next_at)) if flow.content[j]]
+    if not content:
+        return False
+    first = whole_element(flow, content[0])
+    if first is None:
+        return True
+    if tag(first) in LABEL_TAGS or has_colon(first, flow.texts[content[0]]):
+        return False  # the next label
+    following = whole_element(flow, content[1]) if len(content) > 1 else first
+    return following is not None and _alike(following, first)  # one value, or a list; else a pair of its own
+
+
+def _ends_a_value_line(flow: Flow, previous: Mark, mark: Mark) -> bool:
+    """A label's words closing the line where the previous label's value runs
+    (``Titre : Un <em>titre</em>``) are words of that value."""
+    start, end = flow.line_of(previous.at)
+    if not start <= mark.at < end:
+        return False
+    valued = bool(previous.rest and previous.rest.strip(" :\u00a0")) or flow.has_content(previous.end, mark.at)
+    return valued and not flow.has_content(mark.at + 1, end)
+
+
+def _unknown_labels(flow: Flow, marks: list[Mark], claimed: set[int], taken: set[int]) -> list[Mark]:
+    """Labels the vocabulary does not know: see ``labels.unknown_label``. Not in
+    the text of a block, and not where the previous label's value goes."""
+    signatures = {
+        signature(m.element)
+        for m in marks
+        if m.kind == LABEL and m.element is not None and NEWLINE not in flow.kinds[slice(*flow.span(m.element))]
+    }  # known labels' layouts (a block of text lines that holds only a label is no layout of labels)
+    kinds = {sig[0] for sig in signatures}
+    checkbox_ids = {flow.owners[i].get("id") for i in flow.states if flow.owners[i].get("id")}
+    positions = [m.at for m in marks]
+    blocks = [(m.end, _next_at(marks, positions, m, len(flow))) for m in marks if m.kind == BLOCK]
+    slots = [slot for m in marks if m.kind == LABEL and (slot := value_slot(flow, m)) is not None]
+    found: list[Mark] = []
+    for i, kind in enumerate(flow.kinds):
+        if kind != TEXT or not flow.content[i] or i in taken or i in claimed:
+            continue
+        text = flow.texts[i]
+        if len(text) > 120 and ":" not in text[:70]:
+            continue  # too long for a label, no ``Label : value`` start
+        if any(start <= i < end for start, end in blocks):
+            continue  # a line of a block
+        unknown = unknown_label(flow, i, signatures, checkbox_ids, kinds)
+        if unknown is None:
+            continue
+        mark, weak = unknown
+        if weak and any(_inside_value(flow, slot, mark) for slot in slots):
+            continue
+        k = bisect_right(positions, i)
+        previous = marks[k - 1] if k > 0 else None
+        if found and (previous is None or found[-1].at > previous.at):
+            previous = found[-1]
+        next_at = marks[k].at if k < len(marks) else len(flow)
+        if (
+            previous is not None
+            and previous.kind in (LABEL, UNKNOWN)
+            and _stands_for_value(flow, previous, mark, next_at)
+        ):
+            continue  # the previous label's value
+        found.append(mark)
+    return found
+
+
+def _inside_value(flow: Flow, slot: etree._Element, mark: Mark) -> bool:
+    """A line or list item inside a known label's value element (``<dd><ul><li>``,
+    ``<td>Un titre : « projet »</td>``), not the label of a pair that fills that
+    element (``<p><b>Référence</b> CNCD-12</p>``): whether the element itself is a
+    label is for ``_stands_for_value`` to say."""
+    start, end = flow.span(slot)
+    if not start <= mark.at < end:
+        return False
+    if mark.rest is not None:
+        return True
+    if mark.element is slot:
+        return False
+    content = [j for j in range(start, end) if flow.content[j]]
+    if content[0] != mark.at or len(content) < 2:
+        return True
+    after = whole_element(flow, content[1])  # a label and its value fill the element, not a list of alike lines
+    return after is not None and _alike(after, mark.element)
+
+
+def _alike(a: etree._Element, b: etree._Element | None) -> bool:
+    """Two elements of a list: same tag, same class, same parent."""
+    return b is not None and a.tag == b.tag and a.get("class") == b.get("class") and a.getparent() is b.getparent()
+
+
+def _next_at(marks: list[Mark], positions: list[int], mark: Mark, end: int) -> int:
+    """Where the next mark after ``mark`` starts (``end`` after the last)."""
+    k = bisect_right(positions, mark.at)
+    return marks[k].at if k < len(marks) else end
+
+
+def _read_values(flow: Flow, marks: list[Mark], claimed: set[int], reading: Reading) -> None:
+    """The value of every label and block, the states of statements."""
+    positions = [m.at for m in marks]
+    others = _named_at(marks)
+    for mark in marks:
+        if mark.kind == STATEMENT:
+            if mark.field is None:
+                reading.extra.setdefault(extra_key(mark.text), bool(mark.state))
+            elif mark.state is not None:
+                reading.states.setdefault(mark.field, mark.state)
+            continue
+        if mark.kind not in (LABEL, UNKNOWN, BLOCK):
+            continue
+        stop = _next_at(marks, positions, mark, len(flow))
+        end = min(stop, boundary(flow, mark, others))
+        text = value_text(flow, mark, end, claimed)
+        if mark.kind == LABEL and mark.field:
+            reading.values.setdefault(mark.field, text)
+        elif mark.kind == UNKNOWN:
+            if (value := clean(text)) is not None:
+                reading.extra.setdefault(extra_key(mark.text), value)
+        elif mark.field and mark.field not in reading.blocks:
+            reading.blocks[mark.field] = read_block(mark.text, mark.words, text)
+
+
+def _named_at(marks: list[Mark]) -> list[int]:
+    """Where the page names something (headings aside), sorted."""
+    return sorted(m.at for m in marks if m.kind != HEADING)
+
+
+def extra_key(label: str) -> str:
+    """Where ``extra`` keeps an unknown label or statement: its cleaned text
+    without the trailing colon."""
+    return clean(label.rstrip(": \u00a0")) or label
