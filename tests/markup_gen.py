@@ -426,6 +426,7 @@ PAIR_STYLES = {
     "label-span": None,
     "th-td": "table",
     "td-td": "table",
+    "td.libelle-td": "table",
     "dl": "dl",
     "p-b": None,
     "span-pair": None,
@@ -468,11 +469,10 @@ class Value:
 LABEL_ELEMENTS = {"div-label", "label-span", "th-td", "dl", "input"}
 
 
-def pair_html(c: Chooser, style: str, label: str, value: Value, known: bool, colon_optional: bool = True) -> str:
-    """One label and its value in ``style``. An unknown label (``known`` False) is
-    written as is, with a colon unless ``colon_optional``."""
+def pair_html(c: Chooser, style: str, label: str, value: Value, known: bool, sep: str) -> str:
+    """One label and its value in ``style``, ``sep`` after the label (a grid row shows
+    none for a known label). An unknown label (``known`` False) is written as is."""
     lab = label_text(c, label, exact=not known)
-    sep = colon(c, optional=colon_optional)
     single = value.kind == "line" and "\n" not in (value.text or "")
     if style == "input" and not single:
         style = "div-label"
@@ -483,8 +483,8 @@ def pair_html(c: Chooser, style: str, label: str, value: Value, known: bool, col
         return f"<div><label>{lab}{sep}</label> <span>{val}</span></div>\n"
     if style == "th-td":
         return f"<tr><th>{lab}{sep}</th><td>{val}</td></tr>\n"
-    if style == "td-td":
-        cls = c.choice(["", ' class="libelle"'])
+    if style in ("td-td", "td.libelle-td"):
+        cls = ' class="libelle"' if style == "td.libelle-td" else ""
         return f"<tr><td{cls}>{lab}{sep}</td><td>{val}</td></tr>\n"
     if style == "dl":
         return f"<dt>{lab}{sep}</dt><dd>{val}</dd>\n"
@@ -500,7 +500,7 @@ def pair_html(c: Chooser, style: str, label: str, value: Value, known: bool, col
             return f"<li>{lab}{sep} {val}</li>\n"
         return f"<li><span>{lab}{sep}</span> {val}</li>\n"
     if style == "grid":  # no colon, unless nothing else tells an unknown label
-        lab += "" if colon_optional else sep
+        lab += "" if known else sep
         return f'<div class="row"><div class="col-4">{lab}</div><div class="col-8">{val}</div></div>\n'
     if style == "heading":
         tag = c.choice(["h3", "h4", "h5"])
@@ -519,7 +519,7 @@ def pair_html(c: Chooser, style: str, label: str, value: Value, known: bool, col
     raise ValueError(style)
 
 
-Pair = tuple[str, str, Value, bool, bool]  # style, label, value, known, colon optional
+Pair = tuple[str, str, Value, bool, str]  # style, label, value, known, separator
 
 
 def pairs_html(c: Chooser, pairs: list[Pair]) -> str:
@@ -545,12 +545,12 @@ def pairs_html(c: Chooser, pairs: list[Pair]) -> str:
             out.append(f'<div class="{c.choice(["fiche", "texte", "bloc-texte"])}">{inner}</div>\n')
         run.clear()
 
-    for style, label, value, known, colon_optional in pairs:
+    for style, label, value, known, sep in pairs:
         container = PAIR_STYLES[style]
         if container is None or style != run_style:
             flush()
         run_style = style
-        html = pair_html(c, style, label, value, known, colon_optional)
+        html = pair_html(c, style, label, value, known, sep)
         if container is None:
             out.append(html)
         else:
@@ -560,18 +560,19 @@ def pairs_html(c: Chooser, pairs: list[Pair]) -> str:
 
 
 def draw_pairs(c: Chooser, items: list[tuple[str, Value]], extra: list[tuple[str, Value]] | None = None) -> list[Pair]:
-    """Styles for known pairs (an empty value shown empty or left out) and unknown ones.
-    An unknown label needs a colon unless its element is a label element or a known
-    label on the page is laid out the same way (as a reader would guess)."""
+    """Styles and separators for known pairs (an empty value shown empty or left out)
+    and unknown ones. An unknown label needs a colon unless its element is a label
+    element or a known label on the page is laid out the same way without one (as a
+    reader would guess)."""
     out: list[Pair] = []
     for label, value in items:
         if value.empty and c.chance(0.5):
             continue
-        out.append((c.choice(list(PAIR_STYLES)), label, value, True, True))
-    known_styles = {s for s, *_ in out if s not in ("br-lines", "li")}
+        out.append((c.choice(list(PAIR_STYLES)), label, value, True, colon(c)))
+    bare = {s for s, _, _, _, sep in out if s not in ("br-lines", "li") and (s == "grid" or ":" not in sep)}
     for label, value in extra or []:
         style = c.choice([s for s in PAIR_STYLES if s != "br-lines"])
-        out.append((style, label, value, False, style in LABEL_ELEMENTS or style in known_styles))
+        out.append((style, label, value, False, colon(c, optional=style in LABEL_ELEMENTS or style in bare)))
     return out
 
 
@@ -588,7 +589,7 @@ BOX_WORDS = {
 
 def indicator_html(c: Chooser, state: bool, words_ok: bool) -> tuple[str, str]:
     """How a box shows ``state``: (kind, markup)."""
-    kinds = ["input", "input", "img", "glyph"] + (["word"] if words_ok else [])
+    kinds = ["input", "input", "img", "glyph", "typed"] + (["word", "radio"] if words_ok else [])
     kind = c.choice(kinds)
     if kind == "input":
         mark = c.choice([' checked="checked"', " checked"]) if state else ""
@@ -601,6 +602,12 @@ def indicator_html(c: Chooser, state: bool, words_ok: bool) -> tuple[str, str]:
         return kind, f'<img src="/cncdext/img/{src}"{attr} />'
     if kind == "glyph":
         return kind, c.choice(CHECKED_GLYPHS if state else UNCHECKED_GLYPHS)
+    if kind == "radio":  # Oui and Non as two radio buttons, one chosen
+        name = f"r{c.integer(0, 10**6)}"
+        yes, no = (' checked="checked"', "") if state else ("", ' checked="checked"')
+        return "word", f'<input type="radio" name="{name}"{yes} /> Oui <input type="radio" name="{name}"{no} /> Non'
+    if kind == "typed":  # a box typed in text
+        return kind, c.choice(["[X]", "[x]"] if state else ["[ ]", "[]"])
     word = c.choice(["Oui", "oui", "OUI"] if state else ["Non", "non", "NON"])
     return kind, word
 
@@ -880,8 +887,18 @@ def embassy_html(c: Chooser, embassy: dict[str, Any] | None) -> str:
         [escape(p["role"], quote=False), escape(p["name"], quote=False), prefix + email_html(c, p["email"])]
         for p in embassy["contacts"]
     ]
-    lines = c.choice(["p", "div", "li", "address", "br", "rows", "cells"])
-    if lines == "rows":  # one table row per line
+    lines = c.choice(["p", "div", "li", "address", "br", "rows", "cells", "header", "one line"])
+    if lines == "one line":  # one contact a line: ``role : name – email``
+        sep = c.choice([" : ", " – ", " - "])
+        inner = "".join(
+            f"<p>{role}{sep}{name}{c.choice([' – ', ', ', ' '])}{email_html(c, p['email'])}</p>"
+            for (role, name, _), p in zip(people, embassy["contacts"], strict=True)
+        )
+    elif lines == "header":  # a table with its own header row
+        head = "".join(f"<th>{h}</th>" for h in ("Fonction", "Nom", "Courriel"))
+        body = "".join("<tr>" + "".join(f"<td>{line}</td>" for line in person) + "</tr>" for person in people)
+        inner = f"<table><tr>{head}</tr>{body}</table>"
+    elif lines == "rows":  # one table row per line
         body = "".join(f"<tr><td>{line}</td></tr>" for person in people for line in person)
         inner = f"<table>{body}</table>"
     elif lines == "cells":  # one row per contact, one cell per line
@@ -899,7 +916,7 @@ def embassy_html(c: Chooser, embassy: dict[str, Any] | None) -> str:
             for person in people
         )
     heading = c.choice(["h2", "h3", "h4", "p-b", "div", "th"])
-    if heading == "th" and lines in ("rows", "cells"):
+    if heading == "th" and lines in ("rows", "cells", "header"):
         row = f"<tr><th colspan='3'>{heading_text}</th></tr>"
         return f'<div class="bloc">{inner.replace("<table>", "<table>" + row, 1)}</div>\n'
     if heading == "p-b":

@@ -21,6 +21,7 @@ TEXT, BREAK, NEWLINE, BOX, TABLE = range(5)
 _SKIPPED = frozenset({"script", "style", "noscript", "template", "head", "title", "option"})
 _PREFORMATTED = frozenset({"pre", "textarea"})
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_UNCHOSEN_RADIOS = etree.XPath("//input[translate(@type, 'RADIO', 'radio')='radio'][not(@checked)]")
 _ANY_WHITESPACE = re.compile(r"[\s\u00a0\u2007\u202f\u200b\ufeff]+")
 #: A token with something to read (not only spaces, colons or dashes).
 _CONTENT = re.compile(r"[^\s\u00a0\u2007\u202f\u200b\ufeff:;,.\-–—|/]")
@@ -76,7 +77,10 @@ class Flow:
         self.ends: dict[etree._Element, int] = {}
         self.table_at: dict[etree._Element, int] = {}
         self.headings: list[int] = []  # where each heading element (``h1``-``h6``) starts
+        self.table_lines: dict[int, str] = {}  # a block's table token -> its cells, one per line
         self._tables = set(tables)
+        #: Unchosen radio buttons' labels (``( ) Non``) are no part of what the page says.
+        self._unchosen = {r.get("id") for r in _UNCHOSEN_RADIOS(root) if r.get("id")}
         body = root.find("body") if root.tag == "html" else None
         self._walk(body if body is not None else root)
         self.content = [self._has_content(i) for i in range(len(self.kinds))]
@@ -91,6 +95,10 @@ class Flow:
 
     def _walk(self, el: etree._Element) -> None:
         tag = el.tag.lower() if isinstance(el.tag, str) else ""
+        if tag == "input" and (el.get("type") or "").lower() == "radio" and el.get("checked") is None:
+            return  # an unchosen option: neither it nor the words after it are said
+        if tag == "label" and self._unchosen and el.get("for") in self._unchosen:
+            return
         if tag and tag not in _SKIPPED:
             self.starts[el] = len(self.kinds)
             if el in self._tables:
@@ -116,6 +124,12 @@ class Flow:
                 self.states[self._add(BOX, "", el)] = el.get("checked") is not None
             elif kind == "text" and el.get("value"):
                 self._add(TEXT, _spaces(el.get("value")), el)
+        elif tag == "select":  # a read-only choice shows its chosen option
+            options = list(el.iter("option"))
+            chosen = next((o for o in options if o.get("selected") is not None), options[0] if options else None)
+            if chosen is not None and chosen.text:
+                self._add(TEXT, _spaces(chosen.text), el)
+            return
         elif tag == "img":
             state = image_state(el)
             if state is not None:
@@ -144,19 +158,23 @@ class Flow:
     def span(self, el: etree._Element) -> tuple[int, int]:
         return self.starts.get(el, 0), self.ends.get(el, 0)
 
-    def text(self, indices: Iterable[int], first: str | None = None) -> str:
+    def text(self, indices: Iterable[int]) -> str:
         """The raw text of some tokens (in order), with line breaks where the page
         shows them: ``br``, and block boundaries (``<p>a</p><p>b</p>`` is two lines,
-        not a blank line between). ``first`` replaces the first token's text."""
+        not a blank line between). A data table is a line break, or its lines
+        when a block holds it (``table_lines``)."""
         parts: list[str] = []
-        for n, i in enumerate(indices):
+        for i in indices:
             kind = self.kinds[i]
             if kind == TEXT:
-                parts.append(first if n == 0 and first is not None else self.texts[i])
+                parts.append(self.texts[i])
             elif kind == NEWLINE:
                 parts.append("\n")
             elif kind in (BREAK, TABLE):
                 _line_break(parts)
+                if i in self.table_lines:
+                    parts.append(self.table_lines[i])
+                    _line_break(parts)
         return "".join(parts)
 
     def line_of(self, i: int) -> tuple[int, int]:

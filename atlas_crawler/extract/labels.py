@@ -43,8 +43,8 @@ LABEL, UNKNOWN, STATEMENT, BLOCK, SECTION, TITLE, HEADING, TABLE = (
 _MAX_LABEL = 200
 _MAX_INLINE = 120
 _GLYPHS = {"✔": True, "✓": True, "☑": True, "☒": True, "✅": True, "✘": False, "✗": False, "☐": False, "❌": False}
-_GLYPH_RUN = re.compile("[" + "".join(_GLYPHS) + "]")
-NO_GLYPHS = {ord(glyph): " " for glyph in _GLYPHS}
+_GLYPH_RUN = re.compile("[" + "".join(_GLYPHS) + "]|\\[ ?[xX] ?\\]|\\[ ?\\]")  # and typed boxes: [X], [ ]
+
 _LEADING = " \u00a0\t\n" + "".join(_GLYPHS)
 _WORD_STATES = {"oui": True, "non": False, "yes": True, "no": False}
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
@@ -76,10 +76,11 @@ class Mark:
     state: bool | None = None
     #: The vocabulary's words that named a block (its heading's start).
     words: str = ""
-    end: int = 0  # the first token after the mark
+    end: int = -1  # the first token after the mark (its value's start)
 
     def __post_init__(self) -> None:
-        self.end = self.end or self.at + 1
+        if self.end < 0:
+            self.end = self.at + 1
 
 
 def tag(el: etree._Element | None) -> str:
@@ -87,9 +88,15 @@ def tag(el: etree._Element | None) -> str:
 
 
 def glyph_state(text: str) -> bool | None:
-    """The state a ✔/✘/☑/☐ glyph in ``text`` shows, None without one."""
+    """The state a ✔/✘/☑/☐ glyph (or a typed ``[X]``/``[ ]``) in ``text`` shows, None without one."""
     match = _GLYPH_RUN.search(text)
-    return _GLYPHS[match.group()] if match else None
+    if match is None:
+        return None
+    return _GLYPHS.get(match.group(), "x" in match.group().lower())
+
+
+def without_glyphs(text: str) -> str:
+    return _GLYPH_RUN.sub(" ", text)
 
 
 def word_state(text: str) -> bool | None:
@@ -117,7 +124,10 @@ def _folded_word(word: str) -> str:
 def first_word(text: str) -> str:
     """The first word of a text as words compare (glyphs, colon and what follows
     it aside): a cheap test before a text is looked up as a label."""
-    words = text.lstrip(_LEADING).split(None, 1)
+    head = text.lstrip(_LEADING)
+    if head.startswith("["):  # a typed box: ``[X] Une communication…``
+        head = without_glyphs(head[:5]) + head[5:]
+    words = head.split(None, 1)
     return _folded_word(words[0].split(":", 1)[0]) if words else ""
 
 
@@ -160,16 +170,16 @@ def whole_element(flow: Flow, i: int) -> etree._Element | None:
 
 
 def signature(el: etree._Element) -> tuple[object, ...]:
-    """How an element is laid out: its kind of tag, its parent's tag and class, and
-    its place among its parent's elements (line breaks aside) when the parent is a
-    small group (a row of two cells). The element's own class is left out: pages
-    style labels one by one (``<td class="libelle">`` beside a plain ``<td>``)."""
+    """How an element is laid out: its kind of tag and class, its parent's tag and
+    class, and whether it comes first when the parent is a small group (a row of
+    two cells: the label first, its value second; line breaks aside)."""
+    kind = (_KIND.get(tag(el), tag(el)), el.get("class"))
     parent = el.getparent()
     if parent is None:
-        return (_KIND.get(tag(el), tag(el)), "", None, None, None)
+        return (*kind, "", None, None)
     siblings = [c for c in parent if isinstance(c.tag, str) and c.tag != "br"]
-    place = (siblings.index(el), len(siblings)) if len(siblings) <= 3 else (None, None)
-    return (_KIND.get(tag(el), tag(el)), tag(parent), parent.get("class"), *place)
+    first = siblings[0] is el if len(siblings) <= 3 else None
+    return (*kind, tag(parent), parent.get("class"), first)
 
 
 def pair_root(flow: Flow, el: etree._Element) -> etree._Element:
@@ -273,13 +283,20 @@ def unknown_label(
     if len(text) <= 100:
         if kind in LABEL_TAGS and _says_label(el, checkbox_ids):
             return Mark(UNKNOWN, i, text, element=el), False
-        if has_colon(el, text) and len(text) <= 80 and (kind in _INLINE_LABELS or signature(el)[3:] == (0, 2)):
+        if has_colon(el, text) and len(text) <= 80 and (kind in _INLINE_LABELS or _first_of_two(el)):
             return Mark(UNKNOWN, i, text, element=el), False
     if kind in _LINE_BLOCKS and (inline := inline_unknown(flow.texts[i])) is not None:
         return Mark(UNKNOWN, i, inline[0], rest=inline[1]), True
     if len(text) <= 100 and _KIND.get(kind, kind) in kinds and signature(el) in signatures:
         return Mark(UNKNOWN, i, text, element=el), True
     return None
+
+
+def _first_of_two(el: etree._Element) -> bool:
+    """The first of two blocks in a row (``<div class="row"><div>Label :</div><div>…``)."""
+    parent = el.getparent()
+    siblings = [c for c in parent if isinstance(c.tag, str) and c.tag != "br"] if parent is not None else []
+    return len(siblings) == 2 and siblings[0] is el
 
 
 def has_colon(el: etree._Element | None, text: str) -> bool:

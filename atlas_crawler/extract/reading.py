@@ -41,7 +41,7 @@ from atlas_crawler.extract.labels import (
 )
 from atlas_crawler.extract.statements import read_states, unknown_statements
 from atlas_crawler.extract.tables import Table, TableSpec, assign, find_tables
-from atlas_crawler.extract.text import clean, label_key
+from atlas_crawler.extract.text import clean, label_key, text_of
 
 _MAX_TITLE = 250
 
@@ -87,11 +87,12 @@ def read_page(root: etree._Element, vocabulary: Vocabulary) -> Reading:
     labels; then every value, up to the next mark."""
     tables = find_tables(root, vocabulary.tables)
     flow = Flow(root, [t.element for t in tables])
-    marks = _structure_marks(flow, tables, vocabulary.tables)
-    assign(tables, vocabulary.tables)
+    marks = _structure_marks(flow, tables, vocabulary)
     taken = {i for m in marks if m.kind == TITLE for i in range(m.at, m.end)}
     marks += _text_marks(flow, vocabulary, taken)
     marks.sort(key=lambda m: m.at)
+    marks = _blocks_take_tables(flow, marks, tables, vocabulary)
+    assign(tables, vocabulary.tables)
     marks = _values_are_not_labels(flow, marks, vocabulary)
     claimed = read_states(flow, marks)
     taken.update(m.at for m in marks)
@@ -104,14 +105,15 @@ def read_page(root: etree._Element, vocabulary: Vocabulary) -> Reading:
     return reading
 
 
-def _structure_marks(flow: Flow, tables: list[Table], specs: tuple[TableSpec, ...]) -> list[Mark]:
-    """Heading elements, tables and the titles just before tables that hold none."""
+def _structure_marks(flow: Flow, tables: list[Table], vocabulary: Vocabulary) -> list[Mark]:
+    """Heading elements, tables and the titles just before tables that hold none
+    (a block's heading is no table's title)."""
     marks = [Mark(HEADING, start) for start in flow.headings]
     for table in tables:
         at = flow.table_at[table.element]
         marks.append(Mark(TABLE, at))
-        title = _title_before(flow, at, specs)
-        if title is None:
+        title = _title_before(flow, at, vocabulary.tables)
+        if title is None or label_key(title.text).startswith(tuple(vocabulary.blocks)):
             continue
         if table.title is None:
             table.title = title.text
@@ -143,6 +145,30 @@ def _title_before(flow: Flow, at: int, specs: tuple[TableSpec, ...]) -> Mark | N
     if k >= 0 and flow.kinds[k] not in (BREAK, TABLE_TOKEN) and not any(spec.titled(label_key(text)) for spec in specs):
         return None  # the last line of a run of lines
     return Mark(TITLE, start, text, end=end)
+
+
+def _blocks_take_tables(flow: Flow, marks: list[Mark], tables: list[Table], vocabulary: Vocabulary) -> list[Mark]:
+    """A table right after a block's heading, or titled with it, holds the block's
+    lines (its body cells, one per line): it is no data table of the page."""
+    by_token = {flow.table_at[t.element]: t for t in tables}
+    held: dict[int, Table] = {}
+    for mark in marks:
+        if mark.kind == BLOCK:
+            j = next((j for j in range(mark.end, len(flow)) if flow.content[j]), None)
+            if j is not None and j in by_token:
+                by_token[j].block = mark.field
+                held[j] = by_token[j]
+    blocks: list[Mark] = []
+    for at, table in by_token.items():
+        key = label_key(table.title)
+        words = next((w for w in vocabulary.blocks if key.startswith(w)), None) if table.block is None else None
+        if words is not None:  # the heading is the table's own title: the block starts at the table
+            table.block = vocabulary.blocks[words]
+            held[at] = table
+            blocks.append(Mark(BLOCK, at, table.title or "", table.block, end=at, words=words))
+    for at, table in held.items():
+        flow.table_lines[at] = "\n".join(text for row in table.rows for cell in row if (text := text_of(cell)))
+    return sorted([m for m in marks if not (m.kind == TABLE and m.at in held)] + blocks, key=lambda m: m.at)
 
 
 def _text_marks(flow: Flow, vocabulary: Vocabulary, taken: set[int]) -> list[Mark]:
@@ -243,8 +269,12 @@ def _unknown_labels(flow: Flow, marks: list[Mark], claimed: set[int], taken: set
     signatures = {
         signature(m.element)
         for m in marks
-        if m.kind == LABEL and m.element is not None and NEWLINE not in flow.kinds[slice(*flow.span(m.element))]
-    }  # known labels' layouts (a block of text lines that holds only a label is no layout of labels)
+        if m.kind == LABEL
+        and m.element is not None
+        and not has_colon(m.element, m.text)
+        and NEWLINE not in flow.kinds[slice(*flow.span(m.element))]
+    }  # the layouts of known labels without a colon (with one, an unknown label needs one too; a block of
+    # text lines that holds only a label is no layout of labels)
     kinds = {sig[0] for sig in signatures}
     checkbox_ids = {flow.owners[i].get("id") for i in flow.states if flow.owners[i].get("id")}
     positions = [m.at for m in marks]

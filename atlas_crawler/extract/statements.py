@@ -18,13 +18,13 @@ from lxml import etree
 
 from atlas_crawler.extract.flow import BOX, TEXT, Flow
 from atlas_crawler.extract.labels import (
-    NO_GLYPHS,
     STATEMENT,
     Mark,
     glyph_state,
     indicator_state,
     tag,
     whole_element,
+    without_glyphs,
 )
 from atlas_crawler.extract.text import clean
 
@@ -142,7 +142,7 @@ def unknown_statements(flow: Flow, marks: list[Mark], claimed: set[int], taken: 
             state = glyph_state(flow.texts[i])
             if state is None:
                 continue
-            text = clean(flow.texts[i].translate(NO_GLYPHS))
+            text = clean(without_glyphs(flow.texts[i]))
             if text and len(text) <= _MAX_STATEMENT:
                 found.append(Mark(STATEMENT, i, text, state=state, element=whole_element(flow, i)))
                 taken.add(i)

@@ -85,6 +85,8 @@ class Table:
     title: str | None = None
     spec: TableSpec | None = None
     page_links: list[etree._Element] = field(default_factory=list)
+    #: The block (field) whose lines this table holds, when it stands right after a block's heading.
+    block: str | None = None
 
     @property
     def header_keys(self) -> list[str]:
@@ -221,6 +223,8 @@ def assign(tables: list[Table], specs: tuple[TableSpec, ...] | list[TableSpec]) 
     takes the first table that fits it."""
     taken: set[str] = set()
     for table in tables:
+        if table.block is not None:
+            continue
         keys = table.header_keys
         title_key = label_key(table.title)
         scored = [(spec.fits(keys), spec) for spec in specs if spec.field not in taken]

@@ -58,7 +58,7 @@ def parse_collectivity(response: TextResponse, crawled_at: str | None = None) ->
             for cells in table.rows:
                 href = first_link(cells, response.url, PROJECT_ID_PARAM)
                 loader.add_value("project_ids", project_id(href) if href else None)
-        elif table.rows:
+        elif table.block is None and table.rows:
             extra.setdefault(extra_key(table.title or "tableau"), as_extra(table))
     loader.add_value("extra", {k: v for k, v in extra.items() if v not in (None, "", [])})
     return loader.load_item()

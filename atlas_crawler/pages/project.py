@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from scrapy.http import TextResponse
 
 from atlas_crawler.extract.reading import Vocabulary, extra_key, read_page
 from atlas_crawler.extract.tables import Table, TableSpec, as_extra, assign, find_tables, rows_of
-from atlas_crawler.extract.text import label_key
 from atlas_crawler.extract.values import parse_email
 from atlas_crawler.items import ProjectItem
 from atlas_crawler.loaders import ProjectLoader
@@ -137,7 +137,7 @@ def parse_project(response: TextResponse, crawled_at: str | None = None) -> Proj
     next_pages = _load_tables(reading.tables, loader, TABLES, response)
     extra: dict[str, object] = dict(reading.extra)
     for table in reading.tables:
-        if table.spec is None and table.rows and not label_key(table.title).startswith(tuple(BLOCKS)):
+        if table.spec is None and table.block is None and table.rows:
             extra.setdefault(extra_key(table.title or "tableau"), as_extra(table))
     if (block := reading.blocks.get("embassy")) is not None:
         loader.add_value("embassy", {"name": block.name, "contacts": _contacts(block.lines)})
@@ -184,11 +184,34 @@ def _next_page(table: Table, param: str, current: int, response: TextResponse) -
     return None
 
 
+#: An e-mail address closing a line (``Marie DIOP – marie.diop[at]diplomatie.gouv.fr``).
+_LINE_EMAIL = re.compile(
+    r"((?:mailto:)?[^\s@,;()<>]+(?:@|\s?\[\s*at\s*\]\s?|\s?\(\s*at\s*\)\s?)[^\s@,;()<>]+)[\s)>]*$", re.IGNORECASE
+)
+#: What separates a role, a name and an address on one line.
+_SEPARATOR = re.compile(r"\s+[:–—-]\s+|\s*[,;(<]\s*$")
+
+
+def _contact_lines(lines: list[str]) -> list[str]:
+    """The block's lines, a contact written on one line (``Attaché : Marie DIOP –
+    marie.diop@…``) split into its role, name and e-mail lines."""
+    out: list[str] = []
+    for line in lines:
+        match = None if parse_email(line) else _LINE_EMAIL.search(line)
+        head = _SEPARATOR.sub("\n", line[: match.start()]).strip(" \n,;:–—-") if match else ""
+        if not head:
+            out.append(line)
+            continue
+        out.extend(part for part in (p.strip() for p in head.split("\n")) if part)
+        out.append(match.group(1))
+    return out
+
+
 def _contacts(lines: list[str]) -> list[dict[str, str | None]]:
     """Role, name and e-mail lines grouped into contacts."""
     contacts: list[dict[str, str | None]] = []
     current: dict[str, str | None] | None = None
-    for line in lines:
+    for line in _contact_lines(lines):
         if parse_email(line) and (current is not None):
             current["email"] = line
             current = None
