@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from http import HTTPStatus
-from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.http import Response
+from scrapy.utils.httpobj import urlparse_cached
 
 #: Twisted has removed the chunked framing from the body Scrapy hands us, so this
 #: header would make readers de-chunk a body that is not chunked: kept under another name.
@@ -39,7 +39,7 @@ def header_lines(headers: object, drop: Iterable[bytes] = ()) -> list[bytes]:
 def request_head(request: Request) -> bytes:
     """``GET /path?query HTTP/1.1`` and the headers Scrapy handed to its download
     handler (cookies, User-Agent, Accept-Encoding included), with ``Host`` as Twisted adds it."""
-    parts = urlsplit(request.url)
+    parts = urlparse_cached(request)  # parsed once per request, shared with Scrapy's middlewares
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     lines = header_lines(request.headers)
     if b"Host" not in request.headers:

@@ -9,13 +9,10 @@ every redirect hop. See the comment in ``settings.py``."""
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from itemadapter import ItemAdapter
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
@@ -24,14 +21,13 @@ from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
 from atlas_crawler.archive import browser
+from atlas_crawler.archive.captures import CaptureIndex
 from atlas_crawler.archive.dump import archive_dir, git_commit, prepare, warcinfo
 from atlas_crawler.archive.finish import finish_dump
 from atlas_crawler.archive.http import request_head, response_head
 from atlas_crawler.archive.layout import CAPTURES, warc_files
-from atlas_crawler.archive.scan import TruncatedError, iter_members, read_head
-from atlas_crawler.archive.warcfiles import Location, Record, WarcFiles, warc_date, warc_fields
+from atlas_crawler.archive.warcfiles import Record, WarcFiles, warc_date, warc_fields
 from atlas_crawler.archive.writer import ArchiveWriter
-from atlas_crawler.pages import registry
 from atlas_crawler.urls import canonicalize
 
 logger = logging.getLogger(__name__)
@@ -59,14 +55,11 @@ class ArchiveMiddleware:
         info = warcinfo(settings, spider.name if spider else "atlas", user_agent, self.commit)
         files = WarcFiles(self.directory, "atlas", settings.getint("ATLAS_WARC_MAX_SIZE"), info, first_number)
         self.writer = ArchiveWriter(files, self.directory / CAPTURES)
-        #: canonical URL -> (WARC-Record-ID, WARC-Date) of its last response
-        self.latest: dict[str, tuple[str, str]] = {}
-        #: record URL -> {table page canonical URL: (WARC-Record-ID, WARC-Date)}
-        self.table_pages: dict[str, dict[str, tuple[str, str]]] = defaultdict(dict)
+        self.captures = CaptureIndex()
         self.first_page: tuple[str, str] | None = None
         self.failed = False
         if first_number:  # a resumed job: its records may come from pages fetched by earlier runs
-            self._recall(warc_files(self.directory))
+            self.captures.recall(warc_files(self.directory), self.writer.locations)
         crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
@@ -131,14 +124,9 @@ class ArchiveMiddleware:
 
     def _remember(self, request: Request, response: Response, record_id: str, date: str) -> None:
         """The last response of each page, for the line its record gets in ``captures.jsonl``."""
-        self._remember_url(canonicalize(response.url), record_id, date, request.meta.get("record_url"))
+        self.captures.remember(canonicalize(response.url), record_id, date, request.meta.get("record_url"))
         if self.first_page is None and response.status == 200 and b"html" in response.headers.get("Content-Type", b""):
             self.first_page = (response.url, date)
-
-    def _remember_url(self, url: str, record_id: str, date: str, record_url: str | None) -> None:
-        self.latest[url] = (record_id, date)
-        if record_url:  # a further page of a project's in-page table
-            self.table_pages[record_url][url] = (record_id, date)
 
     def _check_writer(self) -> None:
         """A writer that failed (disk full, …) stops the crawl: a dump with holes is no dump."""
@@ -150,24 +138,12 @@ class ArchiveMiddleware:
         if engine is not None and engine.spider is not None:
             deferred_from_coro(engine.close_spider_async(reason="archive_failed"))
 
-    def _recall(self, files: list[Path]) -> None:
-        """The last response of every page in the dump's earlier files, read back: a
-        record completed in this run may come from pages an earlier run fetched."""
-        for path in files:
-            for location, url, record_id, date in responses_in(path):
-                self.writer.locations[record_id] = location
-                self._remember_url(url, record_id, date, record_url=table_page_owner(url))
-
     # --- records -> captures ---------------------------------------------------------------
     def item_scraped(self, item: Any, response: Response, spider: Spider) -> None:
         """A record was written: its line in ``captures.jsonl`` names the response it
         was parsed from (for a record assembled from table pages, the main page) and
         the table pages' responses."""
-        record = ItemAdapter(item)
-        url = canonicalize(str(record.get("url") or response.url))
-        main = self.latest.pop(url, None) or self.latest.get(canonicalize(response.url))
-        line = capture_line(record, url, main, self.table_pages.pop(url, {}))
-        self.writer.capture(line)
+        self.writer.capture(self.captures.line(item, response.url))
 
     # --- the end ---------------------------------------------------------------------------
     def spider_closed(self, spider: Spider, reason: str) -> None:
@@ -198,45 +174,3 @@ def resuming(settings: Any) -> bool:
     """A job resumed with ``JOBDIR`` (its directory holds an earlier run's state)."""
     jobdir = settings.get("JOBDIR")
     return bool(jobdir) and Path(jobdir).is_dir() and any(Path(jobdir).iterdir())
-
-
-def table_page_owner(url: str) -> str | None:
-    """The record address a further page of an in-page table belongs to (None for other pages)."""
-    if registry.type_of_url(url) is registry.PROJECT_TABLE_PAGE:
-        return registry.PROJECT.canonical_url(url)
-    return None
-
-
-def responses_in(path: Path) -> Iterator[tuple[Location, str, str, str]]:
-    """``(location, canonical URL, WARC-Record-ID, WARC-Date)`` of every response record
-    of a file, up to a record cut by a killed run."""
-    with path.open("rb") as fh:
-        try:
-            for member in iter_members(fh):
-                fields, _ = read_head(member)
-                if fields.get("warc-type") == "response":
-                    location = Location(path.name, member.offset, member.length)
-                    url = canonicalize(fields.get("warc-target-uri", ""))
-                    yield location, url, fields.get("warc-record-id", ""), fields.get("warc-date", "")
-        except TruncatedError:
-            return
-
-
-def capture_line(
-    record: ItemAdapter,
-    url: str,
-    main: tuple[str, str] | None,
-    table_pages: Mapping[str, tuple[str, str]],
-) -> dict[str, Any]:
-    line: dict[str, Any] = {"type": record.get("type")}
-    if record.get("kind"):
-        line["kind"] = record.get("kind")
-    line |= {"id": record.get("id"), "url": url}
-    line |= {"warc_record_id": main[0] if main else None, "warc_filename": None, "warc_offset": None}
-    line["warc_date"] = main[1] if main else None
-    if table_pages:
-        line["table_pages"] = [
-            {"url": page, "warc_record_id": rid, "warc_filename": None, "warc_offset": None}
-            for page, (rid, _) in table_pages.items()
-        ]
-    return line

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import os
 import uuid
 import zlib
@@ -62,14 +63,20 @@ class Record:
         self.record_id = self.record_id or new_record_id()
 
 
+#: Record ids: a random version-4 UUID per process whose last 48 bits count up, so each
+#: id is unique without asking the OS for randomness per record (uuid4() costs ~40 µs here).
+_ID_PREFIX = str(uuid.uuid4())[:24]
+_ID_COUNTER = itertools.count(int(uuid.uuid4().hex[-12:], 16))
+
+
 def new_record_id() -> str:
-    return f"<urn:uuid:{uuid.uuid4()}>"
+    return f"<urn:uuid:{_ID_PREFIX}{next(_ID_COUNTER) & 0xFFFFFFFFFFFF:012x}>"
 
 
 def warc_date(when: datetime | None = None) -> str:
     """``WARC-Date`` with microseconds (WARC 1.1 allows them; they keep exchanges ordered)."""
     when = (when or datetime.now(UTC)).astimezone(UTC)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return when.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"  # strftime costs twice as much
 
 
 def sha1_label(*parts: bytes) -> str:
