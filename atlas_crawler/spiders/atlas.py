@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -132,8 +133,9 @@ class AtlasSpider(Spider):
         """The world map through the browser; anything wrong falls back to the country list."""
         executable = (self.settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS") or {}).get("executable_path")
         fallback = fallback or self.base + urls.COUNTRIES_PAGE
-        if executable and not os.access(executable, os.X_OK):
-            self.warn(f"browser not found at {executable}: world map skipped, countries taken from {fallback}")
+        broken = executable and browser_problem(executable)
+        if broken:
+            self.warn(f"{broken}: world map skipped, countries taken from {fallback}")
             return self.request(fallback)
         timeout = self.settings.getint("ATLAS_MAP_TIMEOUT_MS")
         selector = self.settings.get("ATLAS_MAP_LINK_SELECTOR")
@@ -233,6 +235,21 @@ def with_browser(settings: Settings) -> None:
     if not settings.frozen:
         handlers = {"http": _PLAYWRIGHT_HANDLER, "https": _PLAYWRIGHT_HANDLER}
         settings.set("DOWNLOAD_HANDLERS", {**settings.getdict("DOWNLOAD_HANDLERS"), **handlers}, priority="spider")
+
+
+def browser_problem(executable: str) -> str | None:
+    """Why the browser cannot serve, or None: it must exist and answer ``--version``.
+    Checked before the map is asked for, because scrapy-playwright 0.0.48 may retry
+    the launch of a browser that dies at once without end (seen with /bin/false)."""
+    if not os.access(executable, os.X_OK):
+        return f"browser not found at {executable}"
+    try:
+        answer = subprocess.run([executable, "--version"], capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"browser at {executable} does not start ({type(error).__name__})"
+    if answer.returncode != 0:
+        return f"browser at {executable} does not start (exit status {answer.returncode})"
+    return None
 
 
 async def close_page(page: Any) -> None:
