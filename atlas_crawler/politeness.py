@@ -79,7 +79,7 @@ class DelayFloor:
     def __init__(self, crawler: Crawler) -> None:
         delay = crawler.settings.getfloat("DOWNLOAD_DELAY")
         if delay <= 0:
-            raise NotConfigured("no DOWNLOAD_DELAY")
+            raise NotConfigured  # no DOWNLOAD_DELAY: nothing to keep (no warning: a chosen setting)
         self.crawler = crawler
         self.floor = delay * (1 + crawler.settings.getfloat("ATLAS_DELAY_MARGIN", 0.1))
         if crawler.settings.getfloat("DOWNLOAD_DELAY_JITTER") > 0:

@@ -57,7 +57,7 @@ class AutoExport:
     def from_crawler(cls, crawler: Crawler) -> AutoExport:
         formats = [f.strip() for f in crawler.settings.getlist("ATLAS_EXPORT") if f.strip()]
         if not formats:
-            raise NotConfigured("ATLAS_EXPORT is empty")
+            raise NotConfigured  # ATLAS_EXPORT empty: nothing to export (no warning: the default)
         unknown = [f for f in formats if f not in FORMATS]
         if unknown:
             logger.error("ATLAS_EXPORT: unknown format %s (one of %s); no export", ", ".join(unknown), FORMATS)

@@ -73,7 +73,7 @@ class ReportWriter:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ReportWriter:
         if not crawler.settings.getbool("ATLAS_REPORT_ENABLED", True):
-            raise NotConfigured("ATLAS_REPORT_ENABLED is off")  # e.g. `scrapy parse`: no report to overwrite
+            raise NotConfigured  # ATLAS_REPORT_ENABLED off, e.g. `scrapy parse`: no report to overwrite
         return cls(crawler)
 
     def spider_closed(self, spider: Any, reason: str) -> None:
