@@ -10,7 +10,7 @@ so the markup still bounds a value where it groups a label with its value.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from lxml import etree
 
@@ -21,6 +21,7 @@ TEXT, BREAK, NEWLINE, BOX, TABLE = range(5)
 _SKIPPED = frozenset({"script", "style", "noscript", "template", "head", "title", "option"})
 _PREFORMATTED = frozenset({"pre", "textarea"})
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_SPECIAL = frozenset({"br", "input", "select", "img"})
 _UNCHOSEN_RADIOS = etree.XPath("//input[translate(@type, 'RADIO', 'radio')='radio'][not(@checked)]")
 _ANY_WHITESPACE = re.compile(r"[\s\u00a0\u2007\u202f\u200b\ufeff]+")
 #: A token with something to read (not only spaces, colons or dashes).
@@ -72,6 +73,7 @@ class Flow:
         self.texts: list[str] = []
         self.owners: list[etree._Element] = []
         self.tails: list[bool] = []  # TEXT tokens that are an element's tail
+        self.content: list[bool] = []  # tokens with something to read (or a box, a table)
         self.states: dict[int, bool] = {}
         self.starts: dict[etree._Element, int] = {}
         self.ends: dict[etree._Element, int] = {}
@@ -82,74 +84,77 @@ class Flow:
         #: Unchosen radio buttons' labels (``( ) Non``) are no part of what the page says.
         self._unchosen = {r.get("id") for r in _UNCHOSEN_RADIOS(root) if r.get("id")}
         body = root.find("body") if root.tag == "html" else None
-        self._walk(body if body is not None else root)
-        self.content = [self._has_content(i) for i in range(len(self.kinds))]
+        self._build(body if body is not None else root)
 
     # --- building ---------------------------------------------------------
-    def _add(self, kind: int, text: str, owner: etree._Element, tail: bool = False) -> int:
-        self.kinds.append(kind)
-        self.texts.append(text)
-        self.owners.append(owner)
-        self.tails.append(tail)
-        return len(self.kinds) - 1
+    def _build(self, top: etree._Element) -> None:
+        """Walk the page once (local names: this runs for every element of every page)."""
+        kinds, texts, owners, tails, content = self.kinds, self.texts, self.owners, self.tails, self.content
+        starts, ends, tables, unchosen = self.starts, self.ends, self._tables, self._unchosen
+        search = _CONTENT.search
 
-    def _walk(self, el: etree._Element) -> None:
-        tag = el.tag.lower() if isinstance(el.tag, str) else ""
-        if tag == "input" and (el.get("type") or "").lower() == "radio" and el.get("checked") is None:
-            return  # an unchosen option: neither it nor the words after it are said
-        if tag == "label" and self._unchosen and el.get("for") in self._unchosen:
-            return
-        if tag and tag not in _SKIPPED:
-            self.starts[el] = len(self.kinds)
-            if el in self._tables:
-                self.table_at[el] = self._add(TABLE, "", el)
-            else:
-                self._walk_content(el, tag)
-            self.ends[el] = len(self.kinds)
-        parent = el.getparent()
-        if el.tail and parent is not None:
-            self._add(TEXT, _spaces(el.tail), parent, tail=True)
+        def add(kind: int, text: str, owner: etree._Element, tail: bool = False) -> int:
+            kinds.append(kind)
+            texts.append(text)
+            owners.append(owner)
+            tails.append(tail)
+            # something to read: not only spaces, colons or dashes (or a box, a table)
+            content.append((text != " " and search(text) is not None) if kind == TEXT else kind in (BOX, TABLE))
+            return len(kinds) - 1
 
-    def _walk_content(self, el: etree._Element, tag: str) -> None:
-        block = tag in BLOCK_TAGS
-        if block:
-            if tag in _HEADINGS:
-                self.headings.append(len(self.kinds))
-            self._add(BREAK, "", el)
+        def walk(el: etree._Element) -> None:
+            tag = el.tag.lower() if isinstance(el.tag, str) else ""
+            if tag == "input" and (el.get("type") or "").lower() == "radio" and el.get("checked") is None:
+                return  # an unchosen option: neither it nor the words after it are said
+            if tag == "label" and unchosen and el.get("for") in unchosen:
+                return
+            if tag and tag not in _SKIPPED:
+                starts[el] = len(kinds)
+                if el in tables:
+                    self.table_at[el] = add(TABLE, "", el)
+                else:
+                    block = tag in BLOCK_TAGS
+                    if block:
+                        if tag in _HEADINGS:
+                            self.headings.append(len(kinds))
+                        add(BREAK, "", el)
+                    if tag in _SPECIAL:
+                        self._special(el, tag, add)
+                    elif (text := el.text) is not None:
+                        if tag in _PREFORMATTED:
+                            add(TEXT, text.replace("\r\n", "\n").replace("\r", "\n"), el)
+                        elif text:
+                            add(TEXT, " " if text.isspace() else _spaces(text), el)
+                    if tag != "select":
+                        for child in el:
+                            walk(child)
+                    if block:
+                        add(BREAK, "", el)
+                ends[el] = len(kinds)
+            tail = el.tail
+            if tail and (parent := el.getparent()) is not None:
+                add(TEXT, " " if tail.isspace() else _spaces(tail), parent, True)
+
+        walk(top)
+
+    def _special(self, el: etree._Element, tag: str, add: Callable[..., int]) -> None:
+        """Elements that show something else than their text: a line break, a
+        checkbox or a read-only field, a select's chosen option, a box image."""
         if tag == "br":
-            self._add(NEWLINE, "\n", el)
+            add(NEWLINE, "\n", el)
         elif tag == "input":
             kind = (el.get("type") or "text").lower()
             if kind == "checkbox":
-                self.states[self._add(BOX, "", el)] = el.get("checked") is not None
+                self.states[add(BOX, "", el)] = el.get("checked") is not None
             elif kind == "text" and el.get("value"):
-                self._add(TEXT, _spaces(el.get("value")), el)
+                add(TEXT, _spaces(el.get("value")), el)
         elif tag == "select":  # a read-only choice shows its chosen option
             options = list(el.iter("option"))
             chosen = next((o for o in options if o.get("selected") is not None), options[0] if options else None)
             if chosen is not None and chosen.text:
-                self._add(TEXT, _spaces(chosen.text), el)
-            return
-        elif tag == "img":
-            state = image_state(el)
-            if state is not None:
-                self.states[self._add(BOX, "", el)] = state
-        elif el.text:
-            if tag in _PREFORMATTED:
-                self._add(TEXT, el.text.replace("\r\n", "\n").replace("\r", "\n"), el)
-            else:
-                self._add(TEXT, _spaces(el.text), el)
-        for child in el:
-            self._walk(child)
-        if block:
-            self._add(BREAK, "", el)
-
-    def _has_content(self, i: int) -> bool:
-        kind = self.kinds[i]
-        if kind == TEXT:
-            text = self.texts[i]
-            return not text.isspace() and _CONTENT.search(text) is not None
-        return kind in (BOX, TABLE)
+                add(TEXT, _spaces(chosen.text), el)
+        elif tag == "img" and (state := image_state(el)) is not None:
+            self.states[add(BOX, "", el)] = state
 
     # --- reading ------------------------------------------------------------
     def __len__(self) -> int:

@@ -182,7 +182,10 @@ def _read(element: etree._Element, specs: tuple[TableSpec, ...] | list[TableSpec
     header_at: int | None = None
     for n, row in enumerate(rows[:_HEADER_SEARCH]):
         cells = _cells(row)
-        keys = [label_key(text_of(c)) for c in cells]
+        if len(cells) > 1 and ((head is not None and row.getparent() is head) or all(_tag(c) == "th" for c in cells)):
+            header_at = n  # styled as a header: no need to read its words
+            break
+        keys = [label_key(node_text(c)) for c in cells]
         known = any(spec.fits(keys) is not None for spec in specs)
         if len(cells) == 1 and not known and n + 1 < len(rows):  # a title spanning the table, or a blank row
             title = title or text_of(cells[0])
