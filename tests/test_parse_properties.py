@@ -18,7 +18,7 @@ from tests.markup_gen import Page, collectivity_pages, project_pages
 
 # deadline off: a page's first parse pays for imports and caches; too_slow: pages are big by design
 _COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
-settings.register_profile("ci", max_examples=250, **_COMMON)
+settings.register_profile("ci", max_examples=400, **_COMMON)  # about 40 s for both tests
 settings.register_profile("bench", max_examples=5000, **_COMMON)
 PROFILE = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
@@ -41,7 +41,7 @@ def test_project_pages_parse_to_their_record(page: Page) -> None:
     assert parsed.next_pages == {}
 
 
-@settings(PROFILE, max_examples=max(PROFILE.max_examples // 2, 1))
+@settings(PROFILE)
 @given(collectivity_pages())
 def test_collectivity_pages_parse_to_their_record(page: Page) -> None:
     record = dict(parse_collectivity(_response(page)))
