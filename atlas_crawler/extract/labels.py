@@ -8,8 +8,9 @@ it up to the next thing the page names.
   statement, block heading, section title, table or its title, heading element),
   within the smallest element around the label that holds anything after it (so
   a wrapper that pairs a label with its value bounds the value).
-- A known label's text standing where the previous label's value goes (``Type de
-  collectivité`` then ``Région`` in the value's cell) is that value, not a label.
+- A known label's text standing where the previous label's value goes, with no value
+  of its own, is that value when that field's values may be such words (``Type de
+  collectivité`` then ``Région`` in the value's cell); see ``reading``.
 - Unknown labels (for ``extra``) are the elements that say they are labels
   (``label``, ``dt``, a ``th`` before ``td`` cells), short texts ending in a colon
   in inline elements or cells, and elements laid out as the page's known labels.
