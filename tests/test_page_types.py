@@ -67,8 +67,12 @@ def test_lists_maps_and_menus_are_recognised_by_content() -> None:
 
 
 def test_a_project_page_cut_short_is_not_whole() -> None:
-    cut = html_response("<html><body><div>Contexte</div>", BASE + "detailProjet.html?criteres.prjId=4")
+    """Cut before any of its labels: not a project page yet (the whole-page check
+    also wants ``</html>``); one label is enough, whichever the markup keeps."""
+    cut = html_response("<html><body><h1>Atlas français de la coopération", BASE + "detailProjet.html?criteres.prjId=4")
     assert "cut short" in registry.incomplete_reason(cut)
+    untitled = html_response("<html><body><p>Contexte : un contexte</p>", BASE + "detailProjet.html?criteres.prjId=4")
+    assert registry.incomplete_reason(untitled) is None
 
 
 def test_unreadable_values_are_counted_and_kept() -> None:

@@ -26,6 +26,8 @@ from scrapy.http import TextResponse
 from atlas_crawler import urls
 from atlas_crawler.extract.text import fold
 from atlas_crawler.items import CollectivityItem, ProjectItem
+from atlas_crawler.pages import collectivity as collectivity_page
+from atlas_crawler.pages import project as project_page
 from atlas_crawler.pages.collectivity import parse_collectivity
 from atlas_crawler.pages.common import announced_count, links, soft_error, utc_now
 from atlas_crawler.pages.project import parse_project, parse_project_table_page
@@ -90,7 +92,8 @@ class PageType:
     item_class: type | None = None
     #: ``schemas/<schema>.schema.json`` (the record's ``type``).
     schema: str | None = None
-    #: Words every whole page of this type holds; a page without them was cut short.
+    #: Words a whole page of this type holds at least one of (its labels); a page
+    #: with none of them was cut short or is not what its address announced.
     required_words: tuple[str, ...] = ()
 
     @property
@@ -121,12 +124,12 @@ class PageContent:
     def links(self) -> list[str]:
         return links(self.response)
 
-    def says(self, *words: str) -> bool:
-        """True when the page's text holds every one of ``words`` (folded)."""
-        return all(word in self.text_key for word in words)
+    def says_any(self, words: tuple[str, ...]) -> bool:
+        """True when the page's text holds one of ``words`` (folded as labels are)."""
+        return any(word in self.text_key for word in words)
 
 
-#: What every collectivity page says (its labels and its table of projects).
+#: What only a collectivity page says (its type label, its table of projects).
 _COLLECTIVITY_WORDS = ("type de collectivite", "projets de la collectivite")
 _SCRIPT_LINKS = re.compile(r"codePays|\[\s*\{", re.IGNORECASE)
 
@@ -160,18 +163,18 @@ PROJECT = PageType(
     parse=_project,
     item_class=ProjectItem,
     schema="project",
-    required_words=("titre",),
+    required_words=tuple(project_page.LABELS) + tuple(project_page.CHECKBOXES),
 )
 #: French and foreign collectivity pages: one page type, the record's ``kind``
 #: tells them apart (from the page name where known, else from its fields).
 COLLECTIVITY = PageType(
     "collectivity",
-    by_content=lambda page: page.says(*_COLLECTIVITY_WORDS),
+    by_content=lambda page: bool(urls.collectivity_id(page.response.url)) and page.says_any(_COLLECTIVITY_WORDS),
     canonical_url=urls.collectivity_url,
     parse=_collectivity,
     item_class=CollectivityItem,
     schema="collectivity",
-    required_words=_COLLECTIVITY_WORDS,
+    required_words=tuple(collectivity_page.LABELS) + _COLLECTIVITY_WORDS,
 )
 LIST = PageType("list", by_content=_is_list)
 WORLD_MAP = PageType("world_map", by_content=_is_map)
@@ -184,8 +187,8 @@ MENU = PageType("menu", by_content=lambda page: True)
 PAGE_TYPES: tuple[PageType, ...] = (
     PROJECT_TABLE_PAGE,
     PROJECT,
+    LIST,  # before collectivities: a list of collectivities names their type in its header
     COLLECTIVITY,
-    LIST,
     WORLD_MAP,
     COUNTRY_LIST,
     REGION_LIST,
@@ -260,9 +263,9 @@ def incomplete_reason(response: TextResponse) -> str | None:
     page_type = expected_type(response.url)
     if page_type is None or not page_type.required_words or not isinstance(response, TextResponse):
         return None
-    if PageContent(response).says(*page_type.required_words) or soft_error(response):
+    if PageContent(response).says_any(page_type.required_words) or soft_error(response):
         return None
-    return f"cut short: a {page_type.name} page without {', '.join(page_type.required_words)}"
+    return f"cut short: a {page_type.name} page without any of its labels"
 
 
 class NotADataPageError(ValueError):
