@@ -125,7 +125,14 @@ class PageContent:
         return links(self.response)
 
     def says_any(self, words: tuple[str, ...]) -> bool:
-        """True when the page's text holds one of ``words`` (folded as labels are)."""
+        """True when the page's text holds one of ``words`` (folded as labels are).
+        Words without accents are first looked for in the lower-cased text, which
+        usually settles it: folding a whole page costs milliseconds, and every
+        record page is checked."""
+        if self._text is None:
+            plain = self.response.text.lower()
+            if any(word.isascii() and word in plain for word in words):
+                return True
         return any(word in self.text_key for word in words)
 
 
