@@ -14,13 +14,13 @@ from collections.abc import Callable, Iterable
 
 from lxml import etree
 
-from atlas_crawler.extract.text import BLOCK_TAGS, fold
+from atlas_crawler.extract.text import BLOCK_TAGS, fold, line_break
 
 TEXT, BREAK, NEWLINE, BOX, TABLE = range(5)
 
 _SKIPPED = frozenset({"script", "style", "noscript", "template", "head", "title", "option"})
 _PREFORMATTED = frozenset({"pre", "textarea"})
-_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _SPECIAL = frozenset({"br", "input", "select", "img"})
 _UNCHOSEN_RADIOS = etree.XPath("//input[translate(@type, 'RADIO', 'radio')='radio'][not(@checked)]")
 _ANY_WHITESPACE = re.compile(r"[\s\u00a0\u2007\u202f\u200b\ufeff]+")
@@ -115,7 +115,7 @@ class Flow:
                 else:
                     block = tag in BLOCK_TAGS
                     if block:
-                        if tag in _HEADINGS:
+                        if tag in HEADINGS:
                             self.headings.append(len(kinds))
                         add(BREAK, "", el)
                     if tag in _SPECIAL:
@@ -176,10 +176,10 @@ class Flow:
             elif kind == NEWLINE:
                 parts.append("\n")
             elif kind in (BREAK, TABLE):
-                _line_break(parts)
+                line_break(parts)
                 if i in self.table_lines:
                     parts.append(self.table_lines[i])
-                    _line_break(parts)
+                    line_break(parts)
         return "".join(parts)
 
     def line_of(self, i: int) -> tuple[int, int]:
@@ -202,16 +202,3 @@ def _spaces(text: str) -> str:
     if "\n" in text or "\r" in text or "\t" in text:
         return _ANY_WHITESPACE.sub(" ", text)
     return text
-
-
-def _line_break(parts: list[str]) -> None:
-    """End the current line, unless it is still empty."""
-    for part in reversed(parts):
-        if "\n" in part:
-            if part[part.rindex("\n") + 1 :].strip():
-                break
-            return
-        if part.strip():
-            break
-    if parts:
-        parts.append("\n")

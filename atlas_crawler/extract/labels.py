@@ -26,7 +26,7 @@ from functools import lru_cache
 
 from lxml import etree
 
-from atlas_crawler.extract.flow import BOX, NEWLINE, TEXT, Flow
+from atlas_crawler.extract.flow import BOX, HEADINGS, NEWLINE, TEXT, Flow
 from atlas_crawler.extract.text import fold, label_key
 
 #: Kinds of marks.
@@ -48,9 +48,8 @@ _GLYPH_RUN = re.compile("[" + "".join(_GLYPHS) + "]|\\[ ?[xX] ?\\]|\\[ ?\\]")  #
 
 _LEADING = " \u00a0\t\n" + "".join(_GLYPHS)
 _WORD_STATES = {"oui": True, "non": False, "yes": True, "no": False}
-_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 #: Elements whose short text ending in a colon labels what follows.
-_INLINE_LABELS = frozenset({"span", "b", "strong", "em", "i", "font", "label", "td", "th", "dt", *_HEADINGS})
+_INLINE_LABELS = frozenset({"span", "b", "strong", "em", "i", "font", "label", "td", "th", "dt", *HEADINGS})
 #: Blocks that may hold ``Label : value`` as one line.
 _LINE_BLOCKS = frozenset({"li", "p", "div", "td", "dd", "span"})
 #: Elements that are labels whatever their words (a ``th`` only before ``td`` cells).

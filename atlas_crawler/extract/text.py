@@ -127,7 +127,7 @@ def _collect(node: etree._Element, parts: list[str], block: bool = False, tail: 
     tag = node.tag.lower() if isinstance(node.tag, str) else None
     if tag is not None and tag not in _SKIPPED_TAGS:
         if block:
-            _line_break(parts)
+            line_break(parts)
         if tag == "br":
             parts.append("\n")
         elif tag == "input":  # a read-only form field shows its value
@@ -139,14 +139,15 @@ def _collect(node: etree._Element, parts: list[str], block: bool = False, tail: 
             child_tag = child.tag.lower() if isinstance(child.tag, str) else ""
             _collect(child, parts, block=child_tag in BLOCK_TAGS, tail=True)
         if block:
-            _line_break(parts)
+            line_break(parts)
     if tail and node.tail:
         parts.append(_ANY_WHITESPACE.sub(" ", node.tail))
 
 
-def _line_break(parts: list[str]) -> None:
+def line_break(parts: list[str]) -> None:
     """A block boundary ends the current line, unless the line is still empty
-    (so ``<p>a</p><p>b</p>`` is two lines, not a blank line between)."""
+    (so ``<p>a</p><p>b</p>`` is two lines, not a blank line between, and a text
+    never starts with one)."""
     for part in reversed(parts):
         if "\n" in part:
             if part[part.rindex("\n") + 1 :].strip():
@@ -154,7 +155,8 @@ def _line_break(parts: list[str]) -> None:
             return
         if part.strip():
             break
-    parts.append("\n")
+    if parts:
+        parts.append("\n")
 
 
 def is_template_key(token: str) -> bool:

@@ -14,7 +14,7 @@ from atlas_crawler.urls import canonicalize
 _SOFT_ERRORS = ("erreur technique", "erreur", "maintenance", "service indisponible", "page indisponible")
 
 
-_HEADINGS = etree.XPath("//h1 | //title")
+_ERROR_HEADINGS = etree.XPath("//h1 | //title")  # where an error page says so
 
 
 def utc_now() -> str:
@@ -29,7 +29,7 @@ def soft_error(response: TextResponse) -> str | None:
     body = response.body.lower()
     if b"erreur" not in body and b"maintenance" not in body and b"indisponible" not in body:
         return None  # the common case, decided without reading the page
-    for heading in _HEADINGS(response.selector.root):
+    for heading in _ERROR_HEADINGS(response.selector.root):
         key = label_key(text_of(heading))
         if any(key.startswith(marker) for marker in _SOFT_ERRORS):
             return f"soft error: {text_of(heading)}"
