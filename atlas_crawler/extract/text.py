@@ -231,14 +231,17 @@ def _fold_char(char: str) -> str:
 _FOLD_END = "\u2100"
 _FOLD_TABLE = {n: f for n in range(0x80, ord(_FOLD_END)) if (f := _fold_char(chr(n))) != chr(n)}
 _FOLD_TABLE.update({ord("`"): "'", 0x200B: " ", 0xFEFF: " "})  # zero-width spaces: spaces for ``split``
+#: Characters beyond the table, folded one by one (a page with one ✔ or → in it
+#: must not send its whole text through the normalisation).
+_BEYOND_TABLE = re.compile(f"[{_FOLD_END}-\U0010ffff]")
 
 
 def fold(text: str) -> str:
     """Text as words compare: case, accents, ligatures, apostrophes and runs of
     spaces do not matter (``Maître(s) d’œuvre`` -> ``maitre(s) d'oeuvre``)."""
     text = text.translate(_FOLD_TABLE)
-    if text and max(text) >= _FOLD_END:  # beyond the table (rare): the full normalisation
-        text = "".join(_fold_char(c) for c in text)
+    if text and max(text) >= _FOLD_END:  # beyond the table (rare): those characters alone
+        text = _BEYOND_TABLE.sub(lambda found: _fold_char(found.group()), text)
     return " ".join(text.casefold().split())
 
 
