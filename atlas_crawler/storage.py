@@ -16,10 +16,11 @@ import shutil
 import tempfile
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import unquote, urlsplit
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
-from scrapy.extensions.feedexport import FileFeedStorage
+from scrapy.extensions.feedexport import FeedExporter, FileFeedStorage
 
 logger = logging.getLogger(__name__)
 
@@ -114,3 +115,25 @@ def _sync_directory(path: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def local_path(uri: str) -> Path | None:
+    """The local file a feed URI names, or None (s3://, ftp://, stdout:)."""
+    parts = urlsplit(uri)
+    if parts.scheme == "file":
+        return Path(unquote(parts.path))
+    if parts.scheme == "" or len(parts.scheme) == 1:  # a path, or a Windows drive letter
+        return Path(uri)
+    return None
+
+
+def local_feeds(settings: Any, crawler: Crawler | None = None) -> list[tuple[Path, str]]:
+    """``(path, format)`` of this crawl's local feeds: the feed exporter's own slots
+    (URIs with ``%(name)s``/``%(time)s`` rendered) when ``crawler`` has them, else
+    the ``FEEDS`` setting. The run report and the automatic export both read it."""
+    exporters = [e for e in crawler.extensions.middlewares if isinstance(e, FeedExporter)] if crawler else []
+    feeds: list[tuple[str, str]] = [(slot.uri, slot.format) for e in exporters for slot in e.slots]
+    if not feeds:
+        configured = settings.getdict("FEEDS") or {}
+        feeds = [(str(uri), (options or {}).get("format", "")) for uri, options in configured.items()]
+    return [(path, fmt) for uri, fmt in feeds if (path := local_path(uri)) is not None]

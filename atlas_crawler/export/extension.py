@@ -9,40 +9,22 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from scrapy.extensions.feedexport import FeedExporter
 
 from atlas_crawler.export import FORMATS, export_file
+from atlas_crawler.storage import local_feeds
 
 logger = logging.getLogger(__name__)
 JSON_LINES_FORMATS = ("jsonl", "jsonlines", "jl")
 
 
-def local_path(uri: str) -> Path | None:
-    """The local file a feed URI names, or None (s3://, ftp://, stdout:)."""
-    parts = urlsplit(uri)
-    if parts.scheme == "file":
-        return Path(unquote(parts.path))
-    if parts.scheme == "" or len(parts.scheme) == 1:  # a path, or a Windows drive letter
-        return Path(uri)
-    return None
-
-
 def records_path(crawler: Crawler) -> Path | None:
-    """The first local JSON Lines feed of this crawl: the feed exporter's own slots
-    (URIs with ``%(name)s``/``%(time)s`` rendered), else the ``FEEDS`` setting."""
-    exporter = next((m for m in crawler.extensions.middlewares if isinstance(m, FeedExporter)), None)
-    candidates: list[tuple[str, str]] = [(slot.uri, slot.format) for slot in getattr(exporter, "slots", [])]
-    if not candidates:
-        feeds = crawler.settings.getdict("FEEDS") or {}
-        candidates = [(str(uri), (options or {}).get("format", "")) for uri, options in feeds.items()]
-    for uri, fmt in candidates:
-        path = local_path(uri)
-        if fmt in JSON_LINES_FORMATS and path is not None and "%(" not in str(path):
+    """The first local JSON Lines feed of this crawl (its URI as rendered for the run)."""
+    for path, fmt in local_feeds(crawler.settings, crawler):
+        if fmt in JSON_LINES_FORMATS and "%(" not in str(path):
             return path
     return None
 

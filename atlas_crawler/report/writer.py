@@ -8,31 +8,20 @@ import json
 import logging
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from scrapy.extensions.feedexport import FeedExporter
 
 from atlas_crawler import stats
 from atlas_crawler.report.build import build_report
 from atlas_crawler.report.jobstate import job_stats
 from atlas_crawler.report.state import run_state
 from atlas_crawler.report_html import html_path, write_html
-from atlas_crawler.storage import write_atomically
+from atlas_crawler.storage import local_feeds, write_atomically
 
 logger = logging.getLogger(__name__)
 DEFAULT_REPORT = Path("output/report.json")
-
-
-def _local_path(uri: str) -> Path | None:
-    parts = urlsplit(uri)
-    if parts.scheme == "file":
-        return Path(unquote(parts.path))
-    if parts.scheme == "" or len(parts.scheme) == 1:  # a plain path (or a Windows drive letter)
-        return Path(uri)
-    return None
 
 
 def report_path(settings: Any, crawler: Crawler | None = None) -> Path:
@@ -41,15 +30,8 @@ def report_path(settings: Any, crawler: Crawler | None = None) -> Path:
     ``crawler`` is given), else ``output/report.json``."""
     if settings.get("ATLAS_REPORT_PATH"):
         return Path(settings.get("ATLAS_REPORT_PATH"))
-    uris = [str(uri) for uri in settings.getdict("FEEDS") or {}]
-    if crawler is not None:
-        exporters = [e for e in crawler.extensions.middlewares if isinstance(e, FeedExporter)]
-        rendered = [slot.uri for e in exporters for slot in e.slots]
-        uris = rendered or uris
-    for uri in uris:
-        path = _local_path(uri)
-        if path is not None:
-            return path.with_name(path.name.split(".")[0] + ".report.json")
+    for path, _format in local_feeds(settings, crawler):
+        return path.with_name(path.name.split(".")[0] + ".report.json")
     return DEFAULT_REPORT
 
 
