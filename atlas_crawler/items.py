@@ -3,22 +3,36 @@ contract), so that items and schemas cannot drift apart."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import scrapy
+from itemadapter import ItemAdapter
 
 from atlas_crawler.schemas import fields, list_fields
 
 PROJECT_FIELDS = fields("project")
 PROJECT_LISTS = list_fields("project")
 COLLECTIVITY_FIELDS = fields("collectivity")
+#: Not a field of the record: what the parse could not explain on its page
+#: (``atlas_crawler.extract.doubts``), taken off by the doubts pipeline before
+#: the record is written.
+DOUBTS = "doubts"
 
 
 class ProjectItem(scrapy.Item):
     """One atlas project (``detailProjet`` page)."""
 
-    locals().update({name: scrapy.Field() for name in PROJECT_FIELDS})
+    locals().update({name: scrapy.Field() for name in (*PROJECT_FIELDS, DOUBTS)})
 
 
 class CollectivityItem(scrapy.Item):
     """One French or foreign collectivity."""
 
-    locals().update({name: scrapy.Field() for name in COLLECTIVITY_FIELDS})
+    locals().update({name: scrapy.Field() for name in (*COLLECTIVITY_FIELDS, DOUBTS)})
+
+
+def record_key(item: Any) -> tuple[str, str, str]:
+    """A record's identity, ``(type, kind, id)`` (kind ``""`` for a project): the
+    duplicates pipeline, the job ledger and the doubts all key records by it."""
+    adapter = ItemAdapter(item)
+    return (adapter.get("type"), adapter.get("kind") or "", adapter.get("id"))

@@ -24,7 +24,7 @@ from atlas_crawler.extract.values import (
     split_lines,
     strip_separators,
 )
-from atlas_crawler.items import PROJECT_LISTS, CollectivityItem, ProjectItem
+from atlas_crawler.items import DOUBTS, PROJECT_LISTS, CollectivityItem, ProjectItem
 from atlas_crawler.urls import collectivity_id, collectivity_url
 
 Row = dict[str, Any]
@@ -138,7 +138,7 @@ class _AtlasLoader(ItemLoader):
         loaded = super().load_item()
         item = type(loaded)()
         for field_name in item.fields:
-            default: Any = [] if field_name in self.list_fields else {} if field_name == "extra" else None
+            default: Any = [] if field_name in (*self.list_fields, DOUBTS) else {} if field_name == "extra" else None
             item[field_name] = loaded.get(field_name, default)
         if found := self.context[UNREADABLE]:
             texts = {path: raw[0] if len(raw) == 1 else raw for path, raw in found.items()}

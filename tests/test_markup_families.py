@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from atlas_crawler.items import DOUBTS
 from atlas_crawler.pages.collectivity import parse_collectivity
 from atlas_crawler.pages.project import parse_project
 from tests.saved import html_response
@@ -247,6 +248,7 @@ def test_collectivity_pages(family: str) -> None:
     url = "https://atlas.test/cncdext/dyn/public/atlas/detailCollectiviteFrancaise.html;jsessionid=Q?idCollectivite=912"
     record = dict(parse_collectivity(html_response(f"<html><body>{body}{table}</body></html>", url)))
     record.pop("crawled_at")
+    assert record.pop(DOUBTS) == []
     assert record == {
         "type": "collectivity",
         "id": "912",

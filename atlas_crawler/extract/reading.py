@@ -12,7 +12,9 @@ from functools import cached_property
 
 from lxml import etree
 
+from atlas_crawler.extract.accounting import Claims, account, chrome_tokens
 from atlas_crawler.extract.blocks import Block, read_block
+from atlas_crawler.extract.doubts import Doubt
 from atlas_crawler.extract.flow import BREAK, NEWLINE, TEXT, Flow
 from atlas_crawler.extract.flow import TABLE as TABLE_TOKEN
 from atlas_crawler.extract.labels import (
@@ -42,6 +44,7 @@ from atlas_crawler.extract.labels import (
 from atlas_crawler.extract.statements import read_states, unknown_statements
 from atlas_crawler.extract.tables import Table, TableSpec, assign, find_tables
 from atlas_crawler.extract.text import clean, label_key, text_of
+from atlas_crawler.extract.visible import visible_root
 
 _MAX_TITLE = 250
 
@@ -59,6 +62,8 @@ class Vocabulary:
     blocks: Mapping[str, str] = field(default_factory=dict)
     #: Fields whose values may be a known label's words (a collectivity of type ``Région``).
     value_words: frozenset[str] = frozenset()
+    #: Texts (folded) that are the page type's chrome wherever they stand (the site's title).
+    chrome: frozenset[str] = frozenset()
 
     @cached_property
     def first_words(self) -> frozenset[str]:
@@ -78,6 +83,8 @@ class Reading:
     tables: list[Table] = field(default_factory=list)
     blocks: dict[str, Block] = field(default_factory=dict)
     extra: dict[str, str | bool] = field(default_factory=dict)
+    #: What the page holds that this reading could not explain (``extract.accounting``).
+    doubts: list[Doubt] = field(default_factory=list)
 
 
 def read_page(root: etree._Element, vocabulary: Vocabulary) -> Reading:
@@ -85,8 +92,10 @@ def read_page(root: etree._Element, vocabulary: Vocabulary) -> Reading:
     the marks the page's words make, in order: titles and headings, known labels
     and statements, states paired with statements, unknown statements and
     labels; then every value, up to the next mark."""
+    root = visible_root(root)
     tables = find_tables(root, vocabulary.tables)
     flow = Flow(root, [t.element for t in tables])
+    navigation, controls = chrome_tokens(flow, root)
     marks = _structure_marks(flow, tables, vocabulary)
     taken = {i for m in marks if m.kind == TITLE for i in range(m.at, m.end)}
     marks += _text_marks(flow, vocabulary, taken)
@@ -96,13 +105,32 @@ def read_page(root: etree._Element, vocabulary: Vocabulary) -> Reading:
     marks = _values_are_not_labels(flow, marks, vocabulary)
     claimed = read_states(flow, marks)
     taken.update(m.at for m in marks)
+    taken.update(navigation | controls)  # a menu's or a button's words are no unknown label
     marks += unknown_statements(flow, marks, claimed, taken)
     marks.sort(key=lambda m: m.at)
     marks += _unknown_labels(flow, marks, claimed, taken)
     marks.sort(key=lambda m: m.at)
     reading = Reading(tables=tables)
-    _read_values(flow, marks, claimed, reading)
+    claims = Claims(flow)
+    claims.claim(claimed, "state")
+    _read_values(flow, marks, claimed | controls, reading, claims)
+    content = _content(flow, marks, claims)
+    reading.doubts = account(flow, claims, content, navigation | controls, tables, reading.values, vocabulary)
     return reading
+
+
+def _content(flow: Flow, marks: list[Mark], claims: Claims) -> tuple[int, int]:
+    """The record's content, as a token range: from the first thing the page
+    names to the end of the smallest element that holds all it names (what
+    stands before or around it is the page's chrome: menus, breadcrumb, footer)."""
+    named = [m for m in marks if m.kind != HEADING]
+    if not named:
+        return 0, 0
+    first, last = flow.owners[named[0].at], flow.owners[named[-1].at]
+    around = set(first.iterancestors()) | {first}
+    common = next((el for el in (last, *last.iterancestors()) if el in around), None)
+    end = flow.span(common)[1] if common is not None else len(flow)
+    return named[0].at, max(end, max(claims.owners, default=0) + 1)
 
 
 def _structure_marks(flow: Flow, tables: list[Table], vocabulary: Vocabulary) -> list[Mark]:
@@ -340,12 +368,18 @@ def _next_at(marks: list[Mark], positions: list[int], mark: Mark, end: int) -> i
     return marks[k].at if k < len(marks) else end
 
 
-def _read_values(flow: Flow, marks: list[Mark], claimed: set[int], reading: Reading) -> None:
-    """The value of every label and block, the states of statements."""
+def _read_values(flow: Flow, marks: list[Mark], skip: set[int], reading: Reading, claims: Claims) -> None:
+    """The value of every label and block, the states of statements; every
+    token read is claimed by what read it (``skip``: box states and controls)."""
     positions = [m.at for m in marks]
     others = _named_at(marks)
     for mark in marks:
+        if mark.kind in (TITLE, SECTION, TABLE):
+            claims.claim(range(mark.at, mark.end), mark.kind)
+            continue
         if mark.kind == STATEMENT:
+            owner = mark.field or f"extra:{extra_key(mark.text)}"
+            claims.claim(range(mark.at, mark.end), owner)
             if mark.field is None:
                 reading.extra.setdefault(extra_key(mark.text), bool(mark.state))
             elif mark.state is not None:
@@ -355,7 +389,9 @@ def _read_values(flow: Flow, marks: list[Mark], claimed: set[int], reading: Read
             continue
         stop = _next_at(marks, positions, mark, len(flow))
         end = min(stop, boundary(flow, mark, others))
-        text = value_text(flow, mark, end, claimed)
+        text = value_text(flow, mark, end, skip)
+        owner = f"extra:{extra_key(mark.text)}" if mark.kind == UNKNOWN else mark.field or "block"
+        claims.claim((i for i in range(mark.at, end) if i not in skip), owner)
         if mark.kind == LABEL and mark.field:
             reading.values.setdefault(mark.field, text)
         elif mark.kind == UNKNOWN:

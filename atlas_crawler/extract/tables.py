@@ -36,6 +36,8 @@ class TableSpec:
     titles: tuple[str, ...]
     columns: tuple[tuple[str, str], ...]
     link_key: str | None = None
+    #: Each row is one value (the record keeps its link), so every cell of it is read.
+    whole_rows: bool = False
 
     def column(self, key: str) -> str | None:
         """The row key of a header (by its label key): exact name first, then prefix."""

@@ -6,9 +6,9 @@ from scrapy.http import TextResponse
 
 from atlas_crawler.extract.reading import Vocabulary, extra_key, read_page
 from atlas_crawler.extract.tables import TableSpec, as_extra, first_link
-from atlas_crawler.items import CollectivityItem
+from atlas_crawler.items import DOUBTS, CollectivityItem
 from atlas_crawler.loaders import CollectivityLoader
-from atlas_crawler.pages.common import utc_now
+from atlas_crawler.pages.common import CHROME_TEXTS, utc_now
 from atlas_crawler.urls import PROJECT_ID_PARAM, collectivity_id, collectivity_kind, collectivity_url, project_id
 
 LABELS: dict[str, str] = {
@@ -22,9 +22,12 @@ LABELS: dict[str, str] = {
     "site web": "website",
 }
 
-PROJECTS = TableSpec("project_ids", ("projets de la collectivite", "projets"), (("titre du projet", "title"),))
+#: Each row is a project, kept by its link (its other cells are the project's own record).
+PROJECTS = TableSpec(
+    "project_ids", ("projets de la collectivite", "projets"), (("titre du projet", "title"),), whole_rows=True
+)
 #: A collectivity's type may be a label's word (``Région``, ``Département``).
-VOCABULARY = Vocabulary(LABELS, tables=(PROJECTS,), value_words=frozenset({"collectivity_type"}))
+VOCABULARY = Vocabulary(LABELS, tables=(PROJECTS,), value_words=frozenset({"collectivity_type"}), chrome=CHROME_TEXTS)
 
 
 def _kind_from_fields(loader: CollectivityLoader) -> str:
@@ -61,4 +64,6 @@ def parse_collectivity(response: TextResponse, crawled_at: str | None = None) ->
         elif table.block is None and table.rows:
             extra.setdefault(extra_key(table.title or "tableau"), as_extra(table))
     loader.add_value("extra", {k: v for k, v in extra.items() if v not in (None, "", [])})
-    return loader.load_item()
+    item = loader.load_item()
+    item[DOUBTS] = [doubt.as_json() for doubt in reading.doubts]
+    return item

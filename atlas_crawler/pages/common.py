@@ -8,12 +8,29 @@ from datetime import UTC, datetime
 from lxml import etree
 from scrapy.http import TextResponse
 
-from atlas_crawler.extract.text import label_key, text_of
+from atlas_crawler.extract.text import fold, label_key, text_of
 from atlas_crawler.urls import canonicalize
 
 _SOFT_ERRORS = ("erreur technique", "erreur", "maintenance", "service indisponible", "page indisponible")
 
 
+#: Texts every atlas page may show around its record, wherever they stand (folded):
+#: the site's title, links back and to print. The accounting skips them as chrome.
+CHROME_TEXTS = frozenset(
+    fold(text)
+    for text in (
+        "Atlas français de la coopération décentralisée et des autres actions extérieures",
+        "Retour",
+        "Retour à la liste",
+        "Retour aux résultats",
+        "Imprimer",
+        "Imprimer la fiche",
+        "Version imprimable",
+        "Haut de page",
+        "Fermer",
+        "Accueil",
+    )
+)
 _ERROR_HEADINGS = etree.XPath("//h1 | //title")  # where an error page says so
 
 

@@ -10,9 +10,9 @@ from scrapy.http import TextResponse
 from atlas_crawler.extract.reading import Vocabulary, extra_key, read_page
 from atlas_crawler.extract.tables import Table, TableSpec, as_extra, assign, find_tables, rows_of
 from atlas_crawler.extract.values import parse_email
-from atlas_crawler.items import ProjectItem
+from atlas_crawler.items import DOUBTS, ProjectItem
 from atlas_crawler.loaders import ProjectLoader
-from atlas_crawler.pages.common import utc_now
+from atlas_crawler.pages.common import CHROME_TEXTS, utc_now
 from atlas_crawler.urls import page_params, project_id, project_url
 
 #: Visible label (as ``label_key`` spells it) -> field.
@@ -110,7 +110,7 @@ TABLES: tuple[TableSpec, ...] = (
 SECTIONS = frozenset({"mise en oeuvre du partenariat", "evaluations, communication et perspectives"})
 #: Blocks, by the words that start their heading.
 BLOCKS = {"contacts dans le poste diplomatique": "embassy"}
-VOCABULARY = Vocabulary(LABELS, CHECKBOXES, TABLES, SECTIONS, BLOCKS)
+VOCABULARY = Vocabulary(LABELS, CHECKBOXES, TABLES, SECTIONS, BLOCKS, chrome=CHROME_TEXTS)
 
 
 @dataclass
@@ -142,7 +142,9 @@ def parse_project(response: TextResponse, crawled_at: str | None = None) -> Proj
     if (block := reading.blocks.get("embassy")) is not None:
         loader.add_value("embassy", {"name": block.name, "contacts": _contacts(block.lines)})
     loader.add_value("extra", {k: v for k, v in extra.items() if v not in (None, "", [])})
-    return ProjectPage(loader.load_item(), next_pages)
+    item = loader.load_item()
+    item[DOUBTS] = [doubt.as_json() for doubt in reading.doubts]
+    return ProjectPage(item, next_pages)
 
 
 def parse_project_table_page(response: TextResponse, field_name: str) -> ProjectPage:
