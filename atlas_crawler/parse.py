@@ -19,6 +19,7 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.http import HtmlResponse
 
+from atlas_crawler.items import DOUBTS
 from atlas_crawler.pages import registry
 
 
@@ -49,7 +50,8 @@ def response_from_file(path: Path, url: str, content_type: str | None = None) ->
 
 
 def parse_file(path: Path, url: str, content_type: str | None = None) -> tuple[dict[str, Any], list[str]]:
-    """The record of a saved project or collectivity page, and warnings."""
+    """The record of a saved project or collectivity page, and warnings (the
+    parse's doubts among them: what the page holds that it could not explain)."""
     response, warnings = response_from_file(path, url, content_type)
     try:
         page_type, assembly = registry.parse(response)
@@ -58,6 +60,7 @@ def parse_file(path: Path, url: str, content_type: str | None = None) -> tuple[d
     if assembly is None:
         raise NotParsableError(f"{path} is a {page_type.name} page, not a project or collectivity page")
     record = ItemAdapter(assembly.item).asdict()
+    warnings += [f"doubt: {d['rule']} ({d['field'] or 'page'}): {d['text']}" for d in record.pop(DOUBTS)]
     if not any(record.get(f) for f in ("title", "name")):
         raise NotParsableError(f"{path} holds no {record['type']} (no title, no name): not a {page_type.name} page")
     if assembly.pending:

@@ -8,7 +8,7 @@ from scrapy import Request
 from twisted.python.failure import Failure
 
 from atlas_crawler import signals
-from atlas_crawler.items import ProjectItem
+from atlas_crawler.items import DOUBTS, ProjectItem
 from atlas_crawler.middlewares import SoftError
 from atlas_crawler.pages.common import announced_count
 from atlas_crawler.replica.templates import Ctx, pagination
@@ -36,6 +36,7 @@ def test_multi_page_other_themes_make_one_record(spider: AtlasSpider) -> None:
     third = list(spider.parse_table_page(_reply(second[0], "page3"), **second[0].cb_kwargs))
     record = dict(third[0])
     record.pop("crawled_at")
+    assert record.pop(DOUBTS) == []
     assert record == expected("project-multipage-themes")
     assert len(record["other_themes"]) == 14
 

@@ -42,7 +42,8 @@ _PAGER_WORDS = re.compile(
     r"^(?:[\d\s.,;:|/<>«»‹›\[\]()…\-–—]|premier(?:e)?|prec(?:edent(?:e)?)?|suiv(?:ant(?:e)?)?|dernier(?:e)?"
     r"|page|pages|sur|de|a|first|prev(?:ious)?|next|last|of|to|go|aller)+$"
 )
-_PAGER_SIGNS = re.compile(r"\d|[<>«»‹›]")
+#: What tells a pager from a lone number: arrows, brackets, its words, or two numbers.
+_PAGER_SIGNS = re.compile(r"[<>«»‹›\[\]]|[a-z]{2,}|\d\D+\d")
 #: A results banner: ``12 éléments trouvés, affichage de 1 à 5``, ``Aucun projet trouvé``, ``Une ligne trouvée``.
 _BANNER = re.compile(
     r"^(?:\d[\d\s.]*|aucun(?:e)?|une?|pas de)\s+[^\W\d]+(?:\(s\)|s)?(?:\s+[^\W\d]+){0,2}\s+trouve"
@@ -114,7 +115,7 @@ def account(
         for i, first, second in claims.twice
     ]
     for table in tables:
-        doubts += _table_doubts(table, vocabulary)
+        doubts += table_doubts(table, vocabulary)
     doubts += _implausible(values, vocabulary)
     doubts += _unclaimed(flow, claims, content, chrome, vocabulary.chrome)
     return doubts
@@ -146,7 +147,7 @@ def _unclaimed(
     return doubts
 
 
-def _table_doubts(table: Table, vocabulary: Vocabulary) -> list[Doubt]:
+def table_doubts(table: Table, vocabulary: Vocabulary) -> list[Doubt]:
     """A known table's columns it does not know (their cells are read by no
     field); in any table, a label's words as a header or a statement as its
     title; an unknown table with the columns of a known one."""
@@ -186,12 +187,20 @@ def _column(table: Table, key: str) -> str | None:
 
 
 def _implausible(values: Mapping[str, str], vocabulary: Vocabulary) -> list[Doubt]:
-    """A value that is another label's words, a statement or a section title."""
+    """A value that is another label's words, a statement or a section title;
+    a one-line value over several lines (the value ran into something else)."""
     doubts: list[Doubt] = []
     for name, text in values.items():
-        if name in vocabulary.value_words or len(text) > _LONGEST_LABEL:
+        if name not in vocabulary.one_line and len(text) > _LONGEST_LABEL:
+            continue  # a long text: no label's words, and it may span lines
+        value = clean(text)
+        if value is None:
             continue
-        key = label_key(clean(text))
-        if key and (key in vocabulary.labels or key in vocabulary.statements or key in vocabulary.sections):
-            doubts.append(Doubt(IMPLAUSIBLE, f"a label's words as a value: {clean(text)}", name))
+        if name in vocabulary.one_line and "\n" in value:
+            doubts.append(Doubt(IMPLAUSIBLE, f"one-line value over several lines: {value}", name))
+        if name in vocabulary.value_words or len(value) > _LONGEST_LABEL:
+            continue
+        key = label_key(value)
+        if key in vocabulary.labels or key in vocabulary.statements or key in vocabulary.sections:
+            doubts.append(Doubt(IMPLAUSIBLE, f"a label's words as a value: {value}", name))
     return doubts

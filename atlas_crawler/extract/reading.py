@@ -64,6 +64,8 @@ class Vocabulary:
     value_words: frozenset[str] = frozenset()
     #: Texts (folded) that are the page type's chrome wherever they stand (the site's title).
     chrome: frozenset[str] = frozenset()
+    #: Fields whose value is one line (a name, a year): a value over several lines is doubted.
+    one_line: frozenset[str] = frozenset()
 
     @cached_property
     def first_words(self) -> frozenset[str]:

@@ -27,7 +27,13 @@ PROJECTS = TableSpec(
     "project_ids", ("projets de la collectivite", "projets"), (("titre du projet", "title"),), whole_rows=True
 )
 #: A collectivity's type may be a label's word (``Région``, ``Département``).
-VOCABULARY = Vocabulary(LABELS, tables=(PROJECTS,), value_words=frozenset({"collectivity_type"}), chrome=CHROME_TEXTS)
+VOCABULARY = Vocabulary(
+    LABELS,
+    tables=(PROJECTS,),
+    value_words=frozenset({"collectivity_type"}),
+    chrome=CHROME_TEXTS,
+    one_line=frozenset(LABELS.values()),  # every field of a collectivity is one line
+)
 
 
 def _kind_from_fields(loader: CollectivityLoader) -> str:

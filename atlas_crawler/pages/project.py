@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 
 from scrapy.http import TextResponse
 
+from atlas_crawler.extract.accounting import table_doubts
+from atlas_crawler.extract.doubts import AMBIGUOUS, Doubt
 from atlas_crawler.extract.reading import Vocabulary, extra_key, read_page
 from atlas_crawler.extract.tables import Table, TableSpec, as_extra, assign, find_tables, rows_of
 from atlas_crawler.extract.values import parse_email
+from atlas_crawler.extract.visible import visible_root
 from atlas_crawler.items import DOUBTS, ProjectItem
 from atlas_crawler.loaders import ProjectLoader
 from atlas_crawler.pages.common import CHROME_TEXTS, utc_now
@@ -110,7 +113,12 @@ TABLES: tuple[TableSpec, ...] = (
 SECTIONS = frozenset({"mise en oeuvre du partenariat", "evaluations, communication et perspectives"})
 #: Blocks, by the words that start their heading.
 BLOCKS = {"contacts dans le poste diplomatique": "embassy"}
-VOCABULARY = Vocabulary(LABELS, CHECKBOXES, TABLES, SECTIONS, BLOCKS, chrome=CHROME_TEXTS)
+#: Fields shown on one line (the loader joins lines of the others' values or keeps them).
+ONE_LINE = frozenset(
+    {"title", "first_agreement_year", "theme", "sub_theme", "sub_sub_theme", "start_year", "status", "end_date"}
+    | {"partnership_form"}
+)
+VOCABULARY = Vocabulary(LABELS, CHECKBOXES, TABLES, SECTIONS, BLOCKS, chrome=CHROME_TEXTS, one_line=ONE_LINE)
 
 
 @dataclass
@@ -151,11 +159,15 @@ def parse_project_table_page(response: TextResponse, field_name: str) -> Project
     """A further page of one paginated table (``…&d-1342871-p=2``): only that
     table's rows are read, and the address of its next page."""
     specs = [spec for spec in TABLES if spec.field == field_name]
-    tables = find_tables(response.selector.root, specs)
+    tables = find_tables(visible_root(response.selector.root), specs)
     assign(tables, specs)
     loader = ProjectLoader(selector=response.selector)  # the page parsed once, not again
     next_pages = _load_tables(tables, loader, specs, response)
-    return ProjectPage(loader.load_item(), next_pages)
+    item = loader.load_item()
+    table = next((t for t in tables if t.spec is not None), None)
+    doubts = table_doubts(table, VOCABULARY) if table is not None else [Doubt(AMBIGUOUS, response.url, field_name)]
+    item[DOUBTS] = [doubt.as_json() for doubt in doubts]  # a further page without its table: rows missing
+    return ProjectPage(item, next_pages)
 
 
 def _load_tables(

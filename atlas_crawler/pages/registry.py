@@ -25,7 +25,7 @@ from scrapy.http import TextResponse
 
 from atlas_crawler import urls
 from atlas_crawler.extract.text import fold
-from atlas_crawler.items import CollectivityItem, ProjectItem
+from atlas_crawler.items import DOUBTS, CollectivityItem, ProjectItem
 from atlas_crawler.pages import collectivity as collectivity_page
 from atlas_crawler.pages import project as project_page
 from atlas_crawler.pages.collectivity import parse_collectivity
@@ -54,6 +54,7 @@ class RecordAssembly:
         """The rows of one further page of table ``name`` join the record."""
         page = parse_project_table_page(response, name)
         self.item[name] = list(self.item[name]) + list(page.item[name])
+        self.item[DOUBTS] = [*self.item[DOUBTS], *page.item[DOUBTS]]
         self.pending.pop(name, None)
         if name in page.next_pages:
             self.pending[name] = page.next_pages[name]

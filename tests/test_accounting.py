@@ -1,0 +1,192 @@
+"""The accounting: a record page's visible text is claimed by a field, by
+``extra``, by a title or by chrome; anything else is a doubt on the record,
+named by its rule and quoting the text."""
+
+from __future__ import annotations
+
+import pytest
+
+from atlas_crawler.extract import doubts
+from atlas_crawler.extract.accounting import Claims, chrome_text
+from atlas_crawler.extract.flow import Flow
+from atlas_crawler.extract.visible import visible_root
+from atlas_crawler.pages.common import CHROME_TEXTS
+from atlas_crawler.pages.project import parse_project
+from tests.saved import html_response
+
+TITLE = "<dl><dt>Titre</dt><dd>Un titre</dd></dl>"
+REST = (
+    "<dl><dt>Le partenariat est</dt><dd>En cours</dd></dl><dl><dt>Année de début du partenariat</dt><dd>2010</dd></dl>"
+)
+PAIRS = TITLE + REST
+
+
+def parse(*snippets: str) -> dict:
+    body = "<html><body><div id='menu'><a href='/'>Accueil</a></div><div id='contenu'>"
+    return dict(parse_project(html_response(body + "".join(snippets) + "</div></body></html>")).item)
+
+
+def rules(record: dict) -> list[tuple[str, str | None]]:
+    return [(d["rule"], d["field"]) for d in record["doubts"]]
+
+
+def test_a_page_explained_whole_has_no_doubt() -> None:
+    record = parse(PAIRS)
+    assert record["title"] == "Un titre"
+    assert record["doubts"] == []
+
+
+def test_text_nothing_claims_is_a_doubt_quoting_it() -> None:
+    record = parse(PAIRS, "<p>Projet soutenu par un fonds que nul label ne nomme</p>", PAIRS)
+    assert record["doubts"] == [
+        {"rule": doubts.UNCLAIMED, "field": None, "text": "Projet soutenu par un fonds que nul label ne nomme"}
+    ]
+
+
+@pytest.mark.parametrize(
+    "chrome",
+    [
+        "<nav><ul><li>Rechercher un projet</li><li>Plan du site</li></ul></nav>",
+        "<div role='navigation'>Vous êtes ici : Accueil &gt; Atlas</div>",
+        "<footer><p>Tous droits réservés</p></footer>",
+        "<p><button type='button'>Imprimer cette fiche</button> <button>Exporter</button></p>",
+        "<span class='pagebanner'>12 éléments trouvés, affichage de 1 à 5.</span>",
+        "<span class='pagelinks'>[Premier/Préc] 1, <a href='?d-1-p=2'>2</a> [Suiv/Dernier]</span>",
+        "<p>&lt;&lt; &lt; pagination.page.precedent 1 pagination.page.suivant &gt; &gt;&gt;</p>",
+        "<h1>Atlas français de la coopération décentralisée et des autres actions extérieures</h1>",
+    ],
+)
+def test_chrome_inside_the_content_is_no_doubt(chrome: str) -> None:
+    record = parse(PAIRS, chrome, "<dl><dt>Contexte</dt><dd>Un contexte.</dd></dl>")
+    assert record["doubts"] == []
+    assert record["extra"] == {}
+    assert record["context"] == "Un contexte."
+
+
+def test_text_before_the_record_and_outside_its_content_is_chrome() -> None:
+    body = (
+        "<html><body><div id='bandeau'>Ministère de l'Europe et des Affaires étrangères</div>"
+        f"<div id='contenu'><p>Une notice en tête de page</p>{PAIRS}</div>"
+        "<div id='pied'>Mentions légales · Accessibilité</div></body></html>"
+    )
+    record = dict(parse_project(html_response(body)).item)
+    assert record["doubts"] == []
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        '<span style="display:none">faux</span>',
+        '<span style="visibility: hidden">faux</span>',
+        "<span hidden>faux</span>",
+        '<span class="sr-only">faux</span>',
+        '<span class="masque-moi">faux</span><style>.masque-moi { display: none }</style>',
+        '<input type="hidden" value="faux">',
+        "<!-- faux -->",
+    ],
+)
+def test_hidden_text_is_never_read(hidden: str) -> None:
+    record = parse(f"<dl><dt>Titre</dt><dd>Un {hidden}projet</dd></dl>", REST)
+    assert record["title"] == "Un projet"
+    assert record["doubts"] == []
+
+
+def test_hidden_text_in_a_table_cell_is_never_read() -> None:
+    table = (
+        "<table><caption>Financement</caption><tr><th>Nom du financeur</th><th>Montant</th><th>Année</th></tr>"
+        '<tr><td>Ville <span style="display:none">cachée</span>de Kayes</td><td>1 000</td><td>2010</td></tr></table>'
+    )
+    record = parse(PAIRS, table)
+    assert record["funding"][0]["funder"] == "Ville de Kayes"
+    assert record["doubts"] == []
+
+
+def test_a_styled_rule_hides_only_what_it_selects() -> None:
+    root = html_response(
+        "<html><head><style>p.note { display: none } @media print { #menu { display: none } }</style></head>"
+        "<body><div id='menu'>Menu</div><p class='note'>Note</p><p>Texte</p></body></html>"
+    ).selector.root
+    assert " ".join(visible_root(root).find("body").itertext()).split() == ["Menu", "Texte"]
+    assert "Note" in " ".join(root.find("body").itertext())  # the page's own tree is left whole
+
+
+def test_a_one_line_value_over_several_lines_is_doubted() -> None:
+    record = parse("<dl><dt>Titre</dt><dd>Un titre<br>Référence CNCD-12</dd></dl>", REST)
+    assert (doubts.IMPLAUSIBLE, "title") in rules(record)
+
+
+def test_a_label_s_words_as_a_value_are_doubted() -> None:
+    record = parse("<p>Titre : Contexte</p>", REST)
+    assert (doubts.IMPLAUSIBLE, "title") in rules(record)
+
+
+def test_a_column_a_known_table_does_not_know_is_doubted() -> None:
+    table = (
+        "<table><caption>Financement</caption><tr><th>Nom du financeur</th><th>Montant</th><th>Commentaire</th></tr>"
+        "<tr><td>Ville de Kayes</td><td>1 000</td><td>versé en deux fois</td></tr></table>"
+    )
+    record = parse(PAIRS, table)
+    assert record["doubts"] == [
+        {"rule": doubts.UNCLAIMED, "field": "funding", "text": "column Commentaire: versé en deux fois"}
+    ]
+
+
+def test_labels_as_a_table_s_header_are_doubted() -> None:
+    table = (
+        "<table><tr><th>Titre</th><th>Contexte</th></tr>"
+        + "".join(f"<tr><td>Titre {n}</td><td>Contexte {n}</td></tr>" for n in range(3))
+        + "</table>"
+    )
+    assert (doubts.MISPLACED, None) in rules(parse(PAIRS, table))
+
+
+def test_a_table_like_a_known_one_that_fits_none_is_doubted() -> None:
+    table = (
+        "<table><tr><th>Nom du financeur</th><th>Montant</th><th>Objet</th><th>Date</th><th>Statut</th></tr>"
+        "<tr><td>Ville de Kayes</td><td>1 000</td><td>Puits</td><td>2010</td><td>Versé</td></tr></table>"
+    )
+    record = parse(PAIRS, table)
+    assert (doubts.MISPLACED, None) in rules(record)
+
+
+def test_a_statement_as_a_table_s_title_is_doubted() -> None:
+    table = (
+        "<table><caption>Le partenariat est triennal</caption><tr><th>Objet</th><th>Date</th></tr>"
+        "<tr><td>Puits</td><td>2010</td></tr></table>"
+    )
+    assert (doubts.MISPLACED, None) in rules(parse(PAIRS, table))
+
+
+def test_one_token_claimed_by_two_owners_is_a_doubt() -> None:
+    flow = Flow(html_response("<html><body><p>Un titre</p></body></html>").selector.root)
+    claims = Claims(flow)
+    token = flow.content.index(True)
+    claims.claim([token], "title")
+    claims.claim([token], "title")
+    assert claims.twice == []
+    claims.claim([token], "extra:Objet")
+    assert claims.twice == [(token, "title", "extra:Objet")]
+
+
+@pytest.mark.parametrize(
+    ("text", "chrome"),
+    [
+        ("<< < 1 2 3 > >>", True),
+        ("[Premier/Préc] 1, 2 [Suiv/Dernier]", True),
+        ("Page 1 sur 3", True),
+        ("3 projet(s) trouvé(s)", True),
+        ("Aucun élément trouvé.", True),
+        ("Retour", True),
+        ("1990", False),
+        ("Commune de Kayes", False),
+        ("Une page de l'histoire", False),
+    ],
+)
+def test_pagers_banners_and_declared_texts_read_as_chrome(text: str, chrome: bool) -> None:
+    assert chrome_text(text, CHROME_TEXTS) is chrome
+
+
+def test_the_doubt_quotes_a_few_words() -> None:
+    doubt = doubts.Doubt(doubts.UNCLAIMED, "mot " * 40)
+    assert len(doubt.as_json()["text"]) <= 80
+    assert doubt.as_json()["text"].endswith("…")
