@@ -34,9 +34,12 @@ _NAVIGATION_TAGS = ("nav", "header", "footer", "aside", "menu")
 _NAVIGATION_ROLES = frozenset(
     {"navigation", "banner", "contentinfo", "search", "menu", "menubar", "toolbar", "alert", "status", "dialog"}
 )
-_WITH_ROLE = etree.XPath("//*[@role]")  # one plain test: an XPath of ten comparisons costs ten times more
 #: Controls: their captions are no part of any value.
-_CONTROLS = etree.XPath("//button | //*[@role='button']")
+_CONTROL_ROLES = frozenset({"button", "link"})
+#: One XPath for both (an XPath of ten comparisons costs ten times more than a plain test).
+_ROLES_AND_BUTTONS = etree.XPath("//*[@role] | //button")
+
+
 #: A pager's words: page numbers, arrows, first/previous/next/last (unresolved keys are cleaned away).
 _PAGER_WORDS = re.compile(
     r"^(?:[\d\s.,;:|/<>«»‹›\[\]()…\-–—]|premier(?:e)?|prec(?:edent(?:e)?)?|suiv(?:ant(?:e)?)?|dernier(?:e)?"
@@ -76,8 +79,15 @@ class Claims:
 
 def chrome_tokens(flow: Flow, root: etree._Element) -> tuple[set[int], set[int]]:
     """Tokens inside navigation elements, and tokens inside controls."""
-    navigation = [*root.iter(_NAVIGATION_TAGS), *(el for el in _WITH_ROLE(root) if el.get("role") in _NAVIGATION_ROLES)]
-    return _tokens_in(flow, navigation), _tokens_in(flow, _CONTROLS(root))
+    navigation: list[etree._Element] = list(root.iter(_NAVIGATION_TAGS))
+    controls: list[etree._Element] = []
+    for el in _ROLES_AND_BUTTONS(root):
+        role = el.get("role")
+        if role in _NAVIGATION_ROLES:
+            navigation.append(el)
+        elif role in _CONTROL_ROLES or (role is None and el.tag == "button"):
+            controls.append(el)
+    return _tokens_in(flow, navigation), _tokens_in(flow, controls)
 
 
 def _tokens_in(flow: Flow, elements: list[etree._Element]) -> set[int]:
@@ -152,9 +162,9 @@ def table_doubts(table: Table, vocabulary: Vocabulary) -> list[Doubt]:
     field); in any table, a label's words as a header or a statement as its
     title; an unknown table with the columns of a known one."""
     doubts: list[Doubt] = []
-    keys = table.header_keys
     if table.block is not None:
         return doubts
+    keys = table.header_keys
     if (title := label_key(table.title)) and title in vocabulary.statements:
         doubts.append(Doubt(MISPLACED, f"statement as a table's title: {table.title}"))
     labels = [h for h, k in zip(table.headers, keys, strict=True) if k in vocabulary.labels and not _column(table, k)]
@@ -188,19 +198,17 @@ def _column(table: Table, key: str) -> str | None:
 
 def _implausible(values: Mapping[str, str], vocabulary: Vocabulary) -> list[Doubt]:
     """A value that is another label's words, a statement or a section title;
-    a one-line value over several lines (the value ran into something else)."""
+    a one-line value over several lines (the value ran into something else).
+    Raw texts are looked at first: cleaning every value twice costs."""
     doubts: list[Doubt] = []
+    known = (vocabulary.labels, vocabulary.statements, vocabulary.sections)
     for name, text in values.items():
-        if name not in vocabulary.one_line and len(text) > _LONGEST_LABEL:
-            continue  # a long text: no label's words, and it may span lines
-        value = clean(text)
-        if value is None:
-            continue
-        if name in vocabulary.one_line and "\n" in value:
+        stripped = text.strip()
+        if name in vocabulary.one_line and "\n" in stripped and "\n" in (value := clean(text) or ""):
             doubts.append(Doubt(IMPLAUSIBLE, f"one-line value over several lines: {value}", name))
-        if name in vocabulary.value_words or len(value) > _LONGEST_LABEL:
+        if name in vocabulary.value_words or not stripped or len(stripped) > _LONGEST_LABEL:
             continue
-        key = label_key(value)
-        if key in vocabulary.labels or key in vocabulary.statements or key in vocabulary.sections:
+        words_of_a_label = any(label_key(stripped) in words for words in known)
+        if words_of_a_label and (value := clean(text)) and any(label_key(value) in words for words in known):
             doubts.append(Doubt(IMPLAUSIBLE, f"a label's words as a value: {value}", name))
     return doubts

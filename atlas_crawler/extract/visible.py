@@ -65,21 +65,27 @@ def visible_root(root: etree._Element) -> etree._Element:
     return twin
 
 
-#: Elements that may hide themselves (the XPath engine finds them faster than a loop).
-_CANDIDATES = etree.XPath("//*[@hidden or @style or @class]")
+#: Elements that may hide themselves by attribute or style (the XPath engine finds
+#: them faster than a loop); classes are looked at only when a hidden one is named.
+_SELF_HIDING = etree.XPath("//*[@hidden or @style] | //dialog")
+_WITH_CLASS = etree.XPath("//*[@class]")
+_CLASSES = etree.XPath("//@class")
 
 
 def _hidden(root: etree._Element) -> set[etree._Element]:
     """Elements the page hides (by attribute, inline style, class or ``<style>`` rule)."""
-    hidden = {el for el in _CANDIDATES(root) if _hides_itself(el)}
+    hidden = {el for el in _SELF_HIDING(root) if _hides_itself(el)}
+    named = " ".join(_CLASSES(root)).lower()
+    if any(name in named for name in _HIDDEN_CLASSES):
+        hidden.update(el for el in _WITH_CLASS(root) if _hides_itself(el))
     if root.find(".//style") is not None:
         hidden.update(_styled_hidden(root))
     return hidden
 
 
 def _hides_itself(el: etree._Element) -> bool:
-    """The ``hidden`` attribute, a hiding inline style, or a hidden class."""
-    if el.get("hidden") is not None and el.tag.lower() != "input":
+    """The ``hidden`` attribute, a closed ``dialog``, a hiding inline style, or a hidden class."""
+    if el.get("hidden") is not None or (el.tag.lower() == "dialog" and el.get("open") is None):
         return True
     style, classes = el.get("style"), el.get("class")
     if style and _HIDING.search(style):
