@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from atlas_crawler import runs, urls
-from atlas_crawler.storage import write_atomically
+from atlas_crawler.storage import beside, write_atomically
 
 IGNORED_FIELDS = frozenset({"crawled_at"})  # differs on every run, says nothing about the atlas
 CHANGES = ("added", "removed", "changed", "unknown")
@@ -156,7 +156,7 @@ def records_and_report(path: Path) -> tuple[Path, dict[str, Any] | None]:
     if path.is_dir():
         records, report = path / runs.RECORDS, path / runs.REPORT
     else:
-        records, report = path, path.with_name(path.name.split(".")[0] + ".report.json")
+        records, report = path, beside(path, runs.REPORT)
     if not records.exists():
         raise FileNotFoundError(f"no records at {records}")
     return records, (json.loads(report.read_text("utf-8")) if report.exists() else None)

@@ -14,7 +14,15 @@ from typing import Any
 
 from atlas_crawler.export.labels import french_label, label_keys
 from atlas_crawler.export.schema import RECORD_TYPES, Field, load_schema, record_fields, walk
-from atlas_crawler.export.tables import CHILD_TABLES, ONE_PERCENT_COLUMNS, TABLES, Table, describe
+from atlas_crawler.export.tables import (
+    CHILD_TABLES,
+    DOUBTED,
+    DOUBTS_TABLE,
+    ONE_PERCENT_COLUMNS,
+    TABLES,
+    Table,
+    describe,
+)
 from atlas_crawler.export.writers import ARROW_TYPES, SQL_TYPES
 from atlas_crawler.extract.text import label_key
 from atlas_crawler.report_html import FOREIGN_FUNDER, FUNDER_TYPES, OTHER_FUNDER
@@ -192,7 +200,10 @@ def render(pages: Path = PAGES) -> str:
         + ", ".join(f"`one_percent_{n}_eur`" for n in range(1, ONE_PERCENT_COLUMNS + 1))
         + ", in page order, with `one_percent_columns` saying how many the line had. References to another "
         "page (`collectivity_id` of a partner, `project_id` of a collectivity's project) are not declared "
-        "as foreign keys: that page may have failed or be gone from the atlas, and the row is still true.",
+        "as foreign keys: that page may have failed or be gone from the atlas, and the row is still true. "
+        f"The `{DOUBTS_TABLE}` table and the `{DOUBTED}` column of `projects` and `collectivities` come from "
+        "the crawl's doubts file beside the records, not from the records: a doubted record is one whose page "
+        "the parse could not wholly explain (README, Doubts).",
         "",
         "How each type is written:",
         "",

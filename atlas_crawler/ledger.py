@@ -44,8 +44,8 @@ from scrapy.utils.job import job_dir
 from scrapy.utils.misc import load_object
 from scrapy.utils.request import request_from_dict
 
-from atlas_crawler import pipelines  # its record_key is the record's identity (pipelines reads the ledger too)
 from atlas_crawler import signals as atlas_signals
+from atlas_crawler.items import record_key
 from atlas_crawler.outcome import REASON_FINISHED, REASON_NOTHING_TO_RESUME
 
 logger = logging.getLogger(__name__)
@@ -200,7 +200,7 @@ class Ledger:
 
     def emitted(self, item: Any) -> None:
         adapter = ItemAdapter(item)
-        key = json.dumps(list(pipelines.record_key(item)))
+        key = json.dumps(list(record_key(item)))
         self.db.execute(
             "INSERT OR REPLACE INTO records (url, key, state) VALUES (?, ?, 'emitted')", (adapter["url"], key)
         )
@@ -301,7 +301,7 @@ def repair_torn_line(path: Path) -> bool:
 def read_keys(path: Path) -> set[RecordKey]:
     """The keys (type, kind, id) of the records in a JSON Lines file."""
     with path.open("rb") as f:
-        return {pipelines.record_key(json.loads(line)) for line in f if line.strip()}
+        return {record_key(json.loads(line)) for line in f if line.strip()}
 
 
 # --- the scheduler, its duplicate filter, the spider middleware -------------------------

@@ -1,5 +1,6 @@
 """Spidermon run monitors: at the end of every crawl, did it finish, did pages
-fail, are the essential fields there? Results go to the run report."""
+fail, are the essential fields there, did the parse explain every page? Results
+go to the run report."""
 
 from __future__ import annotations
 
@@ -29,6 +30,18 @@ class InvalidRecordsMonitor(BaseStatMonitor):
     fail_if_stat_missing = False
 
 
+class DoubtedRecordsMonitor(BaseStatMonitor):
+    """Records written with doubts (``ATLAS_MAX_DOUBTED_RECORDS``, default 0): the
+    parse left text on their page unexplained or read it two ways (the doubts file
+    beside the records says what). The doubts pipeline sets the stat before the
+    close monitors run."""
+
+    stat_name = stats.DOUBTED_RECORDS
+    threshold_setting = "ATLAS_MAX_DOUBTED_RECORDS"
+    assert_type = "<="
+    fail_if_stat_missing = False
+
+
 class MonitorResultsToStats(Action):
     """Keeps each monitor's outcome in the crawl stats, for the run report."""
 
@@ -41,5 +54,11 @@ class MonitorResultsToStats(Action):
 
 
 class AtlasCloseMonitorSuite(MonitorSuite):
-    monitors = [FinishReasonMonitor, FailedPagesMonitor, InvalidRecordsMonitor, FieldCoverageMonitor]
+    monitors = [
+        FinishReasonMonitor,
+        FailedPagesMonitor,
+        InvalidRecordsMonitor,
+        DoubtedRecordsMonitor,
+        FieldCoverageMonitor,
+    ]
     monitors_finished_actions = [MonitorResultsToStats]

@@ -1,6 +1,6 @@
-"""Item pipelines: strip template keys, drop duplicates, count unreadable values,
-validate against the output contract. A record that fails validation is
-reported, never written; every clean-up is counted in a stat."""
+"""Item pipelines: take the doubts off, strip template keys, drop duplicates,
+count unreadable values, validate against the output contract. A record that
+fails validation is reported, never written; every clean-up is counted in a stat."""
 
 from __future__ import annotations
 
@@ -10,12 +10,16 @@ from typing import Any
 import fastjsonschema
 from itemadapter import ItemAdapter
 from jsonschema import Draft202012Validator, FormatChecker
+from scrapy import signals as scrapy_signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from atlas_crawler import ledger, signals, stats
 from atlas_crawler.extract.text import clean, may_hold_template_key
+from atlas_crawler.items import DOUBTS, record_key
 from atlas_crawler.loaders import UNREADABLE
+from atlas_crawler.report.doubts import Boilerplate, doubt_stats
+from atlas_crawler.report.state import judged_doubts, run_state
 from atlas_crawler.schemas import RECORD_TYPES, load_schema
 
 #: Where ``extra`` keeps a value whose label was only a template key.
@@ -51,6 +55,49 @@ def _free_key(taken: dict[str, Any], key: str) -> str:
     return candidate
 
 
+class DoubtsPipeline:
+    """Takes ``item["doubts"]`` off before any other pipeline sees the record (it is
+    no field of it: the schema would reject it, the feed must not hold it) and notes
+    them in the run state only once the record is written (``item_scraped``): a
+    record dropped as a duplicate or invalid, or failed, leaves nothing behind.
+
+    Sets the doubt stats from the run's judgement in ``close_spider``, which Scrapy
+    calls after the last item and before ``spider_closed``, where the close monitors
+    (DoubtedRecordsMonitor) read them."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        Boilerplate.from_settings(crawler.settings)  # a bad setting stops the crawl at its start, not its end
+        #: The doubts of items still in the pipelines, by item identity (the signals
+        #: carry the item object itself); every item ends with one of the signals below.
+        self.pending: dict[int, list[dict[str, Any]]] = {}
+        connect = crawler.signals.connect
+        connect(self.item_scraped, signal=scrapy_signals.item_scraped)
+        connect(self.item_left, signal=scrapy_signals.item_dropped)
+        connect(self.item_left, signal=scrapy_signals.item_error)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DoubtsPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        doubts = ItemAdapter(item).pop(DOUBTS, None)
+        if doubts:
+            self.pending[id(item)] = doubts
+        return item
+
+    def item_scraped(self, item: Any) -> None:
+        doubts = self.pending.pop(id(item), [])
+        run_state(self.crawler).doubts.add(record_key(item), ItemAdapter(item).get("url"), doubts)
+
+    def item_left(self, item: Any) -> None:
+        self.pending.pop(id(item), None)
+
+    def close_spider(self) -> None:
+        for name, value in doubt_stats(judged_doubts(self.crawler)).items():
+            self.crawler.stats.set_value(name, value)
+
+
 class TemplateKeyCleanerPipeline:
     """Unresolved template keys (``???menu.atlas.libelle???``,
     ``commun.ico.loupe.alter``) never reach a record, whatever field they hide in."""
@@ -71,11 +118,6 @@ class TemplateKeyCleanerPipeline:
                 self.stats.inc_value(stats.TEMPLATE_KEYS_CLEANED)
                 adapter[name] = cleaned
         return item
-
-
-def record_key(item: Any) -> tuple[str, ...]:
-    adapter = ItemAdapter(item)
-    return (adapter.get("type"), adapter.get("kind") or "", adapter.get("id"))
 
 
 class DuplicatesPipeline:

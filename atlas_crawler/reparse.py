@@ -4,8 +4,9 @@ through the same page types, parsers, table-page merge and pipelines as a crawl.
 
 Uses every core (``--processes``), shows its progress on stderr, and writes its
 report beside the output (``out.report.json``): records per type, field coverage,
-unreadable values, the pages that gave no record and why. ``crawled_at`` is the
-``WARC-Date`` of each page's response."""
+unreadable values, the pages that gave no record and why, the doubts (the doubted
+records themselves in ``out.doubts.jsonl``, as a crawl writes them). ``crawled_at``
+is the ``WARC-Date`` of each page's response."""
 
 from __future__ import annotations
 
@@ -20,12 +21,16 @@ from typing import Any
 
 from itemadapter import ItemAdapter
 
+from atlas_crawler import runs
 from atlas_crawler.archive.layout import WARC_SUFFIX, warc_files
 from atlas_crawler.archive.offline import OfflinePipelines
 from atlas_crawler.archive.reparse import Index, Progress, reparse, workers
 from atlas_crawler.exporters import JsonLinesExporter
 from atlas_crawler.loaders import UNREADABLE
+from atlas_crawler.report.doubts import report_section, write_doubts
+from atlas_crawler.report.state import judged_doubts
 from atlas_crawler.schemas import fields
+from atlas_crawler.storage import beside
 
 #: Values that do not count as found (as the crawl's field coverage: Spidermon's skip rules).
 EMPTY = (None, "", [], {})
@@ -109,6 +114,9 @@ def run(sources: list[Path], output: Path, processes: int) -> dict[str, Any]:
             progress.update(value.pages, sum(coverage.records.values()))
         exporter.finish_exporting()
     pipelines.close()
+    judged = judged_doubts(pipelines.crawler)  # type: ignore[arg-type]
+    doubts_file = beside(output, runs.DOUBTS)
+    write_doubts(doubts_file, judged)
     assert index is not None
     seconds = time.perf_counter() - clock
     responses = sum(len(a) for a in index.answers.values())
@@ -132,6 +140,7 @@ def run(sources: list[Path], output: Path, processes: int) -> dict[str, Any]:
         "pipelines": {"stats": pipelines.crawler.stats.get_stats(), "invalid_records": pipelines.rejected},
         "pages_without_records": failed,
         **coverage.report(),
+        "doubts": report_section(judged, doubts_file),
     }
 
 
@@ -152,11 +161,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     report = run(sources, args.output, max(1, args.processes))
-    path = args.report or args.output.with_name(args.output.name.split(".")[0] + ".report.json")
+    path = args.report or beside(args.output, runs.REPORT)
     path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(
         f"reparse: {sum(report['records'].values())} records {report['records']} in {report['duration_seconds']} s "
-        f"-> {args.output}; report {path}",
+        f"({report['doubts']['records']} doubted) -> {args.output}; report {path}",
         file=sys.stderr,
     )
     return 0

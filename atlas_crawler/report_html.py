@@ -231,6 +231,7 @@ def _cards(report: dict[str, Any]) -> str:
     records = report.get("records") or {}
     failures = report.get("failures") or []
     lists = report.get("lists") or {}
+    doubts = report.get("doubts") or {}
     ok = report.get("finish_reason") == "finished" and not failures and not report.get("invalid_records")
     cards = [
         ("Fin du passage", _e(FINISH_REASONS.get(report.get("finish_reason"), report.get("finish_reason", "—"))),
@@ -245,6 +246,8 @@ def _cards(report: dict[str, Any]) -> str:
          "bad" if report.get("invalid_records") else "good"),
         ("Listes complètes", f"{number(lists.get('complete'))} / {number(lists.get('checked'))}",
          "good" if lists.get("complete") == lists.get("checked") else "bad"),
+        *([("Enregistrements douteux", number(doubts.get("records")), "bad" if doubts.get("records") else "good")]
+          if doubts else []),
         ("Durée", f"{number(report.get('duration_seconds'), 1)}\u00a0s", ""),
     ]  # fmt: skip
     return (
@@ -289,6 +292,8 @@ def health(report: dict[str, Any]) -> str:
     out.append(_coverage(report.get("field_coverage") or {}))
     if report.get("unreadable"):
         out.append(_unreadable(report["unreadable"]))
+    if report.get("doubts"):
+        out.append(_doubts(report["doubts"]))
     if report.get("invalid_records"):
         rows = ([_e(r.get("type")), _e(r.get("id")), _e("; ".join(map(str, r.get("errors", []))))]
                 for r in report["invalid_records"])  # fmt: skip
@@ -348,6 +353,67 @@ def _unreadable(unreadable: dict[str, Any]) -> str:
     return "<h3>Valeurs illisibles (gardées dans <code>extra</code>)</h3>" + _table(
         ["Champ", "Nombre", "Exemple"], rows, (1,)
     )
+
+
+#: The doubt rules (atlas_crawler.extract.doubts), in French.
+DOUBT_RULES = {
+    "unclaimed_text": "texte que rien n'explique",
+    "claimed_twice": "texte lu deux fois",
+    "misplaced_vocabulary": "libellé connu à une place inattendue",
+    "implausible_value": "valeur invraisemblable",
+    "ambiguous_structure": "structure ambiguë",
+}
+
+
+def _link(url: str | None) -> str:
+    return f'<a href="{_e(url)}">{_e(url)}</a>' if url else "—"
+
+
+def _doubts(doubts: dict[str, Any]) -> str:
+    """The doubted records: how many, the reasons grouped by wording, a few examples,
+    and the page chrome learnt (set aside, to be declared)."""
+    out = [
+        "<h3>Enregistrements douteux</h3>",
+        f"<p>{number(doubts.get('records'))} enregistrement(s) écrit(s) avec des doutes : la lecture a laissé du "
+        "texte de leur page sans explication, ou l'a lu de deux façons. Ils sont tous dans "
+        f"<code>{_e(doubts.get('file'))}</code>.</p>",
+    ]
+    groups = doubts.get("groups") or []
+    if groups:
+        rows = (
+            [_e(DOUBT_RULES.get(g.get("rule"), g.get("rule"))), _e(g.get("field") or "—"), _e(g.get("text")),
+             number(g.get("records")), _link(g.get("example_url"))]
+            for g in groups
+        )  # fmt: skip
+        out.append(
+            "<p>Les raisons, regroupées par règle, champ et texte, les plus fréquentes d'abord : une règle "
+            "écrite pour un groupe lève le doute sur tous ses enregistrements.</p>"
+            + _table(["Règle", "Champ", "Texte", "Enregistrements", "Exemple"], rows, (3,))
+        )
+    examples = doubts.get("examples") or []
+    if examples:
+        rows = (
+            [_e(r.get("type")), _e(r.get("kind") or ""), _e(r.get("id")), _link(r.get("url")),
+             "<br>".join(f"{_e(DOUBT_RULES.get(x.get('rule'), x.get('rule')))} : « {_e(x.get('text'))} »"
+                         for x in r.get("reasons") or [])]
+            for r in examples
+        )  # fmt: skip
+        out.append(
+            "<details><summary>Exemples d'enregistrements douteux</summary>"
+            + _table(["Type", "Genre", "Id", "Page", "Raisons"], rows)
+            + "</details>"
+        )
+    learnt = doubts.get("boilerplate") or {}
+    if learnt:
+        items = "".join(
+            f"<li>{_e(_RECORD_NAMES.get(kind, kind))} : " + " ; ".join(f"« {_e(t)} »" for t in texts) + "</li>"
+            for kind, texts in learnt.items()
+        )
+        out.append(
+            "<p>Textes présents sur la plupart des pages d'un type, mis de côté comme habillage du site (à "
+            f"déclarer dans le type de page) :</p><ul>{items}</ul>"
+        )
+    return "".join(out)
 
 
 def _changes(changes: Any) -> str:

@@ -1,7 +1,7 @@
 """Run folders for scheduled crawls, and the lock that keeps two crawls apart.
 
 ``ATLAS_RUNS_DIR=output/runs`` gives every run its own folder, ``<UTC stamp>/``, holding
-``records.jsonl``, ``report.json``, ``crawl.log`` and ``changes.jsonl``. ``latest``
+``records.jsonl``, ``report.json``, ``doubts.jsonl``, ``crawl.log`` and ``changes.jsonl``. ``latest``
 is a relative symlink to the newest *complete* run, switched with one ``rename``
 so that a reader never sees it missing or half-made. Old runs are pruned to the
 newest ``ATLAS_KEEP_RUNS``, never the one ``latest`` points at."""
@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 RECORDS = "records.jsonl"
 REPORT = "report.json"
 REPORT_VIEW = "report.html"  # written beside the report (atlas_crawler.report_html)
+DOUBTS = "doubts.jsonl"  # the records written with doubts (atlas_crawler.report.doubts)
 LOG = "crawl.log"
 CHANGES = "changes.jsonl"
 LATEST = "latest"

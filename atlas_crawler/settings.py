@@ -104,6 +104,9 @@ ATLAS_JOB_STATE_INTERVAL = 10.0  # seconds between two saves of the report's sta
 #: synchronous, so 100 (the default) only costs: 16 makes a CPU-bound crawl ~25 % faster.
 CONCURRENT_ITEMS = 16
 ITEM_PIPELINES = {
+    # First: item["doubts"] is no field of the record; off before the cleaner, the duplicate
+    # check, the validation (the schema rejects unknown keys) and the feed see the record.
+    "atlas_crawler.pipelines.DoubtsPipeline": 50,
     "atlas_crawler.pipelines.TemplateKeyCleanerPipeline": 100,
     "atlas_crawler.pipelines.DuplicatesPipeline": 200,
     "atlas_crawler.pipelines.UnreadableValuesPipeline": 250,  # counts only duplicates-free records
@@ -121,8 +124,8 @@ EXTENSIONS = {
     "atlas_crawler.stopping.GracefulStop": 100,  # a stop within ATLAS_STOP_GRACE_SECONDS + a second or two
     "atlas_crawler.politeness.DelayFloor": 100,  # DOWNLOAD_DELAY as the site sees it (see ATLAS_DELAY_MARGIN)
     "spidermon.contrib.scrapy.extensions.Spidermon": 500,
-    # The run report's components; the writer writes when the engine stops, after
-    # Spidermon's close monitors, so their order here does not matter.
+    # The run report's components; the writer writes the report and the doubts file when
+    # the engine stops, after Spidermon's close monitors, so their order here does not matter.
     "atlas_crawler.report.RunCollector": 510,
     "atlas_crawler.report.JobState": 520,
     "atlas_crawler.report.ReportWriter": 530,
@@ -136,6 +139,11 @@ SPIDERMON_SPIDER_CLOSE_MONITORS = ["atlas_crawler.monitors.AtlasCloseMonitorSuit
 SPIDERMON_EXPECTED_FINISH_REASONS = ["finished"]
 ATLAS_MAX_FAILED_PAGES = 0  # FailedPagesMonitor: pages failed after retries
 ATLAS_MAX_INVALID_RECORDS = 0  # InvalidRecordsMonitor: records rejected by the schema
+ATLAS_MAX_DOUBTED_RECORDS = 0  # DoubtedRecordsMonitor: records written with doubts (README "Doubts")
+#: Learnt boilerplate: a text unclaimed on this share of the written records of a type is page
+#: chrome, not a doubt, once the type has ATLAS_BOILERPLATE_MIN_RECORDS written records.
+ATLAS_BOILERPLATE_SHARE = 0.5
+ATLAS_BOILERPLATE_MIN_RECORDS = 20
 #: FieldCoverageMonitor: share of records on which a field must be found. Fields that
 #: pages may legitimately lack are not listed; field_coverage in the report has them all.
 SPIDERMON_FIELD_COVERAGE_RULES = {
@@ -215,7 +223,8 @@ DOWNLOADER_MIDDLEWARES["atlas_crawler.archive.middleware.ArchiveMiddleware"] = 9
 #: into <feed name>.tables/<format>/ beside it (a run folder: tables/<format>/); [] = none.
 #: Also `python -m atlas_crawler.export atlas.jsonl --to csv` at any time.
 ATLAS_EXPORT: list[str] = []
-#: Runs on engine_stopped, after every feed is closed and moved into place; does nothing
+#: Runs on engine_stopped, after every feed is closed and moved into place, and after the
+#: report writer (530), which writes the doubts file the tables read; does nothing
 #: (NotConfigured) while ATLAS_EXPORT is empty.
 EXTENSIONS["atlas_crawler.export.extension.AutoExport"] = 900
 #: `-o out.csv`: the projects with every schema field (header from the schema, lists as JSON

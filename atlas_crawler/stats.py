@@ -26,6 +26,10 @@ MONITORS = "atlas/monitors"
 LIMITS_PREFIX = "atlas/limits/"
 #: Pages per recognised page type: ``atlas/page_type/<name>``.
 PAGE_TYPE = "atlas/page_type/{}"
+#: Records written with doubts left once learnt boilerplate is set aside (DoubtedRecordsMonitor);
+#: ``atlas/doubts/<rule>``: the reasons of each rule they carry (``atlas_crawler.report.doubts``).
+DOUBTED_RECORDS = "atlas/doubts/records"
+_DOUBTS = "atlas/doubts/"
 
 
 _FIELD, _UNREADABLE = "atlas/field/", "/unreadable"
@@ -54,3 +58,8 @@ def unreadable_field(stat: str) -> str | None:
 
 def page_type(name: str) -> str:
     return PAGE_TYPE.format(name)
+
+
+def doubts(rule: str) -> str:
+    """``atlas/doubts/<rule>``: reasons of that rule on the doubted records."""
+    return f"{_DOUBTS}{rule}"

@@ -22,6 +22,8 @@ from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.extensions.feedexport import FeedExporter, FileFeedStorage
 
+from atlas_crawler import runs
+
 logger = logging.getLogger(__name__)
 
 
@@ -125,6 +127,14 @@ def local_path(uri: str) -> Path | None:
     if parts.scheme == "" or len(parts.scheme) == 1:  # a path, or a Windows drive letter
         return Path(uri)
     return None
+
+
+def beside(records: Path, name: str) -> Path:
+    """A file that belongs to a records file, beside it: ``atlas.jsonl`` ->
+    ``atlas.<name>``; a run folder's ``records.jsonl`` -> ``<name>`` itself (the
+    report, the doubts, the tables)."""
+    stem = records.name.split(".")[0]
+    return records.with_name(name if stem == runs.RECORDS.split(".")[0] else f"{stem}.{name}")
 
 
 def local_feeds(settings: Any, crawler: Crawler | None = None) -> list[tuple[Path, str]]:

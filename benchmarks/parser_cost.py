@@ -22,6 +22,12 @@ from io import BytesIO
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a script from anywhere
+
+from atlas_crawler.replica import templates  # noqa: E402 (after the path)
+from atlas_crawler.replica.world import World  # noqa: E402
+from tests.markup_gen import RandomChooser, collectivity_page, project_page  # noqa: E402
+
 #: The last commit before issue 17 (the accounting): the parser "as it was".
 BASELINE = "cc9bac8"
 GOAL = 1.25
@@ -48,11 +54,6 @@ print(time.process_time() - start)
 def sample_pages(count: int) -> list[tuple[str, bytes, str]]:
     """The replica's project pages (every markup family it serves) and generated
     project and collectivity pages, in equal shares."""
-    sys.path.insert(0, str(ROOT))
-    from atlas_crawler.replica import templates
-    from atlas_crawler.replica.world import World
-    from tests.markup_gen import RandomChooser, collectivity_page, project_page
-
     world = World(count, seed=1)
     projects = [p for p in sorted(world.projects.values(), key=lambda p: p.id) if not p.seed][: count // 2]
     pages = [

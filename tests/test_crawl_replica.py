@@ -97,6 +97,7 @@ def test_spidermon_monitors_flag_the_failed_pages_and_pass_the_rest(faulty_crawl
         "Finish Reason Monitor": True,
         "FailedPagesMonitor": False,
         "InvalidRecordsMonitor": True,
+        "DoubtedRecordsMonitor": True,
         "Field Coverage Monitor": True,
     }
     assert str(len(faulty_crawl.truth["failed_urls"])) in monitors["FailedPagesMonitor"]["reason"]

@@ -12,7 +12,12 @@ from scrapy.exceptions import DropItem
 from atlas_crawler import signals, stats
 from atlas_crawler.exporters import JsonLinesExporter
 from atlas_crawler.pages.project import parse_project
-from atlas_crawler.pipelines import DuplicatesPipeline, SchemaValidationPipeline, TemplateKeyCleanerPipeline
+from atlas_crawler.pipelines import (
+    DoubtsPipeline,
+    DuplicatesPipeline,
+    SchemaValidationPipeline,
+    TemplateKeyCleanerPipeline,
+)
 from tests.saved import project_crawler, saved_response
 
 
@@ -22,8 +27,9 @@ def crawler():
 
 
 @pytest.fixture
-def record():
-    return parse_project(saved_response("project-2431-seed")).item
+def record(crawler):
+    """The seed page's record as the pipelines after the first see it: its doubts taken off."""
+    return DoubtsPipeline.from_crawler(crawler).process_item(parse_project(saved_response("project-2431-seed")).item)
 
 
 def test_template_keys_never_reach_a_record(crawler, record) -> None:

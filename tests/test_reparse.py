@@ -90,6 +90,17 @@ def test_the_reparse_gives_exactly_the_records_of_the_crawl(dumped: Dumped, repa
 
 
 @pytest.mark.e2e
+def test_the_reparse_doubts_as_the_crawl_did(dumped: Dumped, reparsed: tuple) -> None:
+    """The doubts file beside the output holds what the crawl's held, and the report says so."""
+    _, report, _ = reparsed
+    crawled = (dumped.directory.parent / "atlas.doubts.jsonl").read_text("utf-8")
+    again = Path(report["output"]).with_name("reparsed.doubts.jsonl")
+    assert report["doubts"]["file"] == str(again)
+    assert again.read_text("utf-8") == crawled
+    assert report["doubts"]["records"] == len(crawled.splitlines())
+
+
+@pytest.mark.e2e
 def test_records_assembled_from_several_table_pages_are_rebuilt_whole(dumped: Dumped, reparsed: tuple) -> None:
     records, _, _ = reparsed
     merged = {k for k, c in dumped.captures.items() if c.get("table_pages")}

@@ -77,7 +77,8 @@ def test_a_complete_run_exits_0_and_becomes_latest(scheduled: dict[str, Any]) ->
     result, run = scheduled["complete"], scheduled["complete_run"]
     assert result.returncode == outcome.EXIT_COMPLETE, result.stdout[-3000:]
     assert run is not None and run.parent == scheduled["runs_dir"]
-    assert {p.name for p in run.iterdir()} == {runs.RECORDS, runs.REPORT, runs.REPORT_VIEW, runs.LOG, runs.CHANGES}
+    assert {p.name for p in run.iterdir()} == {
+        runs.RECORDS, runs.REPORT, runs.REPORT_VIEW, runs.DOUBTS, runs.LOG, runs.CHANGES}  # fmt: skip
     records = read_jsonl(run / runs.RECORDS)
     assert sorted(map(key, records)) == sorted(map(key, scheduled["truth"]["records"]))
     report = report_of(run)

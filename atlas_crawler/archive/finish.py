@@ -18,9 +18,11 @@ from pathlib import Path
 from cdxj_indexer.main import write_cdx_index
 from scrapy.settings import BaseSettings
 
+from atlas_crawler import runs
 from atlas_crawler.archive import manifest
 from atlas_crawler.archive.dump import crawl_settings, first_local_feed
 from atlas_crawler.archive.layout import CAPTURES, CDXJ, PAGES, RECORDS, REPORT, WACZ, warc_files
+from atlas_crawler.storage import beside
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +64,7 @@ def copy_outputs(directory: Path, settings: BaseSettings) -> None:
         shutil.copyfile(feed, directory / RECORDS)
     report = Path(settings.get("ATLAS_REPORT_PATH") or "")
     if not settings.get("ATLAS_REPORT_PATH") and feed is not None:
-        report = feed.with_name(feed.name.split(".")[0] + ".report.json")
+        report = beside(feed, runs.REPORT)
     if report.name and report.is_file():
         shutil.copyfile(report, directory / REPORT)
 

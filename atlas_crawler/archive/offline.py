@@ -1,6 +1,7 @@
 """The project's item pipelines run outside a crawl (re-parse): the same
 ``ITEM_PIPELINES``, in the same order, given what they use of a crawler
-(settings, stats, signals) without an engine, a spider or a reactor."""
+(settings, stats, signals: ``item_scraped`` and ``item_dropped`` as the engine
+sends them, ``close_spider`` at the end) without an engine, a spider or a reactor."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import asyncio
 import inspect
 from typing import Any
 
+from scrapy import signals as scrapy_signals
 from scrapy.exceptions import DropItem
 from scrapy.settings import Settings
 from scrapy.signalmanager import SignalManager
@@ -60,9 +62,14 @@ class OfflinePipelines:
                     item = self.loop.run_until_complete(item)
         except DropItem as reason:
             self.dropped.append(str(reason))
+            self.crawler.signals.send_catch_log(scrapy_signals.item_dropped, item=item, exception=reason)
             return None
+        self.crawler.signals.send_catch_log(scrapy_signals.item_scraped, item=item)
         return item
 
     def close(self) -> None:
+        for pipeline in self.pipelines:
+            if hasattr(pipeline, "close_spider"):
+                pipeline.close_spider()
         if self.loop is not None:
             self.loop.close()

@@ -13,17 +13,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from atlas_crawler import runs
 from atlas_crawler.export.datapackage import descriptor
 from atlas_crawler.export.tables import TABLES, ExportError, Row, table_rows
 from atlas_crawler.export.writers import FORMATS, SQLITE_NAME, write_csv, write_parquet, write_sqlite
+from atlas_crawler.report.doubts import read_doubts
+from atlas_crawler.storage import beside
 
 __all__ = ["FORMATS", "TABLES", "ExportError", "export", "export_file", "read_records", "records_file"]
 
 logger = logging.getLogger(__name__)
-#: JSON Lines files of a run folder that are not records.
-_NOT_RECORDS = ("changes.jsonl",)
-#: The records file's stem in a run folder (atlas_crawler/runs.py: records.jsonl).
-_RUN_RECORDS = "records"
+#: JSON Lines files of a run folder that are not records (nor is ``<name>.doubts.jsonl``).
+_NOT_RECORDS = (runs.CHANGES, runs.DOUBTS)
 
 
 @dataclass
@@ -43,7 +44,11 @@ def records_file(path: Path) -> Path:
             raise FileNotFoundError(f"no records file at {path}")
         return path
     candidates = sorted(
-        p for p in path.iterdir() if p.suffix in (".jsonl", ".jl", ".jsonlines") and p.name not in _NOT_RECORDS
+        p
+        for p in path.iterdir()
+        if p.suffix in (".jsonl", ".jl", ".jsonlines")
+        and p.name not in _NOT_RECORDS
+        and not p.name.endswith(f".{runs.DOUBTS}")
     )
     if len(candidates) == 1:
         return candidates[0]
@@ -55,8 +60,7 @@ def records_file(path: Path) -> Path:
 def default_directory(records: Path, fmt: str) -> Path:
     """``output/atlas.jsonl`` -> ``output/atlas.tables/<fmt>/``; a run folder's
     ``records.jsonl`` -> ``<run>/tables/<fmt>/``."""
-    stem = records.name.split(".")[0]
-    return records.with_name("tables" if stem == _RUN_RECORDS else f"{stem}.tables") / fmt
+    return beside(records, "tables") / fmt
 
 
 def read_records(path: Path) -> Iterator[dict[str, Any]]:
@@ -113,22 +117,33 @@ def write_tables(rows: dict[str, list[Row]], directory: Path, fmt: str, excel: b
     return done
 
 
-def export(records: Iterable[dict[str, Any]], directories: dict[str, Path], excel: bool = False) -> list[Export]:
-    """Records -> tables, written once per ``{format: directory}``."""
+def export(
+    records: Iterable[dict[str, Any]],
+    directories: dict[str, Path],
+    excel: bool = False,
+    doubts: list[dict[str, Any]] | None = None,
+) -> list[Export]:
+    """Records -> tables, written once per ``{format: directory}``; ``doubts``: the
+    lines of their crawl's doubts file (None: not known, ``doubted`` is null)."""
     unique = unique_records(records)
-    rows = table_rows(unique)
+    rows = table_rows(unique, doubts)
     return [write_tables(rows, directory, fmt, excel, _source(unique)) for fmt, directory in directories.items()]
 
 
 def export_file(path: Path, formats: Sequence[str], out: Path | None = None, excel: bool = False) -> list[Export]:
     """A records file or run folder -> tables. With ``out``, one format goes into
     ``out`` itself and several into ``out/<format>/``; without it, into
-    ``<records stem>.tables/<format>/`` beside the records."""
+    ``<records stem>.tables/<format>/`` beside the records. The doubts come from
+    the doubts file beside the records (``<records stem>.doubts.jsonl``)."""
     source = records_file(path)
+    doubts_file = beside(source, runs.DOUBTS)
+    doubts = read_doubts(doubts_file) if doubts_file.is_file() else None
+    if doubts is None:
+        logger.warning("no doubts file %s beside the records: the column doubted is left empty", doubts_file)
     if out is not None and len(formats) == 1:
         directories = {formats[0]: out}
     elif out is not None:
         directories = {fmt: out / fmt for fmt in formats}
     else:
         directories = {fmt: default_directory(source, fmt) for fmt in formats}
-    return export(read_records(source), directories, excel)
+    return export(read_records(source), directories, excel, doubts)

@@ -6,7 +6,8 @@ number; a list of texts (project managers, contracting authorities, other partne
 and ``extra`` stay in their row as JSON text (one cell a spreadsheet shows whole,
 ``json()`` in DuckDB); ``embassy`` is split into ``projects.embassy_name`` and the
 ``embassy_contacts`` table. A schema field no rule takes stops the import, so a new
-field is never silently dropped."""
+field is never silently dropped. The run's doubts (the doubts file beside the
+records) give the ``doubts`` table and the ``doubted`` column of the record tables."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from typing import Any
 
 from atlas_crawler.export.labels import french_label
 from atlas_crawler.export.schema import Field, record_fields
+from atlas_crawler.extract.doubts import RULES
+from atlas_crawler.items import record_key
 
 Row = tuple[Any, ...]
 Getter = Callable[[dict[str, Any]], Any]
@@ -64,7 +67,7 @@ class ForeignKey:
 @dataclass(frozen=True)
 class Table:
     name: str
-    record_type: str
+    record_type: str | None  # None: not filled from records (the doubts table)
     title: str  # French
     description: str  # English
     columns: tuple[Column, ...]
@@ -373,6 +376,64 @@ def _child_table(record_type: str, f: Field, parent_table: str) -> Table:
     )
 
 
+#: The record tables' column that says whether the crawl doubted the record.
+DOUBTED = "doubted"
+DOUBTS_TABLE = "doubts"
+
+
+def _doubted_column() -> Column:
+    return Column(
+        DOUBTED,
+        "boolean",
+        None,
+        "True when the crawl doubted the record: the parse left text on its page unexplained or read it two "
+        "ways (the reasons are in the doubts table); false when not; null when the records came without the "
+        "doubts file of their crawl. Leave doubted records out where an error would matter.",
+        get=lambda record: record.get(DOUBTED),
+    )
+
+
+def _doubts_table() -> Table:
+    """One row per reason to doubt a record, from the doubts file (not the records)."""
+    ids = {f.name: f for f in record_fields("collectivity")}
+    columns = (
+        Column("type", "string", None, "The record's type: project or collectivity.",
+               {"required": True, "enum": ["project", "collectivity"]}),
+        Column("kind", "string", None, "The collectivity's kind (collectivities.kind); null for a project.",
+               {"enum": ids["kind"].constraints["enum"]}),
+        Column("id", "string", None, "The record's id (projects.id, or collectivities.id with kind).",
+               dict(ids["id"].constraints)),
+        Column("row_no", "integer", None, "The reason's place among the record's reasons, from 1.",
+               {"required": True, "minimum": 1}),
+        Column("rule", "string", None, "The rule that raised the doubt: text nothing claims (unclaimed_text), "
+               "text claimed twice (claimed_twice), a known label or column in a role it does not have "
+               "(misplaced_vocabulary), a value that cannot be one (implausible_value), a page or pager that fits "
+               "two readings (ambiguous_structure).", {"required": True, "enum": list(RULES)}),
+        Column("field", "string", None, "The record field concerned, when there is one."),
+        Column("text", "string", None, "The text that raised it, as the page shows it (at most 80 characters).",
+               {"required": True}),
+    )  # fmt: skip
+    return Table(
+        DOUBTS_TABLE,
+        None,
+        "Doutes de lecture",
+        "One row per reason the crawl doubted a record (the doubts file beside the records, after the page "
+        "chrome it learnt is set aside); type, kind and id name the record in projects or collectivities.",
+        columns,
+        ("type", "kind", "id", "row_no"),
+        indexes=(("rule",),),
+    )
+
+
+def doubts_rows(doubts: Iterable[dict[str, Any]]) -> list[Row]:
+    """The doubts table's rows: each doubted record's reasons, in the file's order."""
+    return [
+        (d["type"], d["kind"], d["id"], n, r["rule"], r["field"], r["text"])
+        for d in doubts
+        for n, r in enumerate(d["reasons"], 1)
+    ]
+
+
 #: Columns people filter or join on, beyond the keys (SQLite indexes).
 _INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
     "projects": (("start_year",), ("theme",)),
@@ -395,29 +456,35 @@ def _tables() -> tuple[Table, ...]:
          "kind and id together identify it.", ("kind", "id")),
     ):  # fmt: skip
         fields = record_fields(record_type)
-        columns = tuple(_scalar_columns(fields, record_type))
+        columns = (*_scalar_columns(fields, record_type), _doubted_column())
         out.append(Table(name, record_type, title, description, columns, key, indexes=_INDEXES.get(name, ())))
         for f in fields:
             for g in (f, *f.children) if f.type == "object" else (f,):
                 if (record_type, g.path) in CHILD_TABLES:
                     out.append(_child_table(record_type, g, name))
-    return tuple(out)
+    return (*out, _doubts_table())
 
 
 TABLES: tuple[Table, ...] = _tables()
 TABLES_BY_NAME = {t.name: t for t in TABLES}
 
 
-def table_rows(records: Iterable[dict[str, Any]]) -> dict[str, list[Row]]:
-    """Every table's rows, from records in any order (unknown record types are skipped)."""
+def table_rows(records: Iterable[dict[str, Any]], doubts: list[dict[str, Any]] | None = None) -> dict[str, list[Row]]:
+    """Every table's rows, from records in any order (unknown record types are
+    skipped) and the crawl's doubts (None: unknown, ``doubted`` is null)."""
     out: dict[str, list[Row]] = {t.name: [] for t in TABLES}
     by_type: dict[str, list[Table]] = {}
     for t in TABLES:
-        by_type.setdefault(t.record_type, []).append(t)
+        if t.record_type is not None:
+            by_type.setdefault(t.record_type, []).append(t)
+    doubted = None if doubts is None else {record_key(d) for d in doubts}
+    if doubts is not None:
+        out[DOUBTS_TABLE] = doubts_rows(doubts)
     for record in records:
+        flagged = record if doubted is None else {**record, DOUBTED: record_key(record) in doubted}
         for t in by_type.get(record.get("type"), ()):
             try:
-                out[t.name].extend(t.rows(record))
+                out[t.name].extend(t.rows(flagged))
             except ExportError as error:
                 raise ExportError(f"{record.get('type')} {record.get('id')}: {error}") from None
     return out

@@ -14,8 +14,15 @@ _PAGE_TYPE = names.page_type("")
 _LIMITS = names.LIMITS_PREFIX
 
 
-def build_report(state: RunState, stats: dict[str, Any], reason: str, context: dict[str, Any]) -> dict[str, Any]:
-    """The report of a run (``context``: spider, base URL, entry)."""
+def build_report(
+    state: RunState,
+    stats: dict[str, Any],
+    reason: str,
+    context: dict[str, Any],
+    doubts: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The report of a run (``context``: spider, base URL, entry; ``doubts``: the
+    judged doubts, ``report.doubts.report_section``, None when not judged)."""
     finished = datetime.now(UTC)
     distinct = len(state.fetched)
     responses = sum(state.fetched.values())
@@ -49,6 +56,7 @@ def build_report(state: RunState, stats: dict[str, Any], reason: str, context: d
         "monitors": stats.get(names.MONITORS, {}),
         "field_coverage": coverage(stats),
         "unreadable": unreadable(state, stats),
+        "doubts": doubts,
         "warnings": state.warnings,
     }
 

@@ -28,7 +28,8 @@ class JobState:
     at the end of each run, so that a job killed with ``kill -9`` still has it, and
     restored when the job resumes. The records written come from the feed file
     itself, the failures and list pages from the ledger: exact whenever the kill came
-    (pages fetched, warnings and rejected records of the last seconds may be missing)."""
+    (pages fetched, warnings, rejected records and the doubts of records written in
+    the last seconds may be missing)."""
 
     def __init__(self, crawler: Crawler, jobdir: str | None) -> None:
         self.crawler = crawler
@@ -43,6 +44,7 @@ class JobState:
             state.written = defaultdict(set)
             for record_type, _kind, record_id in self.ledger.written:
                 state.written[record_type].add(record_id)
+            state.doubts.keep(self.ledger.written)
             state.failures.update(self.ledger.failures())
             state.lists = {}
             for parsed in self.ledger.list_pages():  # as RunCollector.list_page_parsed adds them up

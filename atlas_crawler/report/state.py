@@ -11,11 +11,13 @@ from weakref import WeakKeyDictionary
 
 from scrapy.crawler import Crawler
 
+from atlas_crawler.report.doubts import Boilerplate, DoubtLog, Judgement, judge
+
 
 @dataclass
 class RunState:
-    """Records written, pages fetched, failures, lists, warnings: everything the
-    report says that Scrapy's stats do not hold."""
+    """Records written, pages fetched, failures, lists, warnings, doubts: everything
+    the report says that Scrapy's stats do not hold."""
 
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     runs: int = 1
@@ -27,6 +29,8 @@ class RunState:
     lists: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: First example of each unreadable value: ``{field path: {"url", "text"}}``.
     unreadable: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: The reasons of every record written (the doubts pipeline), judged when needed.
+    doubts: DoubtLog = field(default_factory=DoubtLog)
     #: Counters of a job's earlier runs (JOBDIR), added to this run's stats.
     earlier_stats: dict[str, int] = field(default_factory=dict)
 
@@ -41,6 +45,7 @@ class RunState:
             "fetched": dict(self.fetched),
             "lists": {url: {**entry, "ids": sorted(entry["ids"])} for url, entry in self.lists.items()},
             "unreadable": self.unreadable,
+            "doubts": self.doubts.to_json(),
             "stats": self.earlier_stats,
         }
 
@@ -57,6 +62,7 @@ class RunState:
             fetched=Counter(state["fetched"]),
             lists={url: {**entry, "ids": set(entry["ids"])} for url, entry in state["lists"].items()},
             unreadable=state.get("unreadable", {}),
+            doubts=DoubtLog.from_json(state["doubts"]) if "doubts" in state else DoubtLog(),
             earlier_stats=state["stats"],
         )
 
@@ -74,3 +80,9 @@ def run_state(crawler: Crawler) -> RunState:
 def replace_run_state(crawler: Crawler, state: RunState) -> None:
     """A resumed job's state takes the place of a fresh one."""
     _STATES[crawler] = state
+
+
+def judged_doubts(crawler: Crawler) -> Judgement:
+    """The run's doubts judged under its settings, afresh from what was collected
+    (the stats, the doubts file and the report each ask when they need it)."""
+    return judge(run_state(crawler).doubts, Boilerplate.from_settings(crawler.settings))

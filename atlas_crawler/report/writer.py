@@ -1,6 +1,7 @@
-"""Writes the run report (and its HTML view) once the engine has stopped: after every
-``spider_closed`` handler (Spidermon's monitors among them) has run, so the
-report holds the monitors' results whatever the extensions' order."""
+"""Writes the run's doubts file when the spider closes (every item is through the
+pipelines by then), and the run report (and its HTML view) once the engine has
+stopped: after every ``spider_closed`` handler (Spidermon's monitors among them)
+has run, so the report holds the monitors' results whatever the extensions' order."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from atlas_crawler import stats
+from atlas_crawler import runs, stats
 from atlas_crawler.report.build import build_report
+from atlas_crawler.report.doubts import report_section, write_doubts
 from atlas_crawler.report.jobstate import job_stats
-from atlas_crawler.report.state import run_state
+from atlas_crawler.report.state import judged_doubts, run_state
 from atlas_crawler.report_html import html_path, write_html
-from atlas_crawler.storage import local_feeds, write_atomically
+from atlas_crawler.storage import beside, local_feeds, write_atomically
 
 logger = logging.getLogger(__name__)
 DEFAULT_REPORT = Path("output/report.json")
@@ -31,8 +33,16 @@ def report_path(settings: Any, crawler: Crawler | None = None) -> Path:
     if settings.get("ATLAS_REPORT_PATH"):
         return Path(settings.get("ATLAS_REPORT_PATH"))
     for path, _format in local_feeds(settings, crawler):
-        return path.with_name(path.name.split(".")[0] + ".report.json")
+        return beside(path, runs.REPORT)
     return DEFAULT_REPORT
+
+
+def doubts_path(settings: Any, crawler: Crawler | None = None) -> Path:
+    """``<feed stem>.doubts.jsonl`` beside the first local feed (a run folder's
+    ``doubts.jsonl``), else beside the report."""
+    for path, _format in local_feeds(settings, crawler):
+        return beside(path, runs.DOUBTS)
+    return report_path(settings, crawler).with_name(runs.DOUBTS)
 
 
 def save_report(path: Path, report: dict[str, Any]) -> None:
@@ -43,8 +53,10 @@ def save_report(path: Path, report: dict[str, Any]) -> None:
 
 
 class ReportWriter:
-    """Builds the report from the run state and the stats and writes it (and its
-    HTML view) when the engine stops; always, also when the site was down."""
+    """Writes the doubts file when the spider closes, and builds the report from the
+    run state and the stats and writes it (and its HTML view) when the engine stops;
+    always, also when the site was down. The automatic export, on ``engine_stopped``
+    too, finds the doubts file written whatever the extensions' order."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -60,6 +72,10 @@ class ReportWriter:
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         self.reason = reason
+        path = doubts_path(self.crawler.settings, self.crawler)
+        judged = judged_doubts(self.crawler)
+        write_doubts(path, judged)
+        logger.info("%d doubted records written to %s", len(judged.records), path)
 
     def engine_stopped(self) -> None:
         spider = self.crawler.spider
@@ -68,7 +84,8 @@ class ReportWriter:
             "base_url": self.crawler.settings.get("ATLAS_BASE_URL"),
             "entry": getattr(spider, "entry", None),
         }
-        report = build_report(run_state(self.crawler), job_stats(self.crawler), self.reason, context)
+        doubts = report_section(judged_doubts(self.crawler), doubts_path(self.crawler.settings, self.crawler))
+        report = build_report(run_state(self.crawler), job_stats(self.crawler), self.reason, context, doubts)
         path = report_path(self.crawler.settings, self.crawler)
         save_report(path, report)
         logger.info("run report written to %s (and its view, %s)", path, html_path(path).name)
