@@ -47,9 +47,11 @@ bench: install
 	$(PY) benchmarks/export_bench.py
 	$(PY) benchmarks/archive_bench.py
 
-# The property tests of the parser with many more generated pages than in `make test`.
+# The property tests of the parser with many more generated pages than in `make test`,
+# then the mutation harness (tests/mutations.py) on thousands of mutated pages.
 fuzz: install
 	HYPOTHESIS_PROFILE=bench $(PY) -m pytest tests/test_parse_properties.py -q
+	MUTATION_EXAMPLES=3000 MUTATION_SEED=2 $(PY) -m pytest tests/test_mutations.py -q -k no_silent_error
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache output/demo
