@@ -6,11 +6,17 @@ tried on markup nobody wrote by hand.
 Every element draws its own wrapper (``div``/``label``, ``th``/``td``, layout
 ``td``/``td``, ``dt``/``dd``, ``p`` + ``b``/``strong``, ``span`` pairs, ``li``,
 grid rows of ``div`` without colon or label element, heading + block, text
-lines between ``br``, read-only form fields), label case, spaces and
-non-breaking spaces, colon or not, how a checkbox statement shows its state
-(``input``, box image by ``alt``/``title``/file name, Oui/Non, ✔/✘/☑/☐, before or
-after, same element or neighbouring cell/block), table header and title styles,
-the embassy block's quotes and line containers, and the page encoding.
+lines between ``br``, read-only form fields, rows of labels across over rows of
+values in a table or a grid), label case, spaces and non-breaking spaces, colon
+or not, a label broken over lines or inline pieces or with a required field's
+asterisk, how a checkbox statement shows its state (``input``, box image by
+``alt``/``title``/file name in any word style, Oui/Non, ✔/✘/☑/☐, before or
+after, same element or neighbouring cell/block; images that are no box beside
+it), table header and title styles
+(its ``summary`` attribute alone among them), results banners and pagers above
+or below a table (with or without links), an empty table's placeholder row, two
+unknown tables of one name, the embassy block's quotes and line containers, and
+the page encoding.
 
 The choices come from a :class:`Chooser`: :func:`hypothesis_chooser` for
 property tests (shrinkable), :class:`RandomChooser` for seeded runs
@@ -20,13 +26,18 @@ values take the shapes of ``atlas_crawler/replica/world.py``.
 
 What the generator does not produce, because a reader could not tell either:
 an unknown label with neither a colon nor the markup of a known label; an
-untitled table; a statement whose state sits in a block shared with another
-statement; long-text lines ending in a colon.
+untitled table, but for one right after a statement (its columns tell it); a
+statement whose state sits in a block shared with another statement; long-text
+lines ending in a colon; an unknown label over lines or pieces with neither a
+colon nor a label element; a collectivity type laid out across right before
+another label, or alone in its row and looking like its value; a title in bare
+bold ending in a colon (before a page number alone, it reads as its label).
 """
 
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -155,6 +166,14 @@ def _optional(c: Chooser, value: T, p_none: float = 0.2) -> T | None:
     return None if c.chance(p_none) else value
 
 
+def _documents(c: Chooser) -> list[dict[str, str]]:
+    """The rows of an unknown table."""
+    return [
+        {"Titre": _short(c, 2, 4), "Date": f"{c.integer(1, 28):02d}/{c.integer(1, 12):02d}/{c.integer(2000, 2024)}"}
+        for _ in range(c.integer(1, 2))
+    ]
+
+
 def project_record(c: Chooser) -> dict[str, Any]:
     """A project record as the parser must give it (``crawled_at`` aside)."""
     pid = c.integer(1000, 99999)
@@ -250,10 +269,9 @@ def project_record(c: Chooser) -> dict[str, Any]:
     if c.chance(0.1):
         extra["Rapport final transmis"] = c.chance(0.5)  # an unknown checkbox statement
     if c.chance(0.1):
-        extra["Documents joints"] = [
-            {"Titre": _short(c, 2, 4), "Date": f"{c.integer(1, 28):02d}/{c.integer(1, 12):02d}/{c.integer(2000, 2024)}"}
-            for _ in range(c.integer(1, 2))
-        ]
+        extra["Documents joints"] = _documents(c)
+        if c.chance(0.3):  # a second unknown table of the same name: both kept, the second numbered
+            extra["Documents joints (2)"] = _documents(c)
     return {
         "type": "project",
         "id": str(pid),
@@ -358,6 +376,24 @@ def label_text(c: Chooser, label: str, exact: bool = False) -> str:
     return text
 
 
+def label_pieces(c: Chooser, lab: str) -> str:
+    """A label's markup as forms break it (its element's whole text stays the
+    label): over lines (``Année de<br>début``), over inline pieces (``<span>Année
+    de</span> <b>début</b>``), with a required field's asterisk; or whole."""
+    how = c.choice(["whole", "whole", "whole", "lines", "pieces", "required"])
+    if how == "required":
+        return lab + c.choice(['<span class="obligatoire">*</span>', " *", "<em>*</em>", '<sup class="req">*</sup>'])
+    words = lab.split(" ")
+    cuts = [n for n in range(1, len(words)) if words[n - 1].strip() and words[n].strip()]  # between two words
+    if how == "whole" or not cuts:
+        return lab
+    chosen = sorted({c.choice(cuts) for _ in range(c.integer(1, 2))})
+    parts = [" ".join(words[a:b]) for a, b in zip([0, *chosen], [*chosen, len(words)], strict=True)]
+    if how == "lines":
+        return _br(c).join(parts)
+    return " ".join(f"<{tag}>{part}</{tag}>" for part in parts for tag in [c.choice(["span", "span", "b", "i"])])
+
+
 def colon(c: Chooser, optional: bool = True) -> str:
     return c.choice(["", "", *COLONS]) if optional else c.choice(COLONS)
 
@@ -435,9 +471,19 @@ PAIR_STYLES = {
     "heading": None,
     "br-lines": "lines",
     "input": None,
+    "across": "across",
 }
 #: Styles whose value sits in an inline element or text run: no block inside.
 INLINE_VALUE = {"label-span", "p-b", "span-pair", "li", "br-lines"}
+#: Styles whose label is the whole text of an element of its own, which may break it
+#: (``label_pieces``): not a run of text lines, nor a list item that may hold the value;
+#: an unknown label only with a colon or in a label element (else its lines or pieces
+#: would read as a value).
+PIECES = set(PAIR_STYLES) - {"br-lines", "li"}
+#: Labels whose values may be labels' words (a collectivity of type ``Région``): laid out
+#: across, none stands right before a known label (a reader would take the row for
+#: that label and its value).
+VALUE_WORD_LABELS = frozenset({"Type de collectivité"})
 
 
 @dataclass
@@ -473,6 +519,8 @@ def pair_html(c: Chooser, style: str, label: str, value: Value, known: bool, sep
     """One label and its value in ``style``, ``sep`` after the label (a grid row shows
     none for a known label). An unknown label (``known`` False) is written as is."""
     lab = label_text(c, label, exact=not known)
+    if style in PIECES and (known or style in LABEL_ELEMENTS or ":" in sep):
+        lab = label_pieces(c, lab)  # an unknown label over lines or pieces says it is one
     single = value.kind == "line" and "\n" not in (value.text or "")
     if style == "input" and not single:
         style = "div-label"
@@ -524,16 +572,20 @@ Pair = tuple[str, str, Value, bool, str]  # style, label, value, known, separato
 
 def pairs_html(c: Chooser, pairs: list[Pair]) -> str:
     """Label/value pairs, each in its own drawn style; consecutive pairs of a style that
-    needs a container (table, dl, ul, text lines) share one."""
+    needs a container (table, dl, ul, text lines, rows across) share one."""
     out: list[str] = []
     run_style: str | None = None
-    run: list[str] = []
+    run: list[Pair] = []
 
     def flush() -> None:
         if not run:
             return
         container = PAIR_STYLES[run_style or ""]
-        inner = "".join(run)
+        if container == "across":
+            out.append(across_html(c, run))
+            run.clear()
+            return
+        inner = "".join(pair_html(c, *pair) for pair in run)
         if container == "table":
             cls = c.choice(["", ' class="fiche"', ' class="layout" width="100%"'])
             out.append(f"<table{cls}>" + (f"<tbody>{inner}</tbody>" if c.chance(0.5) else inner) + "</table>\n")
@@ -545,46 +597,131 @@ def pairs_html(c: Chooser, pairs: list[Pair]) -> str:
             out.append(f'<div class="{c.choice(["fiche", "texte", "bloc-texte"])}">{inner}</div>\n')
         run.clear()
 
-    for style, label, value, known, sep in pairs:
-        container = PAIR_STYLES[style]
-        if container is None or style != run_style:
+    for pair in pairs:
+        style = pair[0]
+        if PAIR_STYLES[style] is None or style != run_style:
             flush()
         run_style = style
-        html = pair_html(c, style, label, value, known, sep)
-        if container is None:
-            out.append(html)
+        if PAIR_STYLES[style] is None:
+            out.append(pair_html(c, *pair))
         else:
-            run.append(html)
+            run.append(pair)
     flush()
     return "".join(out)
+
+
+def across_html(c: Chooser, pairs: list[Pair]) -> str:
+    """A run of pairs laid out across: rows of labels (``th``, ``td``, bold or not, or
+    blocks of a grid), each over the row of its values, which is left out or cut short
+    where the values are empty (a row of two labels or more). The unknown labels (each
+    with a colon) close the last row, with a known one. A label alone in its row is a
+    label over its value: one whose values may be labels' words then looks unlike its
+    value (bold, a header cell), else a reader could not tell that value from a label."""
+    known = [pair for pair in pairs if pair[3]]
+    rows: list[list[Pair]] = []
+    while known:
+        size = c.integer(1, 4)
+        rows.append(known[:size])
+        known = known[size:]
+    rows[-1] += [pair for pair in pairs if not pair[3]]
+    lone = any(len(row) == 1 and row[0][1] in VALUE_WORD_LABELS for row in rows)
+    grid = c.chance(0.35)
+    cells = ["div", "div-b", "div-label"] if grid else ["th", "td", "td-b", "td-strong", "thead"]
+    cell = c.choice([kind for kind in cells if not (lone and kind in ("div", "td"))])
+    html = "".join(_across_rows(c, row, cell, grid) for row in rows)
+    if grid:
+        return f'<div class="{c.choice(["formulaire", "grille", "bloc-champs"])}">{html}</div>\n'
+    if cell == "thead" and len(rows) == 1:
+        html = html.replace("<tr>", "<thead><tr>", 1).replace("</tr>", "</tr></thead><tbody>", 1) + "</tbody>"
+    attributes = c.choice(["", ' class="fiche"', ' class="form" width="100%"'])
+    return f"<table{attributes}>{html}</table>\n"
+
+
+def _across_rows(c: Chooser, row: list[Pair], cell: str, grid: bool) -> str:
+    """One row of labels and the row of its values."""
+    row = sorted(row, key=lambda pair: (not pair[3], pair[1] in VALUE_WORD_LABELS))
+    spans = [2 if not grid and c.chance(0.15) else 1 for _ in row]
+    labels, values = [], []
+    for (_, label, value, known, sep), span in zip(row, spans, strict=True):
+        lab = label_pieces(c, label_text(c, label, exact=not known)) + sep
+        labels.append(_across_cell(c, cell, lab, span))
+        values.append(_across_cell(c, "div" if grid else "td", value.html(c, block_ok=True), span))
+    empty = [pair[2].empty for pair in row]
+    if len(row) > 1 and all(empty) and c.chance(0.5):
+        values = []  # no row of values: the labels are empty
+    while len(row) > 1 and len(values) > 1 and empty[len(values) - 1] and c.chance(0.3):
+        values.pop()  # a row of values cut short
+    tag, cls = ("div", ' class="ligne"') if grid else ("tr", "")
+    return "".join(f"<{tag}{cls}>{''.join(cells)}</{tag}>\n" for cells in (labels, values) if cells)
+
+
+def _across_cell(c: Chooser, cell: str, inner: str, span: int) -> str:
+    colspan = f' colspan="{span}"' if span > 1 else ""
+    if cell in ("td-b", "td-strong"):
+        tag = cell.split("-")[1]
+        return f"<td{colspan}><{tag}>{inner}</{tag}></td>"
+    if cell == "div-b":
+        return f'<div class="champ"><b>{inner}</b></div>'
+    if cell == "div-label":
+        return f'<div class="champ"><label>{inner}</label></div>'
+    if cell == "div":
+        return f'<div class="champ">{inner}</div>'
+    tag = "th" if cell in ("th", "thead") else "td"
+    return f"<{tag}{colspan}>{inner}</{tag}>"
 
 
 def draw_pairs(c: Chooser, items: list[tuple[str, Value]], extra: list[tuple[str, Value]] | None = None) -> list[Pair]:
     """Styles and separators for known pairs (an empty value shown empty or left out)
     and unknown ones. An unknown label needs a colon unless its element is a label
     element or a known label on the page is laid out the same way without one (as a
-    reader would guess)."""
+    reader would guess); across, it always has one, in a row with a known label."""
     out: list[Pair] = []
     for label, value in items:
         if value.empty and c.chance(0.5):
             continue
         out.append((c.choice(list(PAIR_STYLES)), label, value, True, colon(c)))
-    bare = {s for s, _, _, _, sep in out if s not in ("br-lines", "li") and (s == "grid" or ":" not in sep)}
+    bare = {s for s, _, _, _, sep in out if s not in ("br-lines", "li", "across") and (s == "grid" or ":" not in sep)}
     for label, value in extra or []:
-        style = c.choice([s for s in PAIR_STYLES if s != "br-lines"])
+        if out and out[-1][0] == "across" and c.chance(0.5):
+            style = "across"  # in a row with a known label
+        else:
+            style = c.choice([s for s in PAIR_STYLES if s not in ("br-lines", "across")])
         out.append((style, label, value, False, colon(c, optional=style in LABEL_ELEMENTS or style in bare)))
     return out
 
 
 # --- checkbox statements ------------------------------------------------------------
+#: Box images by file name, in every word style (case changes, dashes, underscores, dots,
+#: digits, words glued, French or English; a negation anywhere).
 BOX_IMAGES = {
-    True: ["box_checked.gif", "case_cochee.png", "checkbox_on.png", "coche.gif"],
-    False: ["box_unchecked.gif", "case_vide.png", "checkbox_off.png", "case_non_cochee.png"],
+    True: [
+        *("box_checked.gif", "case_cochee.png", "checkbox_on.png", "coche.gif", "caseCochee.gif"),
+        *("ico_coche_ok.gif", "cb-checked-16.png", "CheckBoxChecked.png", "case.cochee.gif", "casecochee.gif"),
+        *("img_case_pleine.png", "tick.svg", "chkOn.gif"),
+    ],
+    False: [
+        *("box_unchecked.gif", "case_vide.png", "checkbox_off.png", "case_non_cochee.png", "case-non-cochee.png"),
+        *("unchecked_box.gif", "btnUnchecked.png", "caseNonCochee.gif", "not_checked.png", "uncheck-16.png"),
+        *("decoche.gif", "cb_empty.png", "checkbox.off.gif", "casenoncochee.gif", "CaseDecochee.png"),
+    ],
 }
 BOX_WORDS = {
-    True: ["Oui", "Case cochée", "coché", "checked"],
-    False: ["Non", "Case non cochée", "non coché", "unchecked"],
+    True: ["Oui", "Case cochée", "coché", "checked", "caseCochee", "Checked box"],
+    False: ["Non", "Case non cochée", "non coché", "unchecked", "case_vide", "Not checked", "Décoché"],
 }
+#: Images beside a statement that show no box (bullets, arrows, logos, a magnifying glass).
+DECORATIONS = [
+    *("puce.png", "fleche.gif", "ico_fleche_droite.gif", "logo_mae.png", "picto-info.png"),
+    *("bullet_orange.gif", "spacer.gif", "ico_loupe.gif", "FlecheBleue.png"),
+]
+
+
+def decoration_html(c: Chooser) -> str:
+    """Mostly nothing, else an image that is no box (with or without a text)."""
+    if not c.chance(0.2):
+        return ""
+    alt = c.choice(['alt=""', 'alt="»"', 'alt="Information"', ""])
+    return f'<img src="/cncdext/img/{c.choice(DECORATIONS)}" {alt}/> '
 
 
 def indicator_html(c: Chooser, state: bool, words_ok: bool) -> tuple[str, str]:
@@ -616,6 +753,7 @@ def statement_html(c: Chooser, statement: str, state: bool | None, known: bool =
     """A checkbox statement and its state, in one element or a neighbouring cell/block."""
     if state is None:
         return ""
+    deco = decoration_html(c)  # in the element that shows the state, never between a glyph and the words
     text = label_text(c, statement, exact=not known)
     kind, ind = indicator_html(c, state, words_ok=known)
     before = c.choice([True, False])
@@ -623,14 +761,14 @@ def statement_html(c: Chooser, statement: str, state: bool | None, known: bool =
     if placement == "label-for" and kind == "input":
         ident = f"c{c.integer(0, 10**6)}"
         box = ind.replace("<input", f'<input id="{ident}"')
-        lab = f'<label for="{ident}">{text}</label>'
+        lab = f'<label for="{ident}">{deco}{text}</label>'
         inner = box + "\n" + lab if before else lab + "\n" + box
         return f'<div class="ligne case">{inner}</div>\n'
     if placement in ("same", "label-for"):
         if kind == "word":
-            return f"<p>{text}{colon(c)} {ind}</p>\n"
+            return f"<p>{deco}{text}{colon(c)} {ind}</p>\n"
         wrap = c.choice(["p", "label", "div", "li"]) if kind == "input" else c.choice(["p", "div", "span"])
-        inner = f"{ind} {text}" if before else f"{text} {ind}"
+        inner = deco + (f"{ind} {text}" if before else f"{text} {ind}")
         html = f"<{wrap}>{inner}</{wrap}>"
         return (f"<ul>{html}</ul>" if wrap == "li" else f"<div>{html}</div>" if wrap == "span" else html) + "\n"
     if placement == "cells":
@@ -646,11 +784,20 @@ def statement_html(c: Chooser, statement: str, state: bool | None, known: bool =
 
 # --- tables ----------------------------------------------------------------------------
 def table_html(
-    c: Chooser, title: str, headers: list[str], rows: list[list[str]], after: str = "", known: bool = True
+    c: Chooser,
+    title: str,
+    headers: list[str],
+    rows: list[list[str]],
+    after: str = "",
+    known: bool = True,
+    untitled_ok: bool = False,
 ) -> str:
-    """A data table: drawn title style, header style, wrapper; ``rows`` hold cell markup.
-    An unknown table (``known`` False) keeps its words as written and a header row that
-    looks like one (its column names are not known)."""
+    """A data table: drawn title style (its ``summary`` attribute alone among them;
+    none at all when ``untitled_ok``: a statement stands before it), header style,
+    wrapper, results banners and pagers above or below it, the placeholder row of
+    an empty table; ``rows`` hold cell markup. An unknown table (``known`` False)
+    keeps its words as written and a header row that looks like one (its column
+    names are not known)."""
     n = len(headers)
     heads = [label_text(c, h, exact=not known) if h else c.choice(["&nbsp;", ""]) for h in headers]
     title_html = escape(title, quote=False)
@@ -676,9 +823,16 @@ def table_html(
         f'<tr class="{"impair" if k % 2 else "pair"}">' + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>\n"
         for k, row in enumerate(rows)
     )
+    if not rows and c.chance(0.5):  # an empty table says so in one row spanning it
+        body = f'<tr class="empty"><td colspan="{c.choice([n, n, 0, 99])}">{c.choice(PLACEHOLDERS)}</td></tr>'
     body = f"<tbody>{body}</tbody>" if c.chance(0.6) else body
-    style = c.choice(["caption", "legend", "heading", "paragraph", "bold", "title row"])
-    table_open = c.choice(['<table class="liste">', "<table>", '<table border="1" cellspacing="0">'])
+    style = c.choice(
+        ["caption", "legend", "heading", "paragraph", "bold", "title row", "summary"] + ["none"] * untitled_ok
+    )
+    table_open = c.choice(['<table class="liste"', "<table", '<table border="1" cellspacing="0"'])
+    if style == "summary" or c.chance(0.1):  # displaytag's: a name no reader sees, alone or saying the title
+        table_open += f' summary="{title_html.replace(chr(34), "&quot;")}"'
+    table_open += ">"
     if style == "caption":
         table = f"{table_open}<caption>{title_html}</caption>{head_row}{body}</table>"
     elif style == "title row":
@@ -686,7 +840,8 @@ def table_html(
         table = f"{table_open}<tr>{cell}</tr>{head_row}{body}</table>"
     else:
         table = f"{table_open}{head_row}{body}</table>"
-    table += after
+    above, below = _table_chrome(c, len(rows))
+    table = above + table + after + below
     if style == "legend":
         return f'<fieldset class="tableau"><legend>{title_html}</legend>\n{table}</fieldset>\n'
     if style == "heading":
@@ -695,13 +850,71 @@ def table_html(
     if style == "paragraph":
         return f"<p>{title_html}</p>\n{_wrap_table(c, table)}\n"
     if style == "bold":
-        bold = c.choice(["<p><b>{}</b></p>", "<div><strong>{}</strong></div>", "<b>{}</b>"]).format(title_html)
-        return f"{bold}\n{_wrap_table(c, table)}\n"
+        wrapper = c.choice(["<p><b>{}</b></p>", "<div><strong>{}</strong></div>", "<b>{}</b>"])
+        if wrapper == "<b>{}</b>":  # inline with a colon, it would read as the label of a page number after it
+            title_html = _TRAILING_COLON.sub("", title_html)
+        return f"{wrapper.format(title_html)}\n{_wrap_table(c, table)}\n"
     return _wrap_table(c, table) + "\n"
 
 
 def _wrap_table(c: Chooser, table: str) -> str:
     return c.choice([table, f'<div class="tableau">{table}</div>'])
+
+
+_TRAILING_COLON = re.compile(r"(?:\s|&nbsp;)*:\s*$")
+#: What an empty table shows in its one row (any words: it is told by its shape).
+PLACEHOLDERS = ["Aucun élément à afficher.", "Aucune donnée", "Pas de résultat", "Néant", "(vide)", "—"]
+
+
+def _table_chrome(c: Chooser, rows: int) -> tuple[str, str]:
+    """Results banners and pagers above and below a table of ``rows`` rows (none,
+    either, both), as displaytag and others write them."""
+    where = c.choice(["none", "none", "above", "below", "both"])
+    return (_banner_and_pager(c, rows) if where in ("above", "both") else ""), (
+        _banner_and_pager(c, rows) if where in ("below", "both") else ""
+    )
+
+
+def _banner_and_pager(c: Chooser, rows: int) -> str:
+    parts = c.choice([["banner"], ["pager"], ["banner", "pager"]])
+    return "".join(_banner(c, rows) if part == "banner" else _pager(c) for part in parts) + "\n"
+
+
+def _banner(c: Chooser, rows: int) -> str:
+    if rows == 0:
+        text = c.choice(["Aucun élément trouvé.", "Aucun résultat trouvé", "No items found.", "0 projet(s) trouvé(s)"])
+    elif rows == 1:
+        text = c.choice(["Une ligne trouvée.", "Un élément trouvé.", "One item found.", "1 résultat"])
+    else:
+        text = c.choice(
+            [
+                f"{rows} éléments trouvés, affichage de 1 à {rows}.",
+                f"{rows} projets trouvés",
+                f"Résultats 1 à {rows} sur {rows}",
+                f"{rows} items found, displaying 1 to {rows}.",
+                f"{rows} élément(s) trouvé(s)",
+            ]
+        )
+    return c.choice(['<span class="pagebanner">{}</span>', "<p>{}</p>", '<div class="bandeau">{}</div>', "{}"]).format(
+        text
+    )
+
+
+def _pager(c: Chooser) -> str:
+    """A one-page pager, its page number a link or not (links to page 1: no further page)."""
+    param = f"d-{c.integer(1000, 9999)}-p"
+    one = f'<a href="?{param}=1">1</a>' if c.chance(0.5) else c.choice(["<strong>1</strong>", "1", "<b>[1]</b>"])
+    first = f'<a href="?{param}=1">Premier</a>' if c.chance(0.3) else "Premier"
+    return c.choice(
+        [
+            f'<span class="pagelinks">[{first}/Préc] {one} [Suiv/Dernier]</span>',
+            f'<div class="pagination">&lt;&lt; &lt; {one} &gt; &gt;&gt;</div>',
+            f"<p>Page {one} sur 1</p>",
+            f'<ul class="pages"><li>«</li><li>{one}</li><li>»</li></ul>',
+            f"<div>« Précédent | {one} | Suivant »</div>",
+            f'<span class="pagelinks">{one}</span>',  # displaytag's one-page pager: the page number alone
+        ]
+    )
 
 
 def heading_html(c: Chooser, title: str) -> str:
@@ -756,6 +969,11 @@ def _date(iso: str | None) -> str | None:
     return f"{d}/{m}/{y}"
 
 
+def _shown_name(key: str) -> str:
+    """The title a page shows for an ``extra`` key (``Documents joints (2)``: the second of that name)."""
+    return re.sub(r" \(\d+\)$", "", key)
+
+
 def _line(text: object) -> Value:
     return Value("line", None if text is None else str(text))
 
@@ -784,12 +1002,15 @@ def _shuffled(c: Chooser, columns: list[int]) -> list[int]:
     return order
 
 
-def _table(c: Chooser, title: str, headers: list[str], rows: list[list[str]], after: str = "") -> str:
+def _table(
+    c: Chooser, title: str, headers: list[str], rows: list[list[str]], after: str = "", untitled_ok: bool = False
+) -> str:
     order = _shuffled(c, list(range(len(headers))))
     if headers.count(ONE_PERCENT) > 1:  # the 1% columns keep their order among themselves
         ones = iter(i for i in range(len(headers)) if headers[i] == ONE_PERCENT)
         order = [next(ones) if headers[i] == ONE_PERCENT else i for i in order]
-    return table_html(c, title, [headers[i] for i in order], [[row[i] for i in order] for row in rows], after)
+    cells = [[row[i] for i in order] for row in rows]
+    return table_html(c, title, [headers[i] for i in order], cells, after, untitled_ok=untitled_ok)
 
 
 def _project_tables(c: Chooser, r: dict[str, Any]) -> dict[str, str]:
@@ -859,9 +1080,9 @@ def _project_tables(c: Chooser, r: dict[str, Any]) -> dict[str, str]:
             ]
             for f in r["funding"]
         ]
-        out["funding"] = _table(
-            c, TABLE_TITLES["funding"], ["Nom du financeur", "Montant en euros", *[ONE_PERCENT] * ones, "Année"], rows
-        )
+        headers = ["Nom du financeur", "Montant en euros", *[ONE_PERCENT] * ones, "Année"]
+        # right after the triennial statement when the page shows it: its columns alone may tell it
+        out["funding"] = _table(c, TABLE_TITLES["funding"], headers, rows, untitled_ok=r["triennial"] is not None)
     if show("volunteers", r["volunteers"]):
         out["volunteers"] = _table(
             c,
@@ -966,7 +1187,9 @@ def project_body(c: Chooser, r: dict[str, Any]) -> str:
     statements = {k: statement_html(c, STATEMENTS[k], r[k]) for k in STATEMENTS}
     unknown_statements = "".join(statement_html(c, k, v, known=False) for k, v in extra.items() if isinstance(v, bool))
     unknown_tables = "".join(
-        table_html(c, k, list(v[0]), [[escape(row[h], quote=False) for h in v[0]] for row in v], known=False)
+        table_html(
+            c, _shown_name(k), list(v[0]), [[escape(row[h], quote=False) for h in v[0]] for row in v], known=False
+        )
         for k, v in extra.items()
         if isinstance(v, list)
     )

@@ -10,6 +10,7 @@ from atlas_crawler.extract import doubts
 from atlas_crawler.extract.accounting import Claims, chrome_text
 from atlas_crawler.extract.flow import Flow
 from atlas_crawler.extract.visible import visible_root
+from atlas_crawler.pages.collectivity import parse_collectivity
 from atlas_crawler.pages.common import CHROME_TEXTS
 from atlas_crawler.pages.project import parse_project
 from tests.saved import html_response
@@ -51,7 +52,7 @@ def test_text_nothing_claims_is_a_doubt_quoting_it() -> None:
         "<footer><p>Tous droits réservés</p></footer>",
         "<p><button type='button'>Imprimer cette fiche</button> <button>Exporter</button></p>",
         "<span class='pagebanner'>12 éléments trouvés, affichage de 1 à 5.</span>",
-        "<span class='pagelinks'>[Premier/Préc] 1, <a href='?d-1-p=2'>2</a> [Suiv/Dernier]</span>",
+        "<span class='pagelinks'>[Premier/Préc] <strong>1</strong> [Suiv/Dernier]</span>",
         "<p>&lt;&lt; &lt; pagination.page.precedent 1 pagination.page.suivant &gt; &gt;&gt;</p>",
         "<h1>Atlas français de la coopération décentralisée et des autres actions extérieures</h1>",
     ],
@@ -63,14 +64,21 @@ def test_chrome_inside_the_content_is_no_doubt(chrome: str) -> None:
     assert record["context"] == "Un contexte."
 
 
-def test_text_before_the_record_and_outside_its_content_is_chrome() -> None:
+def test_text_around_the_record_s_content_and_its_title_are_chrome() -> None:
     body = (
         "<html><body><div id='bandeau'>Ministère de l'Europe et des Affaires étrangères</div>"
-        f"<div id='contenu'><p>Une notice en tête de page</p>{PAIRS}</div>"
-        "<div id='pied'>Mentions légales · Accessibilité</div></body></html>"
+        f"<div id='contenu'><h2>Fiche projet n° 1</h2>{PAIRS}</div>"
+        "<div id='pied'><p>Dernière mise à jour : 12 mars 2024</p>Mentions légales · Accessibilité</div></body></html>"
     )
     record = dict(parse_project(html_response(body)).item)
     assert record["doubts"] == []
+    assert record["extra"] == {}  # a notice outside the content is no unknown label
+
+
+def test_a_paragraph_before_the_first_label_inside_the_content_is_doubted() -> None:
+    body = f"<html><body><div id='contenu'><p>Un texte que nul label ne nomme</p>{PAIRS}</div></body></html>"
+    record = dict(parse_project(html_response(body)).item)
+    assert rules(record) == [(doubts.UNCLAIMED, None)]
 
 
 @pytest.mark.parametrize(
@@ -177,6 +185,9 @@ def test_one_token_claimed_by_two_owners_is_a_doubt() -> None:
         ("3 projet(s) trouvé(s)", True),
         ("Aucun élément trouvé.", True),
         ("Retour", True),
+        ("Accueil > ???menu.atlas.libelle??? > Fiche projet", True),
+        ("Vous êtes ici : Accueil › Atlas", True),
+        ("Kayes > Bamako : une route", False),
         ("1990", False),
         ("Commune de Kayes", False),
         ("Une page de l'histoire", False),
@@ -190,3 +201,73 @@ def test_the_doubt_quotes_a_few_words() -> None:
     doubt = doubts.Doubt(doubts.UNCLAIMED, "mot " * 40)
     assert len(doubt.as_json()["text"]) <= 80
     assert doubt.as_json()["text"].endswith("…")
+
+
+def test_a_statement_without_its_box_is_doubted() -> None:
+    record = parse(PAIRS, "<p>Le partenariat est triennal</p>")
+    assert record["triennial"] is None
+    assert (doubts.IMPLAUSIBLE, "triennial") in rules(record)
+
+
+def test_a_typed_box_with_a_non_breaking_space_is_unchecked() -> None:
+    record = parse(PAIRS, "<div><div>Le partenariat est triennal</div><div>[\u00a0]</div></div>")
+    assert record["triennial"] is False
+    assert record["doubts"] == []
+
+
+@pytest.mark.parametrize("label", ["lepartenariat est triennal", "convention", "Année de première signature"])
+def test_a_known_label_read_as_an_unknown_one_is_doubted(label: str) -> None:
+    record = parse(PAIRS, f"<dl><dt>{label} :</dt><dd>Oui</dd></dl>")
+    assert label in record["extra"] or label.capitalize() in record["extra"]
+    assert doubts.MISPLACED in [rule for rule, _ in rules(record)]
+
+
+def test_a_contacts_table_is_read_by_its_column_names() -> None:
+    block = (
+        "<h2>Contacts dans le poste diplomatique « Ambassade de France au Mali »</h2>"
+        "<table><tr><th>Fonction</th><th>Courriel</th><th>Nom</th></tr>"
+        "<tr><td>Attaché</td><td>marie.diop@diplomatie.gouv.fr</td><td>Marie DIOP</td></tr></table>"
+    )
+    record = parse(block, PAIRS)
+    assert record["embassy"]["contacts"] == [
+        {"role": "Attaché", "name": "Marie DIOP", "email": "marie.diop@diplomatie.gouv.fr"}
+    ]
+    assert record["doubts"] == []
+
+
+def test_an_address_as_an_embassy_contact_s_role_is_doubted() -> None:
+    block = (
+        "<h2>Contacts dans le poste diplomatique « Ambassade de France au Mali »</h2>"
+        "<p>marie.diop@diplomatie.gouv.fr</p><p>Attaché</p><p>Marie DIOP</p>"
+    )
+    assert (doubts.IMPLAUSIBLE, "embassy") in rules(parse(block, PAIRS))
+
+
+def test_a_field_shown_twice_with_two_values_is_doubted() -> None:
+    record = parse(PAIRS, "<dl><dt>Titre</dt><dd>Un autre titre</dd></dl>")
+    assert record["title"] == "Un titre"
+    assert record["doubts"] == [
+        {"rule": doubts.AMBIGUOUS, "field": "title", "text": "Titre shown twice: Un autre titre"}
+    ]
+
+
+def test_a_pager_or_banner_inside_a_value_is_doubted() -> None:
+    record = parse(PAIRS, "<dl><dt>Bénéficiaire(s)</dt><dd>Les habitants<br>« Précédent | 1 | Suivant »</dd></dl>")
+    assert (doubts.IMPLAUSIBLE, "beneficiaries") in rules(record)
+
+
+def test_a_comment_or_a_hidden_input_never_splits_a_value() -> None:
+    url = "https://atlas.test/cncdext/dyn/public/atlas/detailCollectiviteFrancaise.html?idCollectivite=9"
+    body = (
+        "<dl><dt>Nom</dt><dd>Région Kayes</dd><dt>Type de collectivité</dt>"
+        "<dd><!-- type --><input type='hidden' name='t' value='R'>Région</dd></dl>"
+    )
+    record = dict(parse_collectivity(html_response(f"<html><body>{body}</body></html>", url)))
+    assert record["collectivity_type"] == "Région"
+    assert record["doubts"] == []
+
+
+def test_a_pager_to_further_pages_of_no_one_table_is_doubted() -> None:
+    pager = "<span class='pagelinks'>[Premier/Préc] 1, <a href='?d-1-p=2'>2</a> [Suiv/Dernier]</span>"
+    record = parse(PAIRS, pager, "<dl><dt>Contexte</dt><dd>Un contexte.</dd></dl>")
+    assert rules(record) == [(doubts.AMBIGUOUS, None)]

@@ -11,17 +11,20 @@ import subprocess
 import sys
 
 import pytest
+from scrapy.http import HtmlResponse
 
 from atlas_crawler import stats
 from atlas_crawler.exporters import JsonLinesExporter
 from atlas_crawler.items import DOUBTS, CollectivityItem, ProjectItem
 from atlas_crawler.localrun import PROJECT_ROOT, crawl, replica
 from atlas_crawler.pages import registry
+from atlas_crawler.pages.common import announced_count
 from atlas_crawler.pages.project import parse_project
 from atlas_crawler.pipelines import UnreadableValuesPipeline
 from atlas_crawler.report.build import build_report
 from atlas_crawler.report.state import RunState
 from atlas_crawler.schemas import fields, load_schema
+from tests.markup_gen import RandomChooser, collectivity_page
 from tests.saved import html_response, project_crawler, saved_pages, saved_response
 
 BASE = "https://pastel.diplomatie.gouv.fr/cncdext/dyn/public/atlas/"
@@ -176,3 +179,63 @@ def test_a_site_under_other_page_names_is_crawled_completely(tmp_path) -> None:
     assert report["warnings"] == [] and report["redundant_fetches"] == 0
     assert report["lists"]["checked"] == len(truth["announced"]) == report["lists"]["complete"]
     assert "collectivite/fr.do" in next(r["url"] for r in records if r.get("kind") == "french")
+
+
+# --- the type whose vocabulary explains the page best -----------------------------------------
+COLLECTIVITY_URL = BASE + "detailCollectiviteEtrangere.html?idCollectivite=31752"
+PROJECT_ROWS = (
+    "<table><tr><th>Titre du projet</th><th></th></tr>"
+    "<tr><td>Eau potable</td><td><a href='detailProjet.html?criteres.prjId=4'>voir</a></td></tr>"
+    "<tr><td>Santé</td><td><a href='detailProjet.html?criteres.prjId=5'>voir</a></td></tr></table>"
+)
+
+
+def test_a_collectivity_whose_projects_table_counts_its_rows_is_a_collectivity() -> None:
+    page = html_response(
+        "<dl><dt>Nom</dt><dd>Région de Kayes</dd><dt>Type de collectivité</dt><dd>Région</dd>"
+        f"<dt>Pays</dt><dd>Mali</dd></dl><h3>Projets</h3><span class='pagebanner'>2 projets trouvés</span>{PROJECT_ROWS}",
+        COLLECTIVITY_URL,
+    )
+    recognition = registry.recognise(page)
+    assert recognition.page_type is registry.COLLECTIVITY
+    assert recognition.fits == {"collectivity": 4, "list": 2} and not recognition.ambiguous
+    assert registry.parse(page)[1].item["project_ids"] == ["4", "5"]
+
+
+def test_a_list_of_collectivities_naming_their_type_in_a_column_is_a_list() -> None:
+    page = html_response(
+        "<h2>Bretagne</h2><p>2 collectivité(s) trouvée(s)</p>"
+        "<table><tr><th>Nom</th><th>Type de collectivité</th><th>Département</th></tr>"
+        "<tr><td><a href='fr.do?idCollectivite=1'>Brest</a></td><td>Commune</td><td>Finistère</td></tr>"
+        "<tr><td><a href='fr.do?idCollectivite=2'>Rennes</a></td><td>Commune</td><td>Ille-et-Vilaine</td></tr></table>",
+        BASE + "regions/collectivites.do?codeRegion=53&idCollectivite=1",
+    )
+    recognition = registry.recognise(page)
+    assert recognition.page_type is registry.LIST
+    assert recognition.fits == {"list": 2}
+
+
+def test_a_page_that_fits_two_types_equally_is_said_ambiguous() -> None:
+    page = html_response(f"<p>Nom : Région de Kayes</p><p>2 projets trouvés</p>{PROJECT_ROWS}", COLLECTIVITY_URL)
+    recognition = registry.recognise(page)
+    assert recognition.fits == {"collectivity": 2, "list": 2}
+    assert recognition.page_type is registry.COLLECTIVITY and recognition.ambiguous
+
+
+def test_a_list_of_one_row_announces_its_count_in_words() -> None:
+    page = html_response(
+        "<span class='pagebanner'>Une ligne trouvée.</span><table><tr><th>Titre du projet</th></tr>"
+        "<tr><td><a href='detailProjet.html?criteres.prjId=4'>Eau</a></td></tr></table>",
+        BASE + "pays/projets.do?codePays=ML",
+    )
+    assert registry.classify(page) is registry.LIST
+    assert announced_count(page) == 1
+    assert announced_count(html_response("<p>Aucun élément trouvé.</p>")) == 0
+
+
+def test_generated_collectivity_pages_are_collectivities() -> None:
+    """Whatever their banners and pagers say (``3 projets trouvés``)."""
+    for seed in range(60):
+        page = collectivity_page(RandomChooser(seed))
+        response = HtmlResponse(page.url, body=page.body, headers=page.headers)
+        assert registry.classify(response) is registry.COLLECTIVITY, seed

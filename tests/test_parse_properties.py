@@ -1,5 +1,5 @@
 """Property tests: any markup the generator (``tests/markup_gen.py``) can make of a
-random record parses back to exactly that record, field by field.
+random record parses back to exactly that record, field by field, without a doubt.
 
 Profiles: ``ci`` (default) runs enough examples to matter in about a minute;
 ``HYPOTHESIS_PROFILE=bench`` (``make fuzz``) runs many more.
@@ -12,6 +12,7 @@ import os
 from hypothesis import HealthCheck, given, settings
 from scrapy.http import HtmlResponse
 
+from atlas_crawler.items import DOUBTS
 from atlas_crawler.pages.collectivity import parse_collectivity
 from atlas_crawler.pages.project import parse_project
 from tests.markup_gen import Page, collectivity_pages, project_pages
@@ -37,6 +38,7 @@ def test_project_pages_parse_to_their_record(page: Page) -> None:
     parsed = parse_project(_response(page))
     record = dict(parsed.item)
     assert record.pop("crawled_at").endswith("Z")
+    assert record.pop(DOUBTS) == []  # the page is explained whole
     assert _differences(record, page.record) == {}
     assert parsed.next_pages == {}
 
@@ -46,4 +48,5 @@ def test_project_pages_parse_to_their_record(page: Page) -> None:
 def test_collectivity_pages_parse_to_their_record(page: Page) -> None:
     record = dict(parse_collectivity(_response(page)))
     assert record.pop("crawled_at").endswith("Z")
+    assert record.pop(DOUBTS) == []
     assert _differences(record, page.record) == {}

@@ -21,13 +21,15 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from atlas_crawler.extract.doubts import CLAIMED_TWICE, IMPLAUSIBLE, MISPLACED, UNCLAIMED, Doubt
+from atlas_crawler.extract.doubts import AMBIGUOUS, CLAIMED_TWICE, IMPLAUSIBLE, MISPLACED, UNCLAIMED, Doubt
 from atlas_crawler.extract.flow import TEXT, Flow
-from atlas_crawler.extract.tables import Table
+from atlas_crawler.extract.labels import STATEMENT, Mark, first_word, whole_element
+from atlas_crawler.extract.tables import Table, is_banner_or_pager
 from atlas_crawler.extract.text import clean, fold, label_key, text_of
+from atlas_crawler.urls import page_params
 
 if TYPE_CHECKING:  # the reader calls the accounting: only its type is needed here
-    from atlas_crawler.extract.reading import Vocabulary
+    from atlas_crawler.extract.reading import Reading, Vocabulary
 
 #: Elements whose text is navigation, a banner or a notice, wherever they stand.
 _NAVIGATION_TAGS = ("nav", "header", "footer", "aside", "menu")
@@ -40,22 +42,13 @@ _CONTROL_ROLES = frozenset({"button", "link"})
 _ROLES_AND_BUTTONS = etree.XPath("//*[@role] | //button")
 
 
-#: A pager's words: page numbers, arrows, first/previous/next/last (unresolved keys are cleaned away).
-_PAGER_WORDS = re.compile(
-    r"^(?:[\d\s.,;:|/<>«»‹›\[\]()…\-–—]|premier(?:e)?|prec(?:edent(?:e)?)?|suiv(?:ant(?:e)?)?|dernier(?:e)?"
-    r"|page|pages|sur|de|a|first|prev(?:ious)?|next|last|of|to|go|aller)+$"
-)
-#: What tells a pager from a lone number: arrows, brackets, its words, or two numbers.
-_PAGER_SIGNS = re.compile(r"[<>«»‹›\[\]]|[a-z]{2,}|\d\D+\d")
-#: A results banner: ``12 éléments trouvés, affichage de 1 à 5``, ``Aucun projet trouvé``, ``Une ligne trouvée``.
-_BANNER = re.compile(
-    r"^(?:\d[\d\s.]*|aucun(?:e)?|une?|pas de)\s+[^\W\d]+(?:\(s\)|s)?(?:\s+[^\W\d]+){0,2}\s+trouve"
-    r"|^affichage (?:de|des elements?) \d+ a \d+"
-    r"|^(?:resultats?|elements?|lignes?) \d+ a \d+"
-)
-
-
 _LONGEST_LABEL = 250
+_SENTENCES = re.compile(r"(?<=[.!])\s+")
+_COUNTED = re.compile(r"[\d<>«»‹›]")
+_STEPS = re.compile(r"\s[>›»/]\s|\s[>›»]$")
+_LONGEST_TITLE = 120
+#: Owners that are no field (titles, states, tables, sections, chrome).
+_NOT_FIELDS = frozenset({"title", "state", "table", "section", "chrome", "block"})
 
 
 @dataclass
@@ -66,6 +59,8 @@ class Claims:
     flow: Flow
     owners: dict[int, str] = field(default_factory=dict)
     twice: list[tuple[int, str, str]] = field(default_factory=list)
+    #: Tokens that name something (a label, a statement, a block's heading), not a value.
+    names: set[int] = field(default_factory=set)
 
     def claim(self, indices: Iterable[int], owner: str) -> None:
         content = self.flow.content
@@ -98,14 +93,17 @@ def _tokens_in(flow: Flow, elements: list[etree._Element]) -> set[int]:
 
 
 def chrome_text(text: str, declared: frozenset[str]) -> bool:
-    """Whether a line reads as chrome: a pager, a results banner, or a text the
-    page type declares (folded)."""
+    """Whether a line reads as chrome: a pager, a results banner, a breadcrumb,
+    or a text the page type declares (folded)."""
     key = fold(text).strip(" :.!")
-    if not key or key in declared:
-        return True
-    if _BANNER.search(key):
-        return True
-    return bool(_PAGER_WORDS.match(key)) and bool(_PAGER_SIGNS.search(key))
+    return not key or key in declared or _breadcrumb(key, declared) or is_banner_or_pager(text)
+
+
+def _breadcrumb(key: str, declared: frozenset[str]) -> bool:
+    """``Accueil > Atlas > Fiche projet``: short steps between arrows, one of them
+    a declared text (the home page) or left empty by an unresolved key."""
+    steps = [step.rsplit(":", 1)[-1].strip() for step in _STEPS.split(key)]  # ``Vous êtes ici :`` before
+    return len(steps) > 1 and all(len(step) <= 50 for step in steps) and any(not s or s in declared for s in steps)
 
 
 def account(
@@ -113,20 +111,33 @@ def account(
     claims: Claims,
     content: tuple[int, int],
     chrome: set[int],
-    tables: list[Table],
-    values: Mapping[str, str],
+    reading: Reading,
+    marks: list[Mark],
     vocabulary: Vocabulary,
 ) -> list[Doubt]:
     """The doubts a read page leaves: texts claimed twice, tables whose words
-    contradict the vocabulary, implausible values, and visible text inside the
-    record's content (``content``, a token range) that nothing claims."""
+    contradict the vocabulary, implausible values, known words read as unknown
+    labels, and visible text inside the record's content (``content``, a token
+    range) that nothing claims."""
     doubts = [
         Doubt(CLAIMED_TWICE, f"{flow.texts[i].strip()} ({first} / {second})", second)
         for i, first, second in claims.twice
     ]
-    for table in tables:
+    for table in reading.tables:
         doubts += table_doubts(table, vocabulary)
-    doubts += _implausible(values, vocabulary)
+    doubts += [  # a link to a further page of a table nobody can name: rows may be missing
+        Doubt(AMBIGUOUS, f"a pager tied to no one table: {text_of(link) or link.get('href')}")
+        for link in reading.tables.orphan_pagers
+        if any(number > 1 for number in page_params(link.get("href", "")).values())
+    ]
+    doubts += _implausible(reading.values, vocabulary)
+    doubts += _vocabulary_in_values(flow, claims, vocabulary)
+    doubts += _known_words_in_extra(reading.extra, vocabulary)
+    doubts += [
+        Doubt(IMPLAUSIBLE, f"a statement without its box: {m.text}", m.field)
+        for m in marks
+        if m.kind == STATEMENT and m.field and m.state is None
+    ]
     doubts += _unclaimed(flow, claims, content, chrome, vocabulary.chrome)
     return doubts
 
@@ -137,24 +148,31 @@ def _unclaimed(
     """Runs of content tokens on one line that nothing claims and no reader skips."""
     doubts: list[Doubt] = []
     run: list[int] = []
-
-    def flush() -> None:
-        if run:
-            text = clean(flow.text(run))
-            if text is not None and not chrome_text(text, declared):
-                doubts.append(Doubt(UNCLAIMED, text))
-            run.clear()
-
     owners, kinds, has_content = claims.owners, flow.kinds, flow.content
-    for i in range(*content):
-        if kinds[i] == TEXT and not has_content[i]:
+    for i in [*range(*content), -1]:  # -1: the end, where the last run is judged
+        if i >= 0 and kinds[i] == TEXT and not has_content[i]:
             continue  # spaces between things
-        if kinds[i] == TEXT and i not in owners and i not in chrome:
+        if i >= 0 and kinds[i] == TEXT and i not in owners and i not in chrome:
             run.append(i)
-        else:
-            flush()
-    flush()
+            continue
+        if run and (text := clean(flow.text(run))) is not None and not _chrome_run(flow, run, text, declared):
+            doubts.append(Doubt(UNCLAIMED, text))
+        run = []
     return doubts
+
+
+def _chrome_run(flow: Flow, run: list[int], text: str, declared: frozenset[str]) -> bool:
+    """A run read as chrome whole, or made of pieces that each are: the texts of
+    its elements, or its sentences."""
+    if chrome_text(text, declared):
+        return True
+    pieces: dict[etree._Element, list[int]] = {}
+    for i in run:
+        pieces.setdefault(flow.owners[i], []).append(i)
+    if len(pieces) > 1 and all(chrome_text(clean(flow.text(p)) or "", declared) for p in pieces.values()):
+        return True
+    sentences = _SENTENCES.split(text)  # two tables' banners in one text: ``Aucun élément trouvé. Une ligne trouvée.``
+    return len(sentences) > 1 and all(chrome_text(sentence, declared) for sentence in sentences)
 
 
 def table_doubts(table: Table, vocabulary: Vocabulary) -> list[Doubt]:
@@ -173,6 +191,9 @@ def table_doubts(table: Table, vocabulary: Vocabulary) -> list[Doubt]:
     if table.spec is not None and table.spec.whole_rows:
         return doubts
     if table.spec is not None:
+        spanning = [text for row in table.rows for cell in row if _spans(cell) and (text := text_of(cell))]
+        if spanning and len(keys) > 1:  # its words went to one column, or the row is no data
+            doubts.append(Doubt(MISPLACED, f"a cell across columns: {' | '.join(spanning[:3])}", table.spec.field))
         for n, (header, key) in enumerate(zip(table.headers, keys, strict=True)):
             if table.spec.column(key) is not None:
                 continue
@@ -192,6 +213,49 @@ def table_doubts(table: Table, vocabulary: Vocabulary) -> list[Doubt]:
     return doubts
 
 
+def _known_words_in_extra(extra: Mapping[str, object], vocabulary: Vocabulary) -> list[Doubt]:
+    """An unknown label or statement that is a known one with its words run
+    together (``lepartenariat est triennal``) or a piece of one (``convention``
+    of ``Année de première signature de la convention``): a label the reading
+    missed, whose field is then empty."""
+    doubts: list[Doubt] = []
+    for key in extra:
+        folded = label_key(key)
+        if folded and (field_name := vocabulary.resembles(folded)) is not None:
+            doubts.append(Doubt(MISPLACED, f"a known label read as an unknown one: {key}", field_name))
+    return doubts
+
+
+def _chrome_line(text: str) -> str | None:
+    """The first line of a value that reads as a pager or a results banner, with
+    a number or an arrow in it (``Fin.`` may end a text as well as a pager)."""
+    lines = (line.strip() for line in text.split("\n") if len(line) <= 100)
+    return next((line for line in lines if _COUNTED.search(line) and is_banner_or_pager(line)), None)
+
+
+def _vocabulary_in_values(flow: Flow, claims: Claims, vocabulary: Vocabulary) -> list[Doubt]:
+    """A known table's title or a section title standing whole in its own
+    element inside a field's value: the value ran over what the page names."""
+    doubts: list[Doubt] = []
+    title_words = vocabulary.title_words
+    for i, owner in claims.owners.items():
+        if owner in _NOT_FIELDS or owner.startswith("extra:") or flow.kinds[i] != TEXT or i in claims.names:
+            continue
+        text = flow.texts[i]
+        if len(text) > _LONGEST_TITLE or first_word(text) not in title_words:
+            continue
+        key = label_key(text)
+        named = key in vocabulary.sections or any(spec.titled(key) for spec in vocabulary.tables)
+        if named and whole_element(flow, i) is not None:
+            doubts.append(Doubt(MISPLACED, f"a title inside a value: {text.strip()}", owner))
+    return doubts
+
+
+def _spans(cell: etree._Element) -> bool:
+    span = (cell.get("colspan") or "1").strip()
+    return span.isdigit() and int(span) > 1
+
+
 def _column(table: Table, key: str) -> str | None:
     return table.spec.column(key) if table.spec is not None else None
 
@@ -206,6 +270,8 @@ def _implausible(values: Mapping[str, str], vocabulary: Vocabulary) -> list[Doub
         stripped = text.strip()
         if name in vocabulary.one_line and "\n" in stripped and "\n" in (value := clean(text) or ""):
             doubts.append(Doubt(IMPLAUSIBLE, f"one-line value over several lines: {value}", name))
+        if (chrome := _chrome_line(stripped)) is not None:
+            doubts.append(Doubt(IMPLAUSIBLE, f"a pager or banner as a value: {chrome}", name))
         if name in vocabulary.value_words or not stripped or len(stripped) > _LONGEST_LABEL:
             continue
         words_of_a_label = any(label_key(stripped) in words for words in known)

@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable
 
 from lxml import etree
 
-from atlas_crawler.extract.text import BLOCK_TAGS, fold, line_break
+from atlas_crawler.extract.boxes import image_state
+from atlas_crawler.extract.text import BLOCK_TAGS, line_break
 
 TEXT, BREAK, NEWLINE, BOX, TABLE = range(5)
 
@@ -26,37 +27,6 @@ _UNCHOSEN_RADIOS = etree.XPath("//input[translate(@type, 'RADIO', 'radio')='radi
 _ANY_WHITESPACE = re.compile(r"[\s\u00a0\u2007\u202f\u200b\ufeff]+")
 #: A token with something to read (not only spaces, colons or dashes).
 _CONTENT = re.compile(r"[^\s\u00a0\u2007\u202f\u200b\ufeff:;,.\-–—|/]")
-
-#: Words of an image's ``alt``/``title``/file name that show a ticked or an empty box.
-_BOX_WORDS = re.compile(r"[a-z0-9]+")
-_UNTICKED = frozenset(
-    {"non", "no", "unchecked", "uncheck", "off", "vide", "empty", "decoche", "decochee", "false", "unticked", "pas"}
-)
-_TICKED = frozenset(
-    {"oui", "yes", "checked", "check", "on", "coche", "cochee", "coches", "true", "ticked", "tick", "ok", "valide"}
-)
-_BOX_NAMES = frozenset({"box", "case", "checkbox", "coche", "cochee", "check", "checked", "unchecked", "tick"})
-#: Words an image's text may hold besides a state (so ``Non disponible`` is no box).
-_BOX_TEXT = _UNTICKED | _TICKED | _BOX_NAMES | {"la", "est", "image", "icone", "ico", "img"}
-_FILE_NOISE = frozenset({"gif", "png", "jpg", "jpeg", "svg", "webp", "ico", "img", "icon", "icone"})
-
-
-def image_state(img: etree._Element) -> bool | None:
-    """The state a box image shows (its ``alt`` or ``title`` text, else its file
-    name), None for any other image (a logo, a magnifying glass)."""
-    for text in (img.get("alt"), img.get("title")):
-        words = set(_BOX_WORDS.findall(fold(text))) if text else set()
-        if words and words <= _BOX_TEXT and (state := _state_of(words)) is not None:
-            return state
-    name = (img.get("src") or "").rsplit("/", 1)[-1]
-    words = {w for w in _BOX_WORDS.findall(fold(name).replace("_", " ")) if not w.isdigit()} - _FILE_NOISE
-    return _state_of(words) if words & _BOX_NAMES and words <= _BOX_TEXT else None
-
-
-def _state_of(words: set[str]) -> bool | None:
-    if words & _UNTICKED:
-        return False
-    return True if words & _TICKED else None
 
 
 class Flow:

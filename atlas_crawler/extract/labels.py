@@ -4,6 +4,9 @@ it up to the next thing the page names.
 
 - A known label's visible text is a label in any element, with or without a
   colon, in any case, with any spaces (``Titre``, ``TITRE :``, ``Titre : Un titre``).
+  A label is the whole text of its element: one broken over lines or split over
+  inline elements (``Année de<br>début``, ``<span>Année de</span> <b>début</b>``,
+  ``Titre<span>*</span>``) is read as one line, a required field's asterisk aside.
 - Its value is the text after it in reading order, up to the next mark (label,
   statement, block heading, section title, table or its title, heading element),
   within the smallest element around the label that holds anything after it (so
@@ -11,6 +14,8 @@ it up to the next thing the page names.
 - A known label's text standing where the previous label's value goes, with no value
   of its own, is that value when that field's values may be such words (``Type de
   collectivité`` then ``Région`` in the value's cell); see ``reading``.
+- Labels laid out across (a row of labels over a row of values) take the cells
+  under them as their value (``Mark.value_span``); see ``across``.
 - Unknown labels (for ``extra``) are the elements that say they are labels
   (``label``, ``dt``, a ``th`` before ``td`` cells), short texts ending in a colon
   in inline elements or cells, and elements laid out as the page's known labels.
@@ -26,7 +31,7 @@ from functools import lru_cache
 
 from lxml import etree
 
-from atlas_crawler.extract.flow import BOX, HEADINGS, NEWLINE, TEXT, Flow
+from atlas_crawler.extract.flow import BOX, BREAK, HEADINGS, NEWLINE, TEXT, Flow
 from atlas_crawler.extract.text import fold, label_key
 
 #: Kinds of marks.
@@ -44,7 +49,8 @@ LABEL, UNKNOWN, STATEMENT, BLOCK, SECTION, TITLE, HEADING, TABLE = (
 _MAX_LABEL = 200
 _MAX_INLINE = 120
 _GLYPHS = {"✔": True, "✓": True, "☑": True, "☒": True, "✅": True, "✘": False, "✗": False, "☐": False, "❌": False}
-_GLYPH_RUN = re.compile("[" + "".join(_GLYPHS) + "]|\\[ ?[xX] ?\\]|\\[ ?\\]")  # and typed boxes: [X], [ ]
+#: And typed boxes: ``[X]``, ``[ ]`` (any spaces inside, non-breaking ones too).
+_GLYPH_RUN = re.compile("[" + "".join(_GLYPHS) + "]|\\[[\\s\u00a0]*[xX]?[\\s\u00a0]*\\]")
 
 _LEADING = " \u00a0\t\n" + "".join(_GLYPHS)
 _WORD_STATES = {"oui": True, "non": False, "yes": True, "no": False}
@@ -56,6 +62,10 @@ _LINE_BLOCKS = frozenset({"li", "p", "div", "td", "dd", "span"})
 LABEL_TAGS = frozenset({"label", "dt", "th"})
 #: Tags that look alike on screen, one layout for the label matcher's comparisons.
 _KIND = {"strong": "b", "em": "i", **{f"h{n}": "h" for n in range(1, 7)}}
+#: The most tokens a label's element may span (a few words, inline pieces, line breaks).
+_MAX_LABEL_TOKENS = 16
+#: A required field's asterisk closing a label (``Titre *``, ``Titre* :``).
+_REQUIRED = re.compile(r"\s*\*+(?=\s*:?\s*$)")
 
 
 @dataclass
@@ -77,6 +87,9 @@ class Mark:
     #: The vocabulary's words that named a block (its heading's start).
     words: str = ""
     end: int = -1  # the first token after the mark (its value's start)
+    #: The value's tokens ``[start, end)`` when they are not what follows the mark
+    #: (a label laid out across: the cell under it); ``value_range`` reads it.
+    value_span: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         if self.end < 0:
@@ -133,13 +146,14 @@ def first_word(text: str) -> str:
 
 def classify(text: str, labels: Mapping[str, str], statements: Mapping[str, str]) -> Mark | None:
     """What a text run names: a known label or statement (alone, or with its
-    value or state in the same text), else None."""
+    value or state in the same text), else None; a required field's asterisk
+    after a label is no part of it."""
     stripped = text.strip()
     if not stripped:
         return None
     if len(stripped) <= _MAX_LABEL:
         glyph = glyph_state(stripped)
-        words = _GLYPH_RUN.sub("", stripped) if glyph is not None else stripped
+        words = _REQUIRED.sub("", _GLYPH_RUN.sub("", stripped) if glyph is not None else stripped)
         key = label_key(words)
         if key in statements:
             return Mark(STATEMENT, 0, words.strip(), statements[key], state=glyph)
@@ -150,7 +164,7 @@ def classify(text: str, labels: Mapping[str, str], statements: Mapping[str, str]
             return Mark(STATEMENT, 0, stripped, statements[head.rstrip(" :")], state=_WORD_STATES[last])
     colon = text.find(":")
     if 0 < colon <= _MAX_INLINE + len(text) - len(text.lstrip()):
-        before, after = text[:colon], text[colon + 1 :]
+        before, after = _REQUIRED.sub("", text[:colon]), text[colon + 1 :]
         key = label_key(_GLYPH_RUN.sub("", before))
         if key in statements and (state := word_state(after) if after.strip() else glyph_state(before)) is not None:
             return Mark(STATEMENT, 0, before.strip(), statements[key], state=state)
@@ -167,6 +181,54 @@ def whole_element(flow: Flow, i: int) -> etree._Element | None:
     owner = flow.owners[i]
     start, end = flow.span(owner)
     return owner if not any(flow.content[j] for j in range(start, end) if j != i) else None
+
+
+def label_element(flow: Flow, i: int) -> tuple[etree._Element, int] | None:
+    """The smallest element whose text starts at token ``i`` and holds more text
+    after it, in inline pieces and line breaks only (``Année de<br>début``,
+    ``<span>Année de</span> <b>début</b>``, ``Titre<span>*</span>``), and its end;
+    None when that element holds a block, a box or a table, or is longer than a
+    label (so a page's long texts cost a few steps)."""
+    el: etree._Element | None = flow.owners[i]
+    while el is not None:
+        start, end = flow.span(el)
+        if end - start > _MAX_LABEL_TOKENS or flow.has_content(start, i):
+            return None
+        if flow.has_content(i + 1, end):
+            kinds, owners = flow.kinds, flow.owners
+            inline = all(
+                kinds[j] in (TEXT, NEWLINE) or (kinds[j] == BREAK and owners[j] is el) for j in range(start, end)
+            )
+            return (el, end) if inline else None
+        el = el.getparent()
+    return None
+
+
+def element_text(flow: Flow, start: int, end: int) -> str:
+    """A label's words over its element's lines and inline pieces (``label_words``)."""
+    kinds, texts = flow.kinds, flow.texts
+    return label_words("".join(" " if kinds[j] == NEWLINE else texts[j] for j in range(start, end)))
+
+
+def label_words(raw: str) -> str:
+    """A label's raw text as one line (any spaces one space), a required field's
+    asterisk aside."""
+    return _REQUIRED.sub("", " ".join(raw.split()))
+
+
+def known_mark(
+    flow: Flow, i: int, labels: Mapping[str, str], statements: Mapping[str, str]
+) -> tuple[Mark | None, etree._Element | None, int]:
+    """What token ``i`` names (``classify``), the element whose whole text names
+    it and the token after that: the whole text of the short element it starts
+    first (a label over lines or inline pieces), else the token alone."""
+    joined = label_element(flow, i)
+    if joined is not None:
+        element, end = joined
+        mark = classify(element_text(flow, i, end), labels, statements)
+        if mark is not None and mark.rest is None:
+            return mark, element, end
+    return classify(flow.texts[i], labels, statements), whole_element(flow, i), i + 1
 
 
 def signature(el: etree._Element) -> tuple[object, ...]:
@@ -255,10 +317,18 @@ def boundary(flow: Flow, mark: Mark, others: list[int] | None = None) -> int:
     return len(flow)
 
 
-def value_text(flow: Flow, mark: Mark, end: int, skip: set[int]) -> str:
-    """The raw text of a mark's value: its inline rest, then the tokens after it up
-    to ``end`` (claimed box states left out); a colon left after the label goes."""
-    indices = [i for i in range(mark.end, end) if i not in skip]
+def value_range(flow: Flow, mark: Mark, stop: int, others: list[int]) -> tuple[int, int]:
+    """The tokens of a mark's value: its ``value_span``, else what follows it up to
+    ``stop`` (the next mark) within its ``boundary``."""
+    if mark.value_span is not None:
+        return mark.value_span
+    return mark.end, min(stop, boundary(flow, mark, others))
+
+
+def value_text(flow: Flow, mark: Mark, start: int, end: int, skip: set[int]) -> str:
+    """The raw text of a mark's value: its inline rest, then tokens ``[start, end)``
+    (claimed box states left out); a colon left after the label goes."""
+    indices = [i for i in range(start, end) if i not in skip]
     text = flow.text(indices)
     if mark.rest is not None:
         text = mark.rest + text
@@ -274,21 +344,42 @@ def unknown_label(
     a label; a short text followed by a colon (in or right after it) in an
     inline element, a cell, or the first of two blocks in a row; weaker, a block
     starting with ``Label : value``, or an element laid out as the page's known
-    labels (``signatures``; ``kinds``, their kinds of tag, a cheap first test)."""
+    labels (``signatures``; ``kinds``, their kinds of tag, a cheap first test).
+    The label is its element's whole text: the token's own element, else the
+    short element of inline pieces and line breaks it starts (``label_element``),
+    with no colon but at its end, on strong evidence only (laid out as a label,
+    several lines or pieces may as well be a value)."""
     el = whole_element(flow, i)
-    if el is None:
+    if el is not None:
+        text = _REQUIRED.sub("", flow.texts[i].strip())
+        if (said := _said_label(el, i, i + 1, text, checkbox_ids)) is not None:
+            return said, False
+        if tag(el) in _LINE_BLOCKS and (inline := inline_unknown(flow.texts[i])) is not None:
+            return Mark(UNKNOWN, i, inline[0], rest=inline[1]), True
+        if len(text) <= 100 and _KIND.get(tag(el), tag(el)) in kinds and signature(el) in signatures:
+            return Mark(UNKNOWN, i, text, element=el), True
+    joined = label_element(flow, i)
+    if joined is None:
         return None
-    text = flow.texts[i].strip()
+    el, end = joined
+    text = element_text(flow, i, end)
+    if ":" in text.rstrip(" :\u00a0"):
+        return None  # ``Label : value`` in one element: no label's element
+    said = _said_label(el, i, end, text, checkbox_ids)
+    return (said, False) if said is not None else None
+
+
+def _said_label(el: etree._Element, at: int, end: int, text: str, checkbox_ids: set[str]) -> Mark | None:
+    """An element whose whole text is ``text`` as an unknown label by strong
+    evidence: it says it is a label, or a short text with a colon in an inline
+    element, a cell, or the first of two blocks in a row."""
+    if len(text) > 100:
+        return None
     kind = tag(el)
-    if len(text) <= 100:
-        if kind in LABEL_TAGS and _says_label(el, checkbox_ids):
-            return Mark(UNKNOWN, i, text, element=el), False
-        if has_colon(el, text) and len(text) <= 80 and (kind in _INLINE_LABELS or _first_of_two(el)):
-            return Mark(UNKNOWN, i, text, element=el), False
-    if kind in _LINE_BLOCKS and (inline := inline_unknown(flow.texts[i])) is not None:
-        return Mark(UNKNOWN, i, inline[0], rest=inline[1]), True
-    if len(text) <= 100 and _KIND.get(kind, kind) in kinds and signature(el) in signatures:
-        return Mark(UNKNOWN, i, text, element=el), True
+    if (kind in LABEL_TAGS and _says_label(el, checkbox_ids)) or (
+        has_colon(el, text) and len(text) <= 80 and (kind in _INLINE_LABELS or _first_of_two(el))
+    ):
+        return Mark(UNKNOWN, at, text, element=el, end=end)
     return None
 
 

@@ -9,13 +9,16 @@ from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import chain
+from typing import TypeVar
 
 from lxml import etree
 
 from atlas_crawler.extract.accounting import Claims, account, chrome_tokens
+from atlas_crawler.extract.across import drop_pair_layouts, read_across
 from atlas_crawler.extract.blocks import Block, read_block
-from atlas_crawler.extract.doubts import Doubt
-from atlas_crawler.extract.flow import BREAK, NEWLINE, TEXT, Flow
+from atlas_crawler.extract.doubts import AMBIGUOUS, Doubt
+from atlas_crawler.extract.flow import BOX, BREAK, NEWLINE, TEXT, Flow
 from atlas_crawler.extract.flow import TABLE as TABLE_TOKEN
 from atlas_crawler.extract.labels import (
     BLOCK,
@@ -28,25 +31,37 @@ from atlas_crawler.extract.labels import (
     TITLE,
     UNKNOWN,
     Mark,
-    boundary,
     classify,
     first_word,
+    glyph_state,
     has_colon,
     in_value_slot,
+    known_mark,
     pair_root,
     signature,
     tag,
     unknown_label,
+    value_range,
     value_slot,
     value_text,
     whole_element,
+    word_state,
 )
 from atlas_crawler.extract.statements import read_states, unknown_statements
-from atlas_crawler.extract.tables import Table, TableSpec, assign, find_tables
-from atlas_crawler.extract.text import clean, label_key, text_of
+from atlas_crawler.extract.tables import (
+    CHROME,
+    Table,
+    Tables,
+    TableSpec,
+    assign,
+    find_chrome,
+    find_tables,
+)
+from atlas_crawler.extract.text import BLOCK_TAGS, clean, label_key, text_of
 from atlas_crawler.extract.visible import visible_root
 
 _MAX_TITLE = 250
+T = TypeVar("T", str, bool)
 
 
 @dataclass(frozen=True)
@@ -66,12 +81,49 @@ class Vocabulary:
     chrome: frozenset[str] = frozenset()
     #: Fields whose value is one line (a name, a year): a value over several lines is doubted.
     one_line: frozenset[str] = frozenset()
+    #: For a block written as a table: the words of its columns' headers, in the order
+    #: its lines are read (a role, then a name, then an address).
+    block_columns: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
 
     @cached_property
     def first_words(self) -> frozenset[str]:
         """The first word of every label, statement, section and block heading."""
         phrases = [*self.labels, *self.statements, *self.sections, *self.blocks]
         return frozenset(phrase.split(" ", 1)[0] for phrase in phrases)
+
+    @cached_property
+    def _phrases(self) -> dict[str, str]:
+        """Every label and statement (label keys) -> its field."""
+        return {**self.labels, **self.statements}
+
+    @cached_property
+    def _squeezed(self) -> dict[str, str]:
+        return {phrase.replace(" ", ""): name for phrase, name in self._phrases.items()}
+
+    def resembles(self, key: str) -> str | None:
+        """The field of the known label or statement that ``key`` (a label key
+        that is none of them) is a spelling or a piece of: the same letters
+        without their spaces, or its first or last words."""
+        if key in self._phrases:
+            return self._phrases[key]
+        if (name := self._squeezed.get(key.replace(" ", ""))) is not None:
+            return name
+        if len(key) < 4:
+            return None
+        return next(
+            (
+                name
+                for phrase, name in self._phrases.items()
+                if phrase.endswith(f" {key}") or phrase.startswith(f"{key} ")
+            ),
+            None,
+        )
+
+    @cached_property
+    def title_words(self) -> frozenset[str]:
+        """The first word of every section title and known table's title."""
+        titles = [*self.sections, *(title for spec in self.tables for title in spec.titles)]
+        return frozenset(title.split(" ", 1)[0] for title in titles)
 
 
 @dataclass
@@ -82,7 +134,7 @@ class Reading:
 
     values: dict[str, str] = field(default_factory=dict)
     states: dict[str, bool] = field(default_factory=dict)
-    tables: list[Table] = field(default_factory=list)
+    tables: Tables = field(default_factory=lambda: Tables([]))
     blocks: dict[str, Block] = field(default_factory=dict)
     extra: dict[str, str | bool] = field(default_factory=dict)
     #: What the page holds that this reading could not explain (``extract.accounting``).
@@ -96,14 +148,18 @@ def read_page(root: etree._Element, vocabulary: Vocabulary) -> Reading:
     labels; then every value, up to the next mark."""
     root = visible_root(root)
     tables = find_tables(root, vocabulary.tables)
+    drop_pair_layouts(tables, vocabulary)  # forms laid out across: their cells are labels and values
     flow = Flow(root, [t.element for t in tables])
+    find_chrome(flow, tables)
     navigation, controls = chrome_tokens(flow, root)
     marks = _structure_marks(flow, tables, vocabulary)
-    taken = {i for m in marks if m.kind == TITLE for i in range(m.at, m.end)}
+    taken = {i for m in marks if m.kind in (TITLE, CHROME) for i in range(m.at, m.end)}
     marks += _text_marks(flow, vocabulary, taken)
     marks.sort(key=lambda m: m.at)
     marks = _blocks_take_tables(flow, marks, tables, vocabulary)
     assign(tables, vocabulary.tables)
+    marks, across = read_across(flow, marks, vocabulary)
+    taken.update(across)  # rows of labels and of their values: no unknown label or statement
     marks = _values_are_not_labels(flow, marks, vocabulary)
     claimed = read_states(flow, marks)
     taken.update(m.at for m in marks)
@@ -111,38 +167,72 @@ def read_page(root: etree._Element, vocabulary: Vocabulary) -> Reading:
     marks += unknown_statements(flow, marks, claimed, taken)
     marks.sort(key=lambda m: m.at)
     marks += _unknown_labels(flow, marks, claimed, taken)
-    marks.sort(key=lambda m: m.at)
+    start, end = _content(flow, marks, tables)
+    marks = sorted((m for m in marks if m.field or start <= m.at < end), key=lambda m: m.at)  # a notice is chrome
     reading = Reading(tables=tables)
     claims = Claims(flow)
     claims.claim(claimed, "state")
     _read_values(flow, marks, claimed | controls, reading, claims)
-    content = _content(flow, marks, claims)
-    reading.doubts = account(flow, claims, content, navigation | controls, tables, reading.values, vocabulary)
+    content = (start, max(end, max(claims.owners, default=0) + 1))
+    chrome = navigation | controls | _page_titles(flow, marks)
+    reading.doubts += account(flow, claims, content, chrome, reading, marks, vocabulary)
     return reading
 
 
-def _content(flow: Flow, marks: list[Mark], claims: Claims) -> tuple[int, int]:
-    """The record's content, as a token range: from the first thing the page
-    names to the end of the smallest element that holds all it names (what
-    stands before or around it is the page's chrome: menus, breadcrumb, footer)."""
-    named = [m for m in marks if m.kind != HEADING]
-    if not named:
-        return 0, 0
-    first, last = flow.owners[named[0].at], flow.owners[named[-1].at]
-    around = set(first.iterancestors()) | {first}
-    common = next((el for el in (last, *last.iterancestors()) if el in around), None)
-    end = flow.span(common)[1] if common is not None else len(flow)
-    return named[0].at, max(end, max(claims.owners, default=0) + 1)
+def _page_titles(flow: Flow, marks: list[Mark]) -> set[int]:
+    """Headings before the first thing the page names: the page's title (``Fiche
+    projet n° 2431``), not a value."""
+    first = next((m.at for m in marks if m.kind != HEADING), len(flow))
+    return {i for m in marks if m.kind == HEADING and m.at < first for i in range(*flow.span(flow.owners[m.at]))}
+
+
+def _content(flow: Flow, marks: list[Mark], tables: list[Table]) -> tuple[int, int]:
+    """The record's content, as a token range: the smallest element that holds
+    everything the page type knows on the page, and the unknown labels and
+    statements of the same block of the page's body or laid out as its known
+    labels (what stands around it is the page's chrome: menus, breadcrumb, a
+    notice beside the content, the footer)."""
+    known_tables = {flow.table_at[t.element] for t in tables if t.spec is not None or t.block is not None}
+    known = [m for m in marks if m.field or m.kind in (SECTION, TITLE) or (m.kind == TABLE and m.at in known_tables)]
+    if not known:  # nothing this page type knows: all of it is said, for extra (or a broken page)
+        return 0, len(flow)
+    top = _common(flow, known)
+    while (parent := top.getparent()) is not None and tag(parent) not in ("body", "html"):
+        top = parent
+    start, end = flow.span(top)
+    layouts = {signature(m.element) for m in known if m.kind == LABEL and m.element is not None}
+    unknown = [
+        m
+        for m in marks
+        if m.kind in (UNKNOWN, STATEMENT)
+        and (
+            start <= m.at < end
+            or m.value_span is not None  # in a row of labels with known ones
+            or (m.element is not None and signature(m.element) in layouts)
+        )
+    ]
+    return flow.span(_common(flow, known + unknown))
+
+
+def _common(flow: Flow, marks: list[Mark]) -> etree._Element:
+    """The smallest element that holds every one of ``marks``."""
+    first, last = flow.owners[min(m.at for m in marks)], flow.owners[max(m.at for m in marks)]
+    around = {first, *first.iterancestors()}
+    return next(el for el in (last, *last.iterancestors()) if el in around)
 
 
 def _structure_marks(flow: Flow, tables: list[Table], vocabulary: Vocabulary) -> list[Mark]:
-    """Heading elements, tables and the titles just before tables that hold none
-    (a block's heading is no table's title)."""
+    """Heading elements, tables, their banners and pagers, and the titles just
+    before tables (and their banners and pagers) that hold none (a block's
+    heading is no table's title)."""
     marks = [Mark(HEADING, start) for start in flow.headings]
+    chrome = {i for table in tables for start, end in table.chrome for i in range(start, end)}
     for table in tables:
         at = flow.table_at[table.element]
         marks.append(Mark(TABLE, at))
-        title = _title_before(flow, at, vocabulary.tables)
+        above = _past_page_number(flow, table, vocabulary, chrome)
+        title = _title_before(flow, above, vocabulary, chrome) if above is not None else None
+        marks += [Mark(CHROME, start, end=end) for start, end in table.chrome]
         if title is None or label_key(title.text).startswith(tuple(vocabulary.blocks)):
             continue
         if table.title is None:
@@ -153,10 +243,51 @@ def _structure_marks(flow: Flow, tables: list[Table], vocabulary: Vocabulary) ->
     return marks
 
 
-def _title_before(flow: Flow, at: int, specs: tuple[TableSpec, ...]) -> Mark | None:
-    """The text block just before a table, as its title (the element that holds
-    the last text before it, else that text's line): short, and a block of its
-    own (not the last line of a text run) or a known table's title."""
+def _past_page_number(flow: Flow, table: Table, vocabulary: Vocabulary, chrome: set[int]) -> int | None:
+    """Where a table's title is looked for: above its banners and pagers, and
+    above page numbers alone right over it (displaytag's one-page pager,
+    ``<strong>1</strong>``), which are its chrome, unless they are the value of
+    the text before them (``_a_value_of``: then nowhere)."""
+    start = table.zone[0] if table.zone else flow.table_at[table.element]
+    if table.page_number is None:
+        return start
+    numbers = table.page_number
+    before = _block_before(flow, numbers[0])
+    if before is not None and _a_value_of(flow, numbers, before, vocabulary):
+        return None
+    table.chrome = sorted([*table.chrome, numbers])
+    chrome.update(range(*numbers))
+    return numbers[0]
+
+
+def _a_value_of(flow: Flow, numbers: tuple[int, int], before: tuple[int, int, str], vocabulary: Vocabulary) -> bool:
+    """Whether page numbers alone are the value of the text block before them:
+    not after a known table's title; yes when they fill a block paired with it
+    (``<dt>…</dt><dd>12</dd>``, ``<label>Population</label><div>800</div>``), or
+    share its block after a label (``<span>Population :</span> <span>800</span>``)."""
+    start, _, text = before
+    if any(spec.titled(label_key(text)) for spec in vocabulary.tables):
+        return False
+    own, theirs = _block_of(flow.owners[numbers[0]]), _block_of(flow.owners[start])
+    if own is theirs:
+        owner = flow.owners[start]  # the label's element, or a piece of it (``<label>Population<span>*</span>``)
+        element = next((e for e in (owner, *owner.iterancestors()) if tag(e) in LABEL_TAGS | BLOCK_TAGS), owner)
+        label = classify(text, vocabulary.labels, {}) is not None or tag(element) in LABEL_TAGS
+        return label or text.endswith(":")
+    a, b = flow.span(own)
+    filled = not flow.has_content(a, numbers[0]) and not flow.has_content(numbers[1], b)
+    return filled and own.getparent() in (theirs, theirs.getparent())
+
+
+def _block_of(el: etree._Element) -> etree._Element:
+    """The nearest block element around ``el`` (itself if it is one)."""
+    return next((e for e in (el, *el.iterancestors()) if tag(e) in BLOCK_TAGS), el)
+
+
+def _block_before(flow: Flow, at: int) -> tuple[int, int, str] | None:
+    """The text block just before token ``at`` (the element that holds the last
+    text before it, else that text's line, up to ``at``) as ``(start, end,
+    text)``; None when a table or a box comes first."""
     j = at - 1
     while j >= 0 and not flow.content[j]:
         if flow.kinds[j] == TABLE_TOKEN:
@@ -166,15 +297,44 @@ def _title_before(flow: Flow, at: int, specs: tuple[TableSpec, ...]) -> Mark | N
         return None
     element = whole_element(flow, j)
     start, end = flow.span(element) if element is not None else flow.line_of(j)
+    end = min(end, at)  # the line may go on with the table's banner or pager
     text = clean(flow.text(range(start, end)))
-    if not text or len(text) > _MAX_TITLE:
+    return (start, end, text) if text else None
+
+
+def _title_before(flow: Flow, at: int, vocabulary: Vocabulary, chrome: set[int]) -> Mark | None:
+    """The text block just before a table, as its title: short, no checkbox
+    statement, and a block of its own (not the last line of a text run; a
+    banner or pager of the table before ends none) or a known table's title."""
+    block = _block_before(flow, at)
+    if block is None:
+        return None
+    start, end, text = block
+    if len(text) > _MAX_TITLE or _names_another_thing(flow, start, end, text, vocabulary):
         return None
     k = start - 1
     while k >= 0 and not flow.content[k] and flow.kinds[k] != BREAK:
         k -= 1
-    if k >= 0 and flow.kinds[k] not in (BREAK, TABLE_TOKEN) and not any(spec.titled(label_key(text)) for spec in specs):
+    titled = any(spec.titled(label_key(text)) for spec in vocabulary.tables)
+    if k >= 0 and flow.kinds[k] not in (BREAK, TABLE_TOKEN) and k not in chrome and not titled:
         return None  # the last line of a run of lines
     return Mark(TITLE, start, text, end=end)
+
+
+def _names_another_thing(flow: Flow, start: int, end: int, text: str, vocabulary: Vocabulary) -> bool:
+    """No table's title: a checkbox statement or its state (a known statement's
+    words in it, a box, a glyph, ``Oui``/``Non`` at either end or alone: ``Non``
+    in the block after its statement), a known label with its value (``Nom :
+    Région de Kayes``)."""
+    words = text.split()
+    ends = (words[0], words[-1])
+    if BOX in flow.kinds[start:end] or glyph_state(text) is not None or any(word_state(w) is not None for w in ends):
+        return True
+    key = label_key(text)
+    if any(statement in key for statement in vocabulary.statements):
+        return True
+    mark = classify(text, vocabulary.labels, {})
+    return mark is not None and mark.rest is not None
 
 
 def _blocks_take_tables(flow: Flow, marks: list[Mark], tables: list[Table], vocabulary: Vocabulary) -> list[Mark]:
@@ -197,12 +357,27 @@ def _blocks_take_tables(flow: Flow, marks: list[Mark], tables: list[Table], voca
             held[at] = table
             blocks.append(Mark(BLOCK, at, table.title or "", table.block, end=at, words=words))
     for at, table in held.items():
-        flow.table_lines[at] = "\n".join(text for row in table.rows for cell in row if (text := text_of(cell)))
+        columns = vocabulary.block_columns.get(table.block or "", ())
+        cells = (row[n] for row in table.rows for n in _line_order(table.header_keys, columns, len(row)))
+        flow.table_lines[at] = "\n".join(text for cell in cells if (text := text_of(cell)))
     return sorted([m for m in marks if not (m.kind == TABLE and m.at in held)] + blocks, key=lambda m: m.at)
 
 
+def _line_order(keys: list[str], columns: tuple[tuple[str, ...], ...], width: int) -> list[int]:
+    """The order in which a block reads a row's ``width`` cells: by the words its
+    header gives each column (``Nom``, ``Courriel``…), in the order of
+    ``columns``; columns it does not name keep their place after them."""
+
+    def rank(n: int) -> int:
+        key = keys[n] if n < len(keys) else ""
+        return next((r for r, words in enumerate(columns) if key and key.startswith(words)), len(columns))
+
+    return sorted(range(width), key=rank)
+
+
 def _text_marks(flow: Flow, vocabulary: Vocabulary, taken: set[int]) -> list[Mark]:
-    """Known labels, statements, block headings and section titles, by their words."""
+    """Known labels, statements, block headings and section titles, by their words
+    (a label over lines or inline pieces takes its element's tokens)."""
     marks: list[Mark] = []
     for i, kind in enumerate(flow.kinds):
         if kind != TEXT or not flow.content[i] or i in taken:
@@ -210,7 +385,7 @@ def _text_marks(flow: Flow, vocabulary: Vocabulary, taken: set[int]) -> list[Mar
         text = flow.texts[i]
         if first_word(text) not in vocabulary.first_words:
             continue
-        mark = classify(text, vocabulary.labels, vocabulary.statements)
+        mark, element, after = known_mark(flow, i, vocabulary.labels, vocabulary.statements)
         if mark is None and len(text) <= _MAX_TITLE:
             key = label_key(text)
             if key in vocabulary.sections:
@@ -222,9 +397,10 @@ def _text_marks(flow: Flow, vocabulary: Vocabulary, taken: set[int]) -> list[Mar
         if mark is None:
             continue
         mark.at = i
-        mark.end = max(mark.end, i + 1)
+        mark.end = max(mark.end, after)
         if mark.kind != BLOCK and mark.rest is None:  # an element holding label and value is no label's element
-            mark.element = whole_element(flow, i)
+            mark.element = element
+        taken.update(range(i + 1, after))  # the rest of the label's element
         marks.append(mark)
     return marks
 
@@ -251,7 +427,10 @@ def _values_are_not_labels(flow: Flow, marks: list[Mark], vocabulary: Vocabulary
 
 def _stands_for_value(flow: Flow, previous: Mark, mark: Mark, next_at: int) -> bool:
     """Words right after a label, in the place of its value, with no colon and
-    no value of their own: the previous label's value, not a label."""
+    no value of their own: the previous label's value, not a label (a label laid
+    out across has its value under it)."""
+    if previous.value_span is not None or mark.value_span is not None:
+        return False
     if flow.has_content(previous.end, mark.at) or has_colon(mark.element, mark.text) or mark.rest is not None:
         return False
     return not _has_own_value(flow, mark, next_at) and in_value_slot(flow, previous, mark.at)
@@ -301,8 +480,9 @@ def _unknown_labels(flow: Flow, marks: list[Mark], claimed: set[int], taken: set
         for m in marks
         if m.kind == LABEL
         and m.element is not None
+        and m.value_span is None  # a row of labels is no layout of a label and its value
         and not has_colon(m.element, m.text)
-        and NEWLINE not in flow.kinds[slice(*flow.span(m.element))]
+        and not _lines_around(flow, m)
     }  # the layouts of known labels without a colon (with one, an unknown label needs one too; a block of
     # text lines that holds only a label is no layout of labels)
     kinds = {sig[0] for sig in signatures}
@@ -312,7 +492,7 @@ def _unknown_labels(flow: Flow, marks: list[Mark], claimed: set[int], taken: set
     slots = [slot for m in marks if m.kind == LABEL and (slot := value_slot(flow, m)) is not None]
     found: list[Mark] = []
     for i, kind in enumerate(flow.kinds):
-        if kind != TEXT or not flow.content[i] or i in taken or i in claimed:
+        if kind != TEXT or not flow.content[i] or i in taken or i in claimed or (found and i < found[-1].end):
             continue
         text = flow.texts[i]
         if len(text) > 120 and ":" not in text[:70]:
@@ -338,6 +518,13 @@ def _unknown_labels(flow: Flow, marks: list[Mark], claimed: set[int], taken: set
             continue  # the previous label's value
         found.append(mark)
     return found
+
+
+def _lines_around(flow: Flow, mark: Mark) -> bool:
+    """A line break in a label's element before or after its words (a block of
+    text lines that holds only a label); a label over lines has its own."""
+    start, end = flow.span(mark.element)
+    return NEWLINE in flow.kinds[start : mark.at] or NEWLINE in flow.kinds[mark.end : end]
 
 
 def _inside_value(flow: Flow, slot: etree._Element, mark: Mark) -> bool:
@@ -376,7 +563,7 @@ def _read_values(flow: Flow, marks: list[Mark], skip: set[int], reading: Reading
     positions = [m.at for m in marks]
     others = _named_at(marks)
     for mark in marks:
-        if mark.kind in (TITLE, SECTION, TABLE):
+        if mark.kind in (TITLE, SECTION, TABLE, CHROME):
             claims.claim(range(mark.at, mark.end), mark.kind)
             continue
         if mark.kind == STATEMENT:
@@ -385,22 +572,31 @@ def _read_values(flow: Flow, marks: list[Mark], skip: set[int], reading: Reading
             if mark.field is None:
                 reading.extra.setdefault(extra_key(mark.text), bool(mark.state))
             elif mark.state is not None:
-                reading.states.setdefault(mark.field, mark.state)
+                _once(reading, reading.states, mark.field, mark.state, mark.text)
             continue
         if mark.kind not in (LABEL, UNKNOWN, BLOCK):
             continue
-        stop = _next_at(marks, positions, mark, len(flow))
-        end = min(stop, boundary(flow, mark, others))
-        text = value_text(flow, mark, end, skip)
+        start, end = value_range(flow, mark, _next_at(marks, positions, mark, len(flow)), others)
+        text = value_text(flow, mark, start, end, skip)
         owner = f"extra:{extra_key(mark.text)}" if mark.kind == UNKNOWN else mark.field or "block"
-        claims.claim((i for i in range(mark.at, end) if i not in skip), owner)
+        claims.claim((i for i in chain(range(mark.at, mark.end), range(start, end)) if i not in skip), owner)
+        claims.names.update(range(mark.at, mark.end))
         if mark.kind == LABEL and mark.field:
-            reading.values.setdefault(mark.field, text)
+            _once(reading, reading.values, mark.field, text, mark.text)
         elif mark.kind == UNKNOWN:
             if (value := clean(text)) is not None:
                 reading.extra.setdefault(extra_key(mark.text), value)
         elif mark.field and mark.field not in reading.blocks:
             reading.blocks[mark.field] = read_block(mark.text, mark.words, text)
+
+
+def _once(reading: Reading, found: dict[str, T], name: str, value: T, label: str) -> None:
+    """A field's first value is kept; another one the page shows for it is a
+    doubt (one field, one place: the second is the reading's mistake or the page's)."""
+    if name not in found:
+        found[name] = value
+    elif value != found[name] and (not isinstance(value, str) or clean(value) not in (None, clean(found[name]))):
+        reading.doubts.append(Doubt(AMBIGUOUS, f"{label} shown twice: {clean(str(value))}", name))
 
 
 def _named_at(marks: list[Mark]) -> list[int]:

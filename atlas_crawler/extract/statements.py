@@ -16,7 +16,7 @@ from bisect import bisect_left
 
 from lxml import etree
 
-from atlas_crawler.extract.flow import BOX, TEXT, Flow
+from atlas_crawler.extract.flow import BOX, NEWLINE, TEXT, Flow
 from atlas_crawler.extract.labels import (
     STATEMENT,
     Mark,
@@ -26,7 +26,7 @@ from atlas_crawler.extract.labels import (
     whole_element,
     without_glyphs,
 )
-from atlas_crawler.extract.text import clean
+from atlas_crawler.extract.text import clean, clean_line
 
 #: Marks that end the search for a statement's state (others belong to someone else).
 _OWNERS = frozenset({"label", "unknown", "statement", "block", "table", "title"})
@@ -152,12 +152,19 @@ def unknown_statements(flow: Flow, marks: list[Mark], claimed: set[int], taken: 
         state = indicator_state(flow, i)
         label = labels_for.get(flow.owners[i].get("id") or "")
         tokens = _statement_tokens(flow, i, label, positions, claimed | taken)
-        text = clean(flow.text(tokens)) if tokens else None
+        text = _statement_text(flow, tokens, i) if tokens else None
         if text and state is not None and len(text) <= _MAX_STATEMENT:
             claimed.add(i)
             taken.update(tokens)
             found.append(Mark(STATEMENT, tokens[0], text, state=state, end=tokens[-1] + 1))
     return found
+
+
+def _statement_text(flow: Flow, tokens: list[int], box: int) -> str | None:
+    """The words of a statement as one line: the spaces and line breaks between
+    its pieces kept (``Rapport final<br>transmis``), the box left out."""
+    span = range(tokens[0], tokens[-1] + 1)
+    return clean_line(flow.text(j for j in span if j != box and flow.kinds[j] in (TEXT, NEWLINE)))
 
 
 def _labels_for(flow: Flow) -> dict[str, etree._Element]:

@@ -1,28 +1,69 @@
 """The one table reader: a data table is recognised by its header row, the first
 row whose cells are known column names (whatever the tag: ``th``, ``td``, bold
 or not, in ``thead`` or not) or that is styled as a header (``th`` cells, bold
-cells, ``thead``); its columns are read by name. Its title (``caption``, the
-``legend`` of its fieldset, a row spanning the table, or the text block just
-before it) tells two tables with the same columns apart and names unknown
-tables."""
+cells, ``thead``); its columns are read by name. Its title (``caption``, a
+row spanning the table, the ``legend`` of its fieldset, its ``summary``
+attribute, else the text block just before it) tells two tables with the same
+columns apart and names unknown tables.
+
+What a reader skips as the table's furniture is no data, no title and no value:
+its title row, blank rows, the placeholder row of an empty table (one short
+text spanning every column), and the results banners and pagers beside it
+(``12 éléments trouvés``, ``[Premier/Préc] 1, 2 [Suiv/Dernier]``), known by
+their words. A pager's links belong to the table they stand beside.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 from lxml import etree
 
-from atlas_crawler.extract.text import label_key, node_text, text_of
+from atlas_crawler.extract.flow import BOX, BREAK, TEXT, Flow
+from atlas_crawler.extract.text import BLOCK_TAGS, clean, fold, label_key, node_text, text_of
 from atlas_crawler.urls import canonicalize, page_params
 
+#: The kind of mark a table's banner or pager makes in a page's reading (``reading``).
+CHROME = "chrome"
 _SECTIONS = frozenset({"thead", "tbody", "tfoot"})
 _PAGE_LINKS = etree.XPath("//a[contains(@href, '-p=')]")  # compiled once: pages are many
 _HAS_TEXT = etree.XPath("boolean(.//text()[normalize-space()])")
 _HAS_PLAIN_TEXT = etree.XPath("boolean(.//text()[normalize-space()][not(ancestor::b or ancestor::strong)])")
 #: How many rows may come before the header row (a title row, a blank row).
 _HEADER_SEARCH = 3
+#: The longest text of a placeholder row (``Aucun élément à afficher.``).
+_MAX_PLACEHOLDER = 120
+#: The longest banner or pager: characters, and words and numbers.
+_MAX_CHROME = 250
+_MAX_CHROME_TOKENS = 40
+
+#: Words (folded) of a results banner: something found, shown, results.
+_FOUND = frozenset(
+    {"trouve", "trouvee", "trouves", "trouvees", "found", "affichage", "affiche", "affichee", "affiches"}
+    | {"affichees", "afficher", "affichant", "displaying", "displayed", "display", "showing", "shown"}
+)
+_RESULTS = frozenset({"resultat", "resultats", "result", "results"})
+#: Words that count: none, one.
+_COUNTS = frozenset({"aucun", "aucune", "pas", "no", "zero", "un", "une", "one"})
+#: A pager's words (first, previous, next, last, page) and a table's export links' (displaytag's).
+_PAGE_WORDS = frozenset(
+    {"premier", "premiere", "first", "prec", "precedent", "precedente", "previous", "prev", "suiv", "suivant"}
+    | {"suivante", "next", "dernier", "derniere", "last", "debut", "fin", "page", "pages", "aller", "go"}
+    | {"export", "exporter", "options", "csv", "excel", "xls", "xml", "pdf", "rtf"}
+)
+#: Words that say nothing on their own (and the ``(s)``, ``(e)`` of ``trouvé(e)(s)``).
+_FILLER = frozenset(
+    {"de", "des", "du", "d", "a", "au", "aux", "sur", "les", "le", "la", "l", "sont", "est", "tous", "toutes"}
+    | {"tout", "en", "par", "of", "to", "the", "all", "are", "is", "from", "total", "et", "and", "voir", "s", "e"}
+)
+_CHROME_WORDS = _FOUND | _RESULTS | _COUNTS | _PAGE_WORDS | _FILLER
+#: Numbers (``1 250`` is one), words, arrows.
+_CHROME_TOKEN = re.compile(r"\d{1,3}(?: \d{3})+(?!\d)|\d+|[^\W\d_]+|[<>«»‹›←→⇐⇒◄►◀▶]")
 
 
 @dataclass(frozen=True)
@@ -89,6 +130,22 @@ class Table:
     page_links: list[etree._Element] = field(default_factory=list)
     #: The block (field) whose lines this table holds, when it stands right after a block's heading.
     block: str | None = None
+    #: The row that names the columns.
+    header_row: etree._Element | None = None
+    #: Rows that hold no data: a title row, blank rows, further header rows, the
+    #: placeholder row of an empty table (``Aucun élément à afficher.``).
+    chrome_rows: list[etree._Element] = field(default_factory=list)
+    #: The results banners and pagers beside the table, above it or below it
+    #: (token spans of the page's flow, see ``find_chrome``).
+    chrome: list[tuple[int, int]] = field(default_factory=list)
+    #: The span of the flow around the table that holds nothing but its banners
+    #: and pagers: from the end of what comes before it (its title) to the start
+    #: of what comes after it.
+    zone: tuple[int, int] | None = None
+    #: Page numbers alone right above the table, no banner or pager beyond them
+    #: (displaytag's one-page pager, ``<strong>1</strong>``): its pager's, unless
+    #: they are a label's value (the reader tells).
+    page_number: tuple[int, int] | None = None
 
     @property
     def header_keys(self) -> list[str]:
@@ -165,14 +222,21 @@ def _own_rows(table: etree._Element) -> list[etree._Element]:
     return rows
 
 
-def find_tables(root: etree._Element, specs: tuple[TableSpec, ...] | list[TableSpec]) -> list[Table]:
+class Tables(list[Table]):
+    """The data tables of a page, in order, and the pagination links tied to no
+    one table (``orphan_pagers``: whose further pages they show cannot be told)."""
+
+    def __init__(self, tables: list[Table]) -> None:
+        super().__init__(tables)
+        self.orphan_pagers: list[etree._Element] = []
+
+
+def find_tables(root: etree._Element, specs: tuple[TableSpec, ...] | list[TableSpec]) -> Tables:
     """Every data table of the page, in order (a table with a header row), with
-    its title when the table holds one; ``assign`` later matches them to specs."""
-    tables: list[Table] = []
-    for element in root.iter("table"):
-        table = _read(element, specs)
-        if table is not None:
-            tables.append(table)
+    its title when the table holds one and its pagination links; ``assign`` later
+    matches them to specs, ``find_chrome`` finds their banners and pagers in the
+    page's flow."""
+    tables = Tables([table for element in root.iter("table") if (table := _read(element, specs)) is not None])
     _attach_page_links(root, tables)
     return tables
 
@@ -182,6 +246,7 @@ def _read(element: etree._Element, specs: tuple[TableSpec, ...] | list[TableSpec
     head = element.find("thead")
     title: str | None = None
     header_at: int | None = None
+    chrome: list[etree._Element] = []
     for n, row in enumerate(rows[:_HEADER_SEARCH]):
         cells = _cells(row)
         if len(cells) > 1 and ((head is not None and row.getparent() is head) or all(_tag(c) == "th" for c in cells)):
@@ -191,6 +256,7 @@ def _read(element: etree._Element, specs: tuple[TableSpec, ...] | list[TableSpec
         known = any(spec.fits(keys) is not None for spec in specs)
         if len(cells) == 1 and not known and n + 1 < len(rows):  # a title spanning the table, or a blank row
             title = title or text_of(cells[0])
+            chrome.append(row)
             continue
         if (head is not None and row.getparent() is head) or known or (len(cells) > 1 and _styled(cells)):
             header_at = n
@@ -198,19 +264,57 @@ def _read(element: etree._Element, specs: tuple[TableSpec, ...] | list[TableSpec
     if header_at is None:
         return None
     header_row = rows[header_at]
+    header = _cells(header_row)
     caption = element.find("caption")
     if caption is not None and (text := text_of(caption)):
         title = text
-    elif title is None:
-        title = _legend(element)
-    body = [
-        cells
-        for r in rows[header_at + 1 :]
-        if _tag(r.getparent()) != "thead"
-        for cells in [_cells(r)]
-        if cells and not all(_tag(c) == "th" for c in cells) and _has_content(cells)
-    ]
-    return Table(element, [text_of(c) or "" for c in _cells(header_row)], body, title)
+    title = title or _legend(element) or clean(element.get("summary"))  # a name no reader sees: the last one
+    body, skipped = _body(rows[header_at + 1 :], header)
+    table = Table(element, [text_of(c) or "" for c in header], body, title, header_row=header_row)
+    table.chrome_rows = chrome + skipped
+    return table
+
+
+def _body(
+    rows: list[etree._Element], header: list[etree._Element]
+) -> tuple[list[list[etree._Element]], list[etree._Element]]:
+    """The data rows after the header row (as cells), and the rows that hold no
+    data: further header rows, blank rows, a repeat of the header, the
+    placeholder row of an empty table. A row of ``th`` cells with other words
+    is neither (the accounting tells it)."""
+    heads = [text_of(c) for c in header]
+    data: list[list[etree._Element]] = []
+    chrome: list[etree._Element] = []
+    for row in rows:
+        cells = _cells(row)
+        if _tag(row.getparent()) == "thead" or not cells or not _has_content(cells):
+            chrome.append(row)
+        elif all(_tag(c) == "th" for c in cells):
+            if [text_of(c) for c in cells] == heads:
+                chrome.append(row)
+        else:
+            data.append(cells)
+    if len(data) == 1 and _placeholder(data[0], header):
+        chrome.append(data.pop()[0].getparent())
+    return data, chrome
+
+
+def _placeholder(cells: list[etree._Element], header: list[etree._Element]) -> bool:
+    """The row an empty table shows in place of its rows, whatever its words
+    (``Aucun élément à afficher.``, ``Aucune donnée``): the only body row, one
+    cell spanning every column, a short text and no link."""
+    columns = sum(max(_span(c), 1) for c in header)
+    span = _span(cells[0]) if len(cells) == 1 else 1
+    if columns < 2 or (span != 0 and span < columns):
+        return False
+    text = text_of(cells[0])
+    return text is not None and len(text) <= _MAX_PLACEHOLDER and cells[0].find(".//a") is None
+
+
+def _span(cell: etree._Element) -> int:
+    """How many columns a cell spans (``colspan="0"``: to the last one, as HTML 4 said)."""
+    value = (cell.get("colspan") or "1").strip()
+    return int(value) if value.isdigit() else 1
 
 
 def _legend(table: etree._Element) -> str | None:
@@ -261,16 +365,23 @@ def _has_content(cells: list[etree._Element]) -> bool:
     return False
 
 
-def _attach_page_links(root: etree._Element, tables: list[Table]) -> None:
+def _attach_page_links(root: etree._Element, tables: Tables) -> None:
     """A pagination link belongs to the one table of its fieldset, else to the
-    table it sits in, else to the nearest table before it in the page."""
+    table it sits in, else to the table it stands beside (``_attach_beside``)."""
     by_element = {t.element: t for t in tables}
+    beside: list[etree._Element] = []
     for link in _PAGE_LINKS(root):
         if not page_params(link.get("href", "")):
             continue
-        owner = _fieldset_table(link, by_element) or _table_before(link, by_element)
+        owner = _fieldset_table(link, by_element) or _holding_table(link, by_element)
         if owner is not None:
             owner.page_links.append(link)
+        else:
+            beside.append(link)
+    if beside:
+        flow = Flow(root, [t.element for t in tables])  # the reader makes its own, with the tables it keeps
+        find_chrome(flow, tables)
+        _attach_beside(flow, tables, beside)
 
 
 def _fieldset_table(link: etree._Element, by_element: dict[etree._Element, Table]) -> Table | None:
@@ -281,15 +392,216 @@ def _fieldset_table(link: etree._Element, by_element: dict[etree._Element, Table
     return inside[0] if len(inside) == 1 else None
 
 
-def _table_before(link: etree._Element, by_element: dict[etree._Element, Table]) -> Table | None:
-    """The data table that holds ``link``, or the last one before it."""
-    node = link
-    while node is not None:
-        if node in by_element:
-            return by_element[node]
-        for sibling in node.itersiblings(preceding=True):
-            found = [by_element[t] for t in sibling.iter("table") if t in by_element]
-            if found:
-                return found[-1]
-        node = node.getparent()
-    return None
+def _holding_table(link: etree._Element, by_element: dict[etree._Element, Table]) -> Table | None:
+    return next((by_element[t] for t in link.iterancestors("table") if t in by_element), None)
+
+
+def _attach_beside(flow: Flow, tables: Tables, links: list[etree._Element]) -> None:
+    """Links outside tables: each belongs to the table whose banners and pagers
+    it stands among, above or below it (``Table.zone``). Between two tables with
+    nothing else between, to the table of another link of the same pagination,
+    else to the nearer one, else to the one on the side where the page's other
+    pagers stand; else to none (an orphan pager)."""
+    between: list[tuple[etree._Element, int, Table, Table]] = []
+    for link in links:
+        at = flow.starts.get(link)
+        near = [t for t in tables if at is not None and t.zone is not None and t.zone[0] <= at < t.zone[1]]
+        if len(near) == 1:
+            near[0].page_links.append(link)
+        elif len(near) == 2 and at is not None:
+            between.append((link, at, near[0], near[1]))
+        else:
+            tables.orphan_pagers.append(link)
+    for link, at, before, after in between:
+        owner = (
+            _same_pagination(link, before, after)
+            or _nearer(flow, at, before, after)
+            or _usual_side(flow, tables, before, after)
+        )
+        (owner.page_links if owner is not None else tables.orphan_pagers).append(link)
+
+
+def _same_pagination(link: etree._Element, before: Table, after: Table) -> Table | None:
+    """The one of two tables that another link of the same page parameter belongs to."""
+    param = next(iter(page_params(link.get("href", ""))))
+    owners = [t for t in (before, after) if any(param in page_params(o.get("href", "")) for o in t.page_links)]
+    return owners[0] if len(owners) == 1 else None
+
+
+def _nearer(flow: Flow, at: int, before: Table, after: Table) -> Table | None:
+    """Of two tables with only banners and pagers between them, the one they
+    stand closer to: fewer block boundaries between (a pager in its table's
+    wrapper is nearer to it than to the next table)."""
+    start, end = flow.table_at[before.element], flow.table_at[after.element]
+    content = [i for i in range(start + 1, end) if flow.content[i]] or [at]
+    up, down = flow.kinds[start + 1 : content[0]].count(BREAK), flow.kinds[content[-1] + 1 : end].count(BREAK)
+    return before if up < down else after if down < up else None
+
+
+def _usual_side(flow: Flow, tables: Tables, before: Table, after: Table) -> Table | None:
+    """The table on the side where the page's other pagers stand, the more
+    often: below their table (then ``before``) or above it (then ``after``)."""
+    above = below = 0
+    for table in tables:
+        at = flow.table_at.get(table.element)
+        for position in (flow.starts.get(link) for link in table.page_links):
+            if at is not None and position is not None:  # links inside their table have no side
+                above += position < at
+                below += position > at
+    return after if above > below else before if below > above else None
+
+
+# --- banners and pagers ---------------------------------------------------------
+def is_banner_or_pager(text: str) -> bool:
+    """Whether a text is a results banner or a pager, by its words: a count of
+    what was found or shown, with at most one noun (``12 éléments trouvés,
+    affichage de 1 à 5``, ``Une ligne trouvée``, ``Aucun élément à afficher``,
+    ``Résultats 1 à 10 sur 45``), or nothing but page words, arrows and page
+    numbers (``[Premier/Préc] 1, 2 [Suiv/Dernier]``, ``<< < 1 2 > >>``, ``Page 1
+    sur 3``, ``1, 2, 3``). A lone number is neither."""
+    tokens = _CHROME_TOKEN.findall(fold(text))
+    if not tokens or len(tokens) > _MAX_CHROME_TOKENS:
+        return False
+    words = [t for t in tokens if t.isalpha()]
+    nouns = {w.rstrip("sx") for w in words if w not in _CHROME_WORDS}
+    if len(nouns) > 1:
+        return False
+    numbers = [int(t.replace(" ", "")) for t in tokens if t[0].isdigit()]
+    if any(w in _FOUND for w in words):
+        return bool(numbers) or any(w in _COUNTS for w in words)
+    if any(w in _RESULTS for w in words):  # a count before them (``12 résultats``), or a range
+        first = next(n for n, t in enumerate(tokens) if t in _RESULTS)
+        return any(t[0].isdigit() or t in _COUNTS for t in tokens[:first]) or len(numbers) > 1
+    if nouns:
+        return False
+    arrows = len(words) + len(numbers) < len(tokens)
+    return arrows or any(w in _PAGE_WORDS for w in words) or _page_numbers(numbers)
+
+
+def _page_numbers(numbers: list[int]) -> bool:
+    """Page numbers alone: two or more, rising, two of them in a row, no year among them."""
+    pairs = list(pairwise(numbers))
+    return bool(pairs) and max(numbers) < 1000 and all(a < b for a, b in pairs) and any(b == a + 1 for a, b in pairs)
+
+
+def find_chrome(flow: Flow, tables: list[Table]) -> None:
+    """The banners and pagers right above and right below each table, and the
+    zone they make around it (``Table.chrome``, ``Table.zone``, spans of ``flow``)."""
+    for table in tables:
+        at = flow.table_at.get(table.element)
+        if at is None:
+            continue
+        start, above, table.page_number = _chrome_side(flow, at, -1)
+        end, below, _ = _chrome_side(flow, at, 1)
+        table.chrome = sorted(above + below)
+        table.zone = (start, end)
+
+
+def _chrome_side(flow: Flow, at: int, step: int) -> tuple[int, list[tuple[int, int]], tuple[int, int] | None]:
+    """The banner and pager lines (or their ends towards the table) on one side
+    of token ``at`` (``step``: -1 above, 1 below), where the zone they make ends
+    on that side (at what comes next), and page numbers alone left undecided.
+    Page numbers alone are a pager's below the table (a value follows its label,
+    never a table); above it, when a banner or pager goes on past them or they
+    make one together (``<li>1</li><li>2</li><li>»</li>``); else undecided."""
+    spans: list[tuple[int, int]] = []
+    numbers: list[tuple[int, int]] = []  # page numbers alone, not yet known for a pager's
+    edge = at if step < 0 else at + 1
+    while (i := _next_content(flow, edge, step)) is not None and flow.kinds[i] == TEXT:
+        a, b = flow.line_of(i)
+        parts = _parts(flow, a, i + 1)[::-1] if step < 0 else _parts(flow, i, b)
+        if n := _chrome_run(flow, parts):
+            piece = _hull(parts[:n])
+            spans += [*numbers, piece]
+            numbers = []
+        elif n := _numbers_run(flow, parts):
+            piece = _hull(parts[:n])
+            numbers.append(piece)
+            if step > 0 or is_banner_or_pager(" ".join(flow.text(range(*p)) for p in sorted(numbers))):
+                spans += numbers
+                numbers = []
+        else:
+            break
+        edge = piece[0] if step < 0 else piece[1]
+    if numbers:
+        undecided = _hull(numbers)
+        return (undecided[1] if step < 0 else undecided[0]), spans, undecided
+    if i is None:
+        return (0 if step < 0 else len(flow)), spans, None
+    return (i + 1 if step < 0 else i), spans, None
+
+
+def _hull(spans: list[tuple[int, int]]) -> tuple[int, int]:
+    return min(s for s, _ in spans), max(e for _, e in spans)
+
+
+def _next_content(flow: Flow, edge: int, step: int) -> int | None:
+    """The first content token before ``edge`` (``step`` -1) or from it on (1)."""
+    k = edge - 1 if step < 0 else edge
+    while 0 <= k < len(flow) and not flow.content[k]:
+        k += step
+    return k if 0 <= k < len(flow) else None
+
+
+def _parts(flow: Flow, a: int, b: int) -> list[tuple[int, int]]:
+    """The pieces of a line ``[a, b)`` a banner or a pager may start or end at:
+    the largest inline elements inside it, and loose text runs."""
+    parts: list[tuple[int, int]] = []
+    i = a
+    while i < b:
+        el, end = flow.owners[i], i + 1
+        while el is not None and _tag(el) not in BLOCK_TAGS and a <= flow.starts.get(el, -1) < flow.ends[el] <= b:
+            end = flow.ends[el]
+            el = el.getparent()
+        parts.append((i, end))
+        i = end
+    return parts
+
+
+def _chrome_run(flow: Flow, parts: list[tuple[int, int]]) -> int:
+    """How many of ``parts`` (nearest the table first), read together, are a
+    banner or a pager: the most that are, 0 for none (page numbers alone are a
+    pager's when they hold a page link)."""
+    return _longest_run(
+        flow,
+        parts,
+        lambda text, start, end: (
+            is_banner_or_pager(text) or (_page_numbers_only(text) and _holds_page_link(flow, start, end))
+        ),
+    )
+
+
+def _numbers_run(flow: Flow, parts: list[tuple[int, int]]) -> int:
+    """How many of ``parts`` (nearest the table first) are page numbers alone
+    (none when the markup splits a number: ``154 <b>804</b>``)."""
+    n = _longest_run(flow, parts, lambda text, start, end: _page_numbers_only(text))
+    if 0 < n < len(parts):
+        beyond = flow.text(range(*parts[n])).strip()
+        if (beyond[-1:] if parts[n][0] < parts[0][0] else beyond[:1]).isdigit():
+            return 0
+    return n
+
+
+def _longest_run(flow: Flow, parts: list[tuple[int, int]], test: Callable[[str, int, int], bool]) -> int:
+    """The most of ``parts`` (nearest the table first) whose text passes ``test``, 0 for none."""
+    best = 0
+    for n in range(1, len(parts) + 1):
+        start, end = _hull(parts[:n])
+        text = clean(flow.text(range(start, end))) or ""
+        if len(text) > _MAX_CHROME:
+            break
+        if BOX not in flow.kinds[start:end] and test(text, start, end):
+            best = n
+    return best
+
+
+def _page_numbers_only(text: str) -> bool:
+    """Page numbers and nothing else (``1``, ``1 2 3``, ``[2]``)."""
+    tokens = _CHROME_TOKEN.findall(fold(text))
+    return bool(tokens) and all(t.isdigit() and int(t) < 1000 for t in tokens)
+
+
+def _holds_page_link(flow: Flow, start: int, end: int) -> bool:
+    """Whether a page link (``…&d-1342871-p=2``) shows some of tokens ``[start, end)``."""
+    owners = {el for i in range(start, end) for el in (flow.owners[i], *flow.owners[i].iterancestors("a"))}
+    return any(_tag(el) == "a" and page_params(el.get("href", "")) for el in owners)

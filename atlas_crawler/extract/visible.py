@@ -1,5 +1,6 @@
 """The page as a reader sees it: elements no browser shows are left out before
-anything is read, so hidden text never becomes a value (nor a doubt).
+anything is read, so hidden text never becomes a value (nor a doubt), and
+comments or hidden inputs never split a text in two.
 
 Hidden is what the page itself says is hidden: the ``hidden`` attribute, an
 inline style (``display: none``, ``visibility: hidden``, off-screen or clipped
@@ -68,6 +69,9 @@ def visible_root(root: etree._Element) -> etree._Element:
 #: Elements that may hide themselves by attribute or style (the XPath engine finds
 #: them faster than a loop); classes are looked at only when a hidden one is named.
 _SELF_HIDING = etree.XPath("//*[@hidden or @style] | //dialog")
+#: What never shows and only splits the text around it into pieces: comments,
+#: processing instructions, hidden inputs (``<td><!-- champ -->Région</td>``).
+_SPLITTERS = etree.XPath("//comment() | //processing-instruction() | //input[@type='hidden' or @type='HIDDEN']")
 _WITH_CLASS = etree.XPath("//*[@class]")
 _CLASSES = etree.XPath("//@class")
 
@@ -75,6 +79,7 @@ _CLASSES = etree.XPath("//@class")
 def _hidden(root: etree._Element) -> set[etree._Element]:
     """Elements the page hides (by attribute, inline style, class or ``<style>`` rule)."""
     hidden = {el for el in _SELF_HIDING(root) if _hides_itself(el)}
+    hidden.update(_SPLITTERS(root))
     named = " ".join(_CLASSES(root)).lower()
     if any(name in named for name in _HIDDEN_CLASSES):
         hidden.update(el for el in _WITH_CLASS(root) if _hides_itself(el))

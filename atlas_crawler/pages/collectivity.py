@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from scrapy.http import TextResponse
 
-from atlas_crawler.extract.reading import Vocabulary, extra_key, read_page
-from atlas_crawler.extract.tables import TableSpec, as_extra, first_link
+from atlas_crawler.extract.reading import Reading, Vocabulary, read_page
+from atlas_crawler.extract.tables import TableSpec, first_link
 from atlas_crawler.items import DOUBTS, CollectivityItem
 from atlas_crawler.loaders import CollectivityLoader
-from atlas_crawler.pages.common import CHROME_TEXTS, utc_now
+from atlas_crawler.pages.common import CHROME_TEXTS, add_unknown_tables, utc_now
 from atlas_crawler.urls import PROJECT_ID_PARAM, collectivity_id, collectivity_kind, collectivity_url, project_id
 
 LABELS: dict[str, str] = {
@@ -45,8 +45,13 @@ def _kind_from_fields(loader: CollectivityLoader) -> str:
     return "foreign" if countries and countries[0] != "France" else "french"
 
 
-def parse_collectivity(response: TextResponse, crawled_at: str | None = None) -> CollectivityItem:
-    reading = read_page(response.selector.root, VOCABULARY)
+def parse_collectivity(
+    response: TextResponse, crawled_at: str | None = None, reading: Reading | None = None
+) -> CollectivityItem:
+    """A collectivity page's record (``reading``: the page already read with
+    ``VOCABULARY``, as recognising its type does)."""
+    if reading is None:
+        reading = read_page(response.selector.root, VOCABULARY)
     loader = CollectivityLoader(selector=response.selector)  # the page parsed once, not again
     cid = collectivity_id(response.url)
     kind = collectivity_kind(response.url)
@@ -67,8 +72,7 @@ def parse_collectivity(response: TextResponse, crawled_at: str | None = None) ->
             for cells in table.rows:
                 href = first_link(cells, response.url, PROJECT_ID_PARAM)
                 loader.add_value("project_ids", project_id(href) if href else None)
-        elif table.block is None and table.rows:
-            extra.setdefault(extra_key(table.title or "tableau"), as_extra(table))
+    add_unknown_tables(extra, reading.tables)
     loader.add_value("extra", {k: v for k, v in extra.items() if v not in (None, "", [])})
     item = loader.load_item()
     item[DOUBTS] = [doubt.as_json() for doubt in reading.doubts]

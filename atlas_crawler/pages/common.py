@@ -1,13 +1,17 @@
-"""What every page parser shares: links, announced counts, soft-error detection."""
+"""What every page parser shares: links, announced counts, soft-error detection,
+unknown tables kept in ``extra``."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 from lxml import etree
 from scrapy.http import TextResponse
 
+from atlas_crawler.extract.reading import extra_key
+from atlas_crawler.extract.tables import Table, as_extra
 from atlas_crawler.extract.text import fold, label_key, text_of
 from atlas_crawler.urls import canonicalize
 
@@ -63,14 +67,39 @@ def links(response: TextResponse) -> list[str]:
     ]
 
 
-_ANNOUNCED = re.compile(r"(\d[\d\s\u00a0\u202f.]*)\s*[^\W\d]+(?:\(s\)|s)?\s+trouv", re.UNICODE)
+_ANNOUNCED = re.compile(
+    r"(\d[\d\s\u00a0\u202f.]*|\b(?:une?|aucune?)\b)\s*[^\W\d]+(?:\(s\)|s)?\s+trouv", re.UNICODE | re.IGNORECASE
+)
+#: Counts said in words.
+_COUNT_WORDS = {"un": 1, "une": 1, "aucun": 0, "aucune": 0}
 
 
 def announced_count(response: TextResponse) -> int | None:
-    """``263 projet(s) trouvé(s)`` -> 263."""
+    """``263 projet(s) trouvé(s)`` -> 263, ``Une ligne trouvée`` -> 1, ``Aucun élément trouvé`` -> 0."""
     text = " ".join(response.selector.root.itertext())
     match = _ANNOUNCED.search(text)
     if not match:
         return None
-    digits = re.sub(r"\D", "", match.group(1))
+    count = match.group(1).strip().lower()
+    if count in _COUNT_WORDS:
+        return _COUNT_WORDS[count]
+    digits = re.sub(r"\D", "", count)
     return int(digits) if digits else None
+
+
+def add_unknown_tables(extra: dict[str, object], tables: Iterable[Table]) -> None:
+    """The page's unknown tables (no spec, no block, some rows) into ``extra``,
+    each under its title (``tableau`` when untitled). A name already there
+    (another table's, an unknown label's) takes the next number in page order
+    (``Documents joints (2)``): no table overwrites another."""
+    for table in tables:
+        if table.spec is None and table.block is None and table.rows:
+            extra[_free_key(extra, extra_key(table.title or "tableau"))] = as_extra(table)
+
+
+def _free_key(taken: Mapping[str, object], key: str) -> str:
+    name, n = key, 1
+    while name in taken:
+        n += 1
+        name = f"{key} ({n})"
+    return name

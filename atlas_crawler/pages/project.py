@@ -8,14 +8,14 @@ from dataclasses import dataclass, field
 from scrapy.http import TextResponse
 
 from atlas_crawler.extract.accounting import table_doubts
-from atlas_crawler.extract.doubts import AMBIGUOUS, Doubt
-from atlas_crawler.extract.reading import Vocabulary, extra_key, read_page
-from atlas_crawler.extract.tables import Table, TableSpec, as_extra, assign, find_tables, rows_of
+from atlas_crawler.extract.doubts import AMBIGUOUS, IMPLAUSIBLE, Doubt
+from atlas_crawler.extract.reading import Vocabulary, read_page
+from atlas_crawler.extract.tables import Table, TableSpec, assign, find_tables, rows_of
 from atlas_crawler.extract.values import parse_email
 from atlas_crawler.extract.visible import visible_root
 from atlas_crawler.items import DOUBTS, ProjectItem
 from atlas_crawler.loaders import ProjectLoader
-from atlas_crawler.pages.common import CHROME_TEXTS, utc_now
+from atlas_crawler.pages.common import CHROME_TEXTS, add_unknown_tables, utc_now
 from atlas_crawler.urls import page_params, project_id, project_url
 
 #: Visible label (as ``label_key`` spells it) -> field.
@@ -113,12 +113,22 @@ TABLES: tuple[TableSpec, ...] = (
 SECTIONS = frozenset({"mise en oeuvre du partenariat", "evaluations, communication et perspectives"})
 #: Blocks, by the words that start their heading.
 BLOCKS = {"contacts dans le poste diplomatique": "embassy"}
+#: The embassy's contacts as a table: role, name, then address, whatever the column order.
+BLOCK_COLUMNS = {
+    "embassy": (
+        ("fonction", "role", "poste", "titre", "qualite"),
+        ("nom", "prenom", "contact", "interlocuteur"),
+        ("courriel", "e-mail", "email", "mail", "mel", "adresse"),
+    )
+}
 #: Fields shown on one line (the loader joins lines of the others' values or keeps them).
 ONE_LINE = frozenset(
     {"title", "first_agreement_year", "theme", "sub_theme", "sub_sub_theme", "start_year", "status", "end_date"}
     | {"partnership_form"}
 )
-VOCABULARY = Vocabulary(LABELS, CHECKBOXES, TABLES, SECTIONS, BLOCKS, chrome=CHROME_TEXTS, one_line=ONE_LINE)
+VOCABULARY = Vocabulary(
+    LABELS, CHECKBOXES, TABLES, SECTIONS, BLOCKS, chrome=CHROME_TEXTS, one_line=ONE_LINE, block_columns=BLOCK_COLUMNS
+)
 
 
 @dataclass
@@ -144,14 +154,15 @@ def parse_project(response: TextResponse, crawled_at: str | None = None) -> Proj
         loader.add_value(name, state)
     next_pages = _load_tables(reading.tables, loader, TABLES, response)
     extra: dict[str, object] = dict(reading.extra)
-    for table in reading.tables:
-        if table.spec is None and table.block is None and table.rows:
-            extra.setdefault(extra_key(table.title or "tableau"), as_extra(table))
+    add_unknown_tables(extra, reading.tables)
+    doubts = list(reading.doubts)
     if (block := reading.blocks.get("embassy")) is not None:
-        loader.add_value("embassy", {"name": block.name, "contacts": _contacts(block.lines)})
+        contacts = _contacts(block.lines)
+        loader.add_value("embassy", {"name": block.name, "contacts": contacts})
+        doubts += _contact_doubts(contacts)
     loader.add_value("extra", {k: v for k, v in extra.items() if v not in (None, "", [])})
     item = loader.load_item()
-    item[DOUBTS] = [doubt.as_json() for doubt in reading.doubts]
+    item[DOUBTS] = [doubt.as_json() for doubt in doubts]
     return ProjectPage(item, next_pages)
 
 
@@ -219,6 +230,20 @@ def _contact_lines(lines: list[str]) -> list[str]:
         out.extend(part for part in (p.strip() for p in head.split("\n")) if part)
         out.append(match.group(1))
     return out
+
+
+_ADDRESS_WORDS = re.compile(r"@|\[\s*at\s*\]|\(\s*at\s*\)|^\s*(?:courriel|e-?mail|mail|mel)\b", re.IGNORECASE)
+
+
+def _contact_doubts(contacts: list[dict[str, str | None]]) -> list[Doubt]:
+    """A contact whose role or name is an address: its lines did not come as
+    role, name, e-mail (a table of contacts read in another column order)."""
+    return [
+        Doubt(IMPLAUSIBLE, f"an address as a contact's {key}: {text}", "embassy")
+        for contact in contacts
+        for key in ("role", "name")
+        if (text := contact[key]) and _ADDRESS_WORDS.search(text)
+    ]
 
 
 def _contacts(lines: list[str]) -> list[dict[str, str | None]]:

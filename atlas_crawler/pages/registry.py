@@ -1,7 +1,8 @@
 """Every page type of the atlas, declared once.
 
 A declaration says how a page of that type is recognised (by its address where
-the address is confirmed, else by what the page holds), how its address is
+the address is confirmed, else by how well what the page holds fits it: the type
+whose vocabulary explains the page best wins), how its address is
 canonicalised, which parser reads it, which item it gives and which schema that
 item must satisfy. The spider (what to fetch next), the offline parse and
 re-parse commands, the pipelines and the run report all read these declarations;
@@ -18,12 +19,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from lxml import etree
 from scrapy.http import TextResponse
 
 from atlas_crawler import urls
+from atlas_crawler.extract.doubts import AMBIGUOUS, Doubt
+from atlas_crawler.extract.reading import Reading, read_page
 from atlas_crawler.extract.text import fold
 from atlas_crawler.items import DOUBTS, CollectivityItem, ProjectItem
 from atlas_crawler.pages import collectivity as collectivity_page
@@ -65,18 +69,6 @@ class RecordAssembly:
         return not self.pending
 
 
-Parser = Callable[[TextResponse, str], RecordAssembly]
-
-
-def _project(response: TextResponse, crawled_at: str) -> RecordAssembly:
-    page = parse_project(response, crawled_at=crawled_at)
-    return RecordAssembly(page.item, dict(page.next_pages))
-
-
-def _collectivity(response: TextResponse, crawled_at: str) -> RecordAssembly:
-    return RecordAssembly(parse_collectivity(response, crawled_at=crawled_at))
-
-
 @dataclass(frozen=True)
 class PageType:
     """One kind of atlas page."""
@@ -84,8 +76,9 @@ class PageType:
     name: str
     #: Recognised from its address alone (the confirmed project address).
     by_url: Callable[[str], bool] | None = None
-    #: Recognised from what it holds (checked when no type claims the address).
-    by_content: Callable[[PageContent], bool] | None = None
+    #: How well what a page holds fits this type (0: not at all); the types that
+    #: have one are compared when no type claims the address.
+    fit: Callable[[PageContent], int] | None = None
     #: The one spelling of its address (requests and records use it).
     canonical_url: Callable[[str], str] = urls.canonicalize
     #: Reads a response into a record (with its pending table pages).
@@ -103,7 +96,8 @@ class PageType:
 
 
 class PageContent:
-    """What a page holds, read once and shared by the content recognisers."""
+    """What a page holds, read once and shared by the content recognisers and
+    the parser."""
 
     def __init__(self, response: TextResponse) -> None:
         self.response = response
@@ -136,17 +130,46 @@ class PageContent:
                 return True
         return any(word in self.text_key for word in words)
 
+    @cached_property
+    def collectivity_reading(self) -> Reading:
+        """The page read with a collectivity page's vocabulary (once: recognising
+        the page and parsing it both need it)."""
+        return read_page(self.root, collectivity_page.VOCABULARY)
+
+
+Parser = Callable[[PageContent, str], RecordAssembly]
+
+
+def _project(page: PageContent, crawled_at: str) -> RecordAssembly:
+    parsed = parse_project(page.response, crawled_at=crawled_at)
+    return RecordAssembly(parsed.item, dict(parsed.next_pages))
+
+
+def _collectivity(page: PageContent, crawled_at: str) -> RecordAssembly:
+    return RecordAssembly(parse_collectivity(page.response, crawled_at, page.collectivity_reading))
+
 
 #: What only a collectivity page says (its type label, its table of projects).
 _COLLECTIVITY_WORDS = ("type de collectivite", "projets de la collectivite")
 _SCRIPT_LINKS = re.compile(r"codePays|\[\s*\{", re.IGNORECASE)
 
 
-def _is_list(page: PageContent) -> bool:
-    """A list: it announces how many rows it holds and links to detail pages."""
+def _list_fit(page: PageContent) -> int:
+    """A list announces how many rows it holds and links to detail pages: a
+    point for each, none unless both."""
     if announced_count(page.response) is None:
-        return False
-    return any(urls.project_id(u) or urls.collectivity_id(u) for u in page.links)
+        return 0
+    return 2 if any(urls.project_id(u) or urls.collectivity_id(u) for u in page.links) else 0
+
+
+def _collectivity_fit(page: PageContent) -> int:
+    """A collectivity page (an address with a collectivity id) holds its labels
+    (``Nom``, ``Type de collectivité``, ``Pays``…, read as labels: a list's
+    column names are none) and its projects table: a point for each."""
+    if not urls.collectivity_id(page.response.url):
+        return 0
+    reading = page.collectivity_reading
+    return len(reading.values) + any(t.spec is collectivity_page.PROJECTS for t in reading.tables)
 
 
 def _is_map(page: PageContent) -> bool:
@@ -177,26 +200,27 @@ PROJECT = PageType(
 #: tells them apart (from the page name where known, else from its fields).
 COLLECTIVITY = PageType(
     "collectivity",
-    by_content=lambda page: bool(urls.collectivity_id(page.response.url)) and page.says_any(_COLLECTIVITY_WORDS),
+    fit=_collectivity_fit,
     canonical_url=urls.collectivity_url,
     parse=_collectivity,
     item_class=CollectivityItem,
     schema="collectivity",
     required_words=tuple(collectivity_page.LABELS) + _COLLECTIVITY_WORDS,
 )
-LIST = PageType("list", by_content=_is_list)
-WORLD_MAP = PageType("world_map", by_content=_is_map)
+LIST = PageType("list", fit=_list_fit)
+WORLD_MAP = PageType("world_map", fit=lambda page: int(_is_map(page)))
 COUNTRY_LIST = PageType("country_list", by_url=lambda url: urls.page_name(url) == urls.COUNTRIES_PAGE)
 REGION_LIST = PageType("region_list", by_url=lambda url: urls.page_name(url) == urls.REGIONS_PAGE)
 #: Any other atlas page with links (the home page, menus): its links are followed.
-MENU = PageType("menu", by_content=lambda page: True)
+MENU = PageType("menu")
 
-#: In the order they are tried: addresses first, then contents, most specific first.
+#: Addresses are tried in this order; of the types that fit a page equally well,
+#: the first wins (a record page before a list); a page that fits none is a menu.
 PAGE_TYPES: tuple[PageType, ...] = (
     PROJECT_TABLE_PAGE,
     PROJECT,
-    LIST,  # before collectivities: a list of collectivities names their type in its header
     COLLECTIVITY,
+    LIST,
     WORLD_MAP,
     COUNTRY_LIST,
     REGION_LIST,
@@ -212,16 +236,39 @@ def type_of_url(url: str) -> PageType | None:
     return next((t for t in PAGE_TYPES if t.by_url is not None and t.by_url(url)), None)
 
 
-def classify(response: TextResponse) -> PageType:
-    """The type of a fetched page: by its address where confirmed, else by its content."""
-    by_url = type_of_url(response.url)
-    if by_url is not None and by_url.by_content is None:
-        return by_url
+@dataclass(frozen=True)
+class Recognition:
+    """What a page was recognised as, and, when its content decided, how well it
+    fitted each type it could be (type name -> fit, above 0)."""
+
+    page_type: PageType
+    content: PageContent
+    fits: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ambiguous(self) -> bool:
+        """The page fits two types equally well (the first declared was taken):
+        its record may be doubted."""
+        best = sorted(self.fits.values(), reverse=True)[:2]
+        return len(best) == 2 and best[0] == best[1]
+
+
+def recognise(response: TextResponse) -> Recognition:
+    """What a fetched page is: by its address where confirmed, else the type
+    whose vocabulary explains the page best (a tie to the first declared), else
+    a menu."""
     content = PageContent(response)
-    for page_type in PAGE_TYPES:
-        if page_type.by_content is not None and page_type.by_content(content):
-            return page_type
-    return MENU
+    by_url = type_of_url(response.url)
+    if by_url is not None and by_url.fit is None:
+        return Recognition(by_url, content)
+    fits = {t.name: (t, fit) for t in PAGE_TYPES if t.fit is not None and (fit := t.fit(content)) > 0}
+    best = max(fits.values(), key=lambda pair: pair[1], default=(MENU, 0))[0]
+    return Recognition(best, content, {name: fit for name, (_, fit) in fits.items()})
+
+
+def classify(response: TextResponse) -> PageType:
+    """The type of a fetched page (see ``recognise``)."""
+    return recognise(response).page_type
 
 
 def parse(response: TextResponse, crawled_at: str | None = None) -> tuple[PageType, RecordAssembly | None]:
@@ -230,10 +277,15 @@ def parse(response: TextResponse, crawled_at: str | None = None) -> tuple[PageTy
     reason = soft_error(response)
     if reason:
         raise NotADataPageError(f"{response.url} is not a data page ({reason})")
-    page_type = classify(response)
+    recognition = recognise(response)
+    page_type = recognition.page_type
     if page_type.parse is None:
         return page_type, None
-    return page_type, page_type.parse(response, crawled_at or utc_now())
+    assembly = page_type.parse(recognition.content, crawled_at or utc_now())
+    if recognition.ambiguous:
+        fits = ", ".join(f"{name} {fit}" for name, fit in recognition.fits.items())
+        assembly.item[DOUBTS] = [*assembly.item[DOUBTS], Doubt(AMBIGUOUS, f"fits two page types: {fits}").as_json()]
+    return page_type, assembly
 
 
 def records_from_responses(
