@@ -46,6 +46,7 @@ bench: install
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/export_bench.py
 	$(PY) benchmarks/archive_bench.py
+	$(PY) benchmarks/parser_cost.py --json docs/parser_cost.json
 
 # The property tests of the parser with many more generated pages than in `make test`,
 # then the mutation harness (tests/mutations.py) on thousands of mutated pages.

@@ -21,7 +21,8 @@ from scrapy.settings import BaseSettings
 from atlas_crawler import runs
 from atlas_crawler.archive import manifest
 from atlas_crawler.archive.dump import crawl_settings, first_local_feed
-from atlas_crawler.archive.layout import CAPTURES, CDXJ, PAGES, RECORDS, REPORT, WACZ, warc_files
+from atlas_crawler.archive.layout import CAPTURES, CDXJ, DOUBTS, PAGES, RECORDS, REPORT, WACZ, warc_files
+from atlas_crawler.report.writer import doubts_path
 from atlas_crawler.storage import beside
 
 logger = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ def finish_dump(
 
 
 def copy_outputs(directory: Path, settings: BaseSettings) -> None:
-    """The records and the run report beside the captures that back them."""
+    """The records, the run report and the doubts beside the captures that back them."""
     feed = first_local_feed(settings)
     if feed is not None and feed.exists():
         shutil.copyfile(feed, directory / RECORDS)
@@ -67,6 +68,8 @@ def copy_outputs(directory: Path, settings: BaseSettings) -> None:
         report = beside(feed, runs.REPORT)
     if report.name and report.is_file():
         shutil.copyfile(report, directory / REPORT)
+    if (doubts := doubts_path(settings)).is_file():
+        shutil.copyfile(doubts, directory / DOUBTS)
 
 
 def write_pages(directory: Path, first_page: tuple[str, str] | None) -> None:
