@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from pathlib import Path
 
 from atlas_crawler.localrun import PROJECT_ROOT, crawl, replica
 from atlas_crawler.outcome import EXIT_COMPLETE, EXIT_INCOMPLETE
@@ -33,6 +34,9 @@ def main() -> int:
     print(f"\nrecords:  {OUTPUT.relative_to(PROJECT_ROOT)}  ({len(records)} lines: {dict(kinds)})")
     print(f"report:   {REPORT.relative_to(PROJECT_ROOT)}  (to look at: {html_path(REPORT).relative_to(PROJECT_ROOT)})")
     print(f"log:      {OUTPUT.with_suffix('.log').relative_to(PROJECT_ROOT)}")
+    doubts = report["doubts"]
+    doubts_file = Path(doubts["file"]).resolve().relative_to(PROJECT_ROOT)
+    print(f"doubts:   {doubts_file}  ({doubts['records']} records the parser could not wholly explain)")
     print(
         f"finish reason {report['finish_reason']}, {report['pages_fetched']} pages, "
         f"{report['redundant_fetches']} fetched twice, {report['retries']} retries, "
