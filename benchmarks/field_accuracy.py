@@ -18,21 +18,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from scrapy.http import HtmlResponse
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
-from atlas_crawler.pages.collectivity import parse_collectivity
-from atlas_crawler.pages.project import parse_project
 from tests.markup_gen import Page, RandomChooser, collectivity_page, project_page
-
-
-def parse(page: Page) -> dict[str, Any]:
-    response = HtmlResponse(page.url, body=page.body, headers=page.headers)
-    item = parse_project(response).item if page.record["type"] == "project" else parse_collectivity(response)
-    record = dict(item)
-    record.pop("crawled_at", None)
-    return record
+from tests.mutations import parse
 
 
 def measure(n: int, seed: int) -> tuple[dict[str, dict[str, float]], list[tuple[Page, dict[str, Any], list[str]]]]:
