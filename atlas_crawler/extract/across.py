@@ -161,13 +161,11 @@ def pair_layout(table: etree._Element, vocabulary: Vocabulary) -> bool:
     return True
 
 
-def drop_pair_layouts(tables: list[Table], vocabulary: Vocabulary) -> None:
-    """Take out of the page's data tables (in place, before the flow is made of
-    them) the forms laid out across: their cells are labels and values (only a
-    table whose header holds a known label's words may be one)."""
-    tables[:] = [
-        table for table in tables if not (_names_a_label(table, vocabulary) and pair_layout(table.element, vocabulary))
-    ]
+def pair_layouts(tables: list[Table], vocabulary: Vocabulary) -> list[Table]:
+    """The page's data tables that are forms laid out across: their cells are
+    labels and values (only a table whose header holds a known label's words
+    may be one)."""
+    return [table for table in tables if _names_a_label(table, vocabulary) and pair_layout(table.element, vocabulary)]
 
 
 def _names_a_label(table: Table, vocabulary: Vocabulary) -> bool:

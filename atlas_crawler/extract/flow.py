@@ -63,17 +63,26 @@ class Flow:
         starts, ends, tables, unchosen = self.starts, self.ends, self._tables, self._unchosen
         search = _CONTENT.search
 
-        def add(kind: int, text: str, owner: etree._Element, tail: bool = False) -> int:
+        def add(kind: int, owner: etree._Element, text: str = "") -> int:
+            """A token that is no text run: a break, a line break, a box, a table."""
             kinds.append(kind)
             texts.append(text)
             owners.append(owner)
-            tails.append(tail)
-            # something to read: not only spaces, colons or dashes (or a box, a table)
-            content.append((text != " " and search(text) is not None) if kind == TEXT else kind in (BOX, TABLE))
+            tails.append(False)
+            content.append(kind in (BOX, TABLE))
             return len(kinds) - 1
 
-        def walk(el: etree._Element) -> None:
-            tag = el.tag.lower() if isinstance(el.tag, str) else ""
+        def add_text(text: str, owner: etree._Element, tail: bool = False) -> int:
+            kinds.append(TEXT)
+            texts.append(text)
+            owners.append(owner)
+            tails.append(tail)
+            content.append(text != " " and search(text) is not None)  # not only spaces, colons or dashes
+            return len(kinds) - 1
+
+        def walk(el: etree._Element, parent: etree._Element | None) -> None:
+            tag = el.tag
+            tag = tag.lower() if isinstance(tag, str) else ""
             if tag == "input" and (el.get("type") or "").lower() == "radio" and el.get("checked") is None:
                 return  # an unchosen option: neither it nor the words after it are said
             if tag == "label" and unchosen and el.get("for") in unchosen:
@@ -81,50 +90,50 @@ class Flow:
             if tag and tag not in _SKIPPED:
                 starts[el] = len(kinds)
                 if el in tables:
-                    self.table_at[el] = add(TABLE, "", el)
+                    self.table_at[el] = add(TABLE, el)
                 else:
                     block = tag in BLOCK_TAGS
                     if block:
                         if tag in HEADINGS:
                             self.headings.append(len(kinds))
-                        add(BREAK, "", el)
+                        add(BREAK, el)
                     if tag in _SPECIAL:
-                        self._special(el, tag, add)
+                        self._special(el, tag, add, add_text)
                     elif (text := el.text) is not None:
                         if tag in _PREFORMATTED:
-                            add(TEXT, text.replace("\r\n", "\n").replace("\r", "\n"), el)
+                            add_text(text.replace("\r\n", "\n").replace("\r", "\n"), el)
                         elif text:
-                            add(TEXT, " " if text.isspace() else _spaces(text), el)
+                            add_text(" " if text.isspace() else _spaces(text), el)
                     if tag != "select":
                         for child in el:
-                            walk(child)
+                            walk(child, el)
                     if block:
-                        add(BREAK, "", el)
+                        add(BREAK, el)
                 ends[el] = len(kinds)
             tail = el.tail
-            if tail and (parent := el.getparent()) is not None:
-                add(TEXT, " " if tail.isspace() else _spaces(tail), parent, True)
+            if tail and parent is not None:
+                add_text(" " if tail.isspace() else _spaces(tail), parent, True)
 
-        walk(top)
+        walk(top, top.getparent())
 
-    def _special(self, el: etree._Element, tag: str, add: Callable[..., int]) -> None:
+    def _special(self, el: etree._Element, tag: str, add: Callable[..., int], add_text: Callable[..., int]) -> None:
         """Elements that show something else than their text: a line break, a
         checkbox or a read-only field, a select's chosen option, a box image."""
         if tag == "br":
-            add(NEWLINE, "\n", el)
+            add(NEWLINE, el, "\n")
         elif tag == "input":
             kind = (el.get("type") or "text").lower()
             if kind == "checkbox":
-                self.states[add(BOX, "", el)] = el.get("checked") is not None
+                self.states[add(BOX, el)] = el.get("checked") is not None
             elif kind == "text" and el.get("value"):
-                add(TEXT, _spaces(el.get("value")), el)
+                add_text(_spaces(el.get("value")), el)
         elif tag == "select":  # a read-only choice shows its chosen option
             options = list(el.iter("option"))
             chosen = next((o for o in options if o.get("selected") is not None), options[0] if options else None)
             if chosen is not None and chosen.text:
-                add(TEXT, _spaces(chosen.text), el)
+                add_text(_spaces(chosen.text), el)
         elif tag == "img" and (state := image_state(el)) is not None:
-            self.states[add(BOX, "", el)] = state
+            self.states[add(BOX, el)] = state
 
     # --- reading ------------------------------------------------------------
     def __len__(self) -> int:

@@ -97,7 +97,8 @@ class Mark:
 
 
 def tag(el: etree._Element | None) -> str:
-    return el.tag.lower() if el is not None and isinstance(el.tag, str) else ""
+    name = el.tag if el is not None else None  # read once: lxml makes the string anew each time
+    return name.lower() if isinstance(name, str) else ""
 
 
 def glyph_state(text: str) -> bool | None:

@@ -15,7 +15,7 @@ from typing import TypeVar
 from lxml import etree
 
 from atlas_crawler.extract.accounting import Claims, account, chrome_tokens
-from atlas_crawler.extract.across import drop_pair_layouts, read_across
+from atlas_crawler.extract.across import pair_layouts, read_across
 from atlas_crawler.extract.blocks import Block, read_block
 from atlas_crawler.extract.doubts import AMBIGUOUS, Doubt
 from atlas_crawler.extract.flow import BOX, BREAK, NEWLINE, TEXT, Flow
@@ -54,8 +54,8 @@ from atlas_crawler.extract.tables import (
     Tables,
     TableSpec,
     assign,
-    find_chrome,
-    find_tables,
+    collect_tables,
+    place_pagers,
 )
 from atlas_crawler.extract.text import BLOCK_TAGS, clean, label_key, text_of
 from atlas_crawler.extract.visible import visible_root
@@ -147,10 +147,9 @@ def read_page(root: etree._Element, vocabulary: Vocabulary) -> Reading:
     and statements, states paired with statements, unknown statements and
     labels; then every value, up to the next mark."""
     root = visible_root(root)
-    tables = find_tables(root, vocabulary.tables)
-    drop_pair_layouts(tables, vocabulary)  # forms laid out across: their cells are labels and values
+    tables = _data_tables(root, vocabulary)
     flow = Flow(root, [t.element for t in tables])
-    find_chrome(flow, tables)
+    place_pagers(flow, tables)
     navigation, controls = chrome_tokens(flow, root)
     marks = _structure_marks(flow, tables, vocabulary)
     taken = {i for m in marks if m.kind in (TITLE, CHROME) for i in range(m.at, m.end)}
@@ -177,6 +176,19 @@ def read_page(root: etree._Element, vocabulary: Vocabulary) -> Reading:
     chrome = navigation | controls | _page_titles(flow, marks)
     reading.doubts += account(flow, claims, content, chrome, reading, marks, vocabulary)
     return reading
+
+
+def _data_tables(root: etree._Element, vocabulary: Vocabulary) -> Tables:
+    """The page's data tables, forms laid out across taken out (their cells are
+    labels and values). A pager beside a table is placed among the tables as
+    found, forms included (one beside a form goes with it): when forms are taken
+    out, on a flow made of them all; else on the reader's flow (``place_pagers``)."""
+    tables = collect_tables(root, vocabulary.tables)
+    forms = pair_layouts(tables, vocabulary)
+    if forms and tables.beside:
+        place_pagers(Flow(root, [t.element for t in tables]), tables)
+    tables[:] = [table for table in tables if not any(table is form for form in forms)]
+    return tables
 
 
 def _page_titles(flow: Flow, marks: list[Mark]) -> set[int]:

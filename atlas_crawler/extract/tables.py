@@ -203,7 +203,8 @@ def as_extra(table: Table) -> list[dict[str, str | None]]:
 
 
 def _tag(el: etree._Element) -> str:
-    return el.tag.lower() if isinstance(el.tag, str) else ""
+    name = el.tag  # read once: lxml makes the string anew each time
+    return name.lower() if isinstance(name, str) else ""
 
 
 def _cells(row: etree._Element) -> list[etree._Element]:
@@ -229,16 +230,39 @@ class Tables(list[Table]):
     def __init__(self, tables: list[Table]) -> None:
         super().__init__(tables)
         self.orphan_pagers: list[etree._Element] = []
+        #: Pagination links outside every table and its fieldset, not yet placed:
+        #: where they stand in the page's flow tells whose they are (``place_pagers``).
+        self.beside: list[etree._Element] = []
 
 
 def find_tables(root: etree._Element, specs: tuple[TableSpec, ...] | list[TableSpec]) -> Tables:
     """Every data table of the page, in order (a table with a header row), with
     its title when the table holds one and its pagination links; ``assign`` later
-    matches them to specs, ``find_chrome`` finds their banners and pagers in the
-    page's flow."""
+    matches them to specs. A pager beside its table is placed on a flow made for
+    it (the reader, which makes a flow anyway, calls ``collect_tables`` and
+    ``place_pagers`` on its own)."""
+    tables = collect_tables(root, specs)
+    if tables.beside:
+        place_pagers(Flow(root, [t.element for t in tables]), tables)
+    return tables
+
+
+def collect_tables(root: etree._Element, specs: tuple[TableSpec, ...] | list[TableSpec]) -> Tables:
+    """The page's data tables, with the pagination links inside them or their
+    fieldsets; the links beside them wait in ``Tables.beside`` for ``place_pagers``."""
     tables = Tables([table for element in root.iter("table") if (table := _read(element, specs)) is not None])
     _attach_page_links(root, tables)
     return tables
+
+
+def place_pagers(flow: Flow, tables: Tables) -> None:
+    """The banners and pagers around each table in ``flow`` (made of ``tables``:
+    ``find_chrome``), then the pagination links beside the tables, by where they
+    stand among them (``_attach_beside``)."""
+    find_chrome(flow, tables)
+    if tables.beside:
+        links, tables.beside = tables.beside, []
+        _attach_beside(flow, tables, links)
 
 
 def _read(element: etree._Element, specs: tuple[TableSpec, ...] | list[TableSpec]) -> Table | None:
@@ -265,24 +289,24 @@ def _read(element: etree._Element, specs: tuple[TableSpec, ...] | list[TableSpec
         return None
     header_row = rows[header_at]
     header = _cells(header_row)
+    heads = [text_of(c) for c in header]
     caption = element.find("caption")
     if caption is not None and (text := text_of(caption)):
         title = text
     title = title or _legend(element) or clean(element.get("summary"))  # a name no reader sees: the last one
-    body, skipped = _body(rows[header_at + 1 :], header)
-    table = Table(element, [text_of(c) or "" for c in header], body, title, header_row=header_row)
+    body, skipped = _body(rows[header_at + 1 :], header, heads)
+    table = Table(element, [text or "" for text in heads], body, title, header_row=header_row)
     table.chrome_rows = chrome + skipped
     return table
 
 
 def _body(
-    rows: list[etree._Element], header: list[etree._Element]
+    rows: list[etree._Element], header: list[etree._Element], heads: list[str | None]
 ) -> tuple[list[list[etree._Element]], list[etree._Element]]:
     """The data rows after the header row (as cells), and the rows that hold no
-    data: further header rows, blank rows, a repeat of the header, the
-    placeholder row of an empty table. A row of ``th`` cells with other words
-    is neither (the accounting tells it)."""
-    heads = [text_of(c) for c in header]
+    data: further header rows, blank rows, a repeat of the header (``heads``:
+    its cells' texts), the placeholder row of an empty table. A row of ``th``
+    cells with other words is neither (the accounting tells it)."""
     data: list[list[etree._Element]] = []
     chrome: list[etree._Element] = []
     for row in rows:
@@ -367,21 +391,13 @@ def _has_content(cells: list[etree._Element]) -> bool:
 
 def _attach_page_links(root: etree._Element, tables: Tables) -> None:
     """A pagination link belongs to the one table of its fieldset, else to the
-    table it sits in, else to the table it stands beside (``_attach_beside``)."""
+    table it sits in, else (later: ``place_pagers``) to the table it stands beside."""
     by_element = {t.element: t for t in tables}
-    beside: list[etree._Element] = []
     for link in _PAGE_LINKS(root):
         if not page_params(link.get("href", "")):
             continue
         owner = _fieldset_table(link, by_element) or _holding_table(link, by_element)
-        if owner is not None:
-            owner.page_links.append(link)
-        else:
-            beside.append(link)
-    if beside:
-        flow = Flow(root, [t.element for t in tables])  # the reader makes its own, with the tables it keeps
-        find_chrome(flow, tables)
-        _attach_beside(flow, tables, beside)
+        (owner.page_links if owner is not None else tables.beside).append(link)
 
 
 def _fieldset_table(link: etree._Element, by_element: dict[etree._Element, Table]) -> Table | None:
@@ -452,6 +468,7 @@ def _usual_side(flow: Flow, tables: Tables, before: Table, after: Table) -> Tabl
 
 
 # --- banners and pagers ---------------------------------------------------------
+@lru_cache(maxsize=4096)  # the texts around tables (their titles, their pagers) repeat from page to page
 def is_banner_or_pager(text: str) -> bool:
     """Whether a text is a results banner or a pager, by its words: a count of
     what was found or shown, with at most one noun (``12 éléments trouvés,
@@ -510,11 +527,12 @@ def _chrome_side(flow: Flow, at: int, step: int) -> tuple[int, list[tuple[int, i
     while (i := _next_content(flow, edge, step)) is not None and flow.kinds[i] == TEXT:
         a, b = flow.line_of(i)
         parts = _parts(flow, a, i + 1)[::-1] if step < 0 else _parts(flow, i, b)
-        if n := _chrome_run(flow, parts):
+        runs = _runs(flow, parts)
+        if n := _chrome_run(flow, runs):
             piece = _hull(parts[:n])
             spans += [*numbers, piece]
             numbers = []
-        elif n := _numbers_run(flow, parts):
+        elif n := _numbers_run(flow, parts, runs):
             piece = _hull(parts[:n])
             numbers.append(piece)
             if step > 0 or is_banner_or_pager(" ".join(flow.text(range(*p)) for p in sorted(numbers))):
@@ -558,23 +576,48 @@ def _parts(flow: Flow, a: int, b: int) -> list[tuple[int, int]]:
     return parts
 
 
-def _chrome_run(flow: Flow, parts: list[tuple[int, int]]) -> int:
-    """How many of ``parts`` (nearest the table first), read together, are a
-    banner or a pager: the most that are, 0 for none (page numbers alone are a
-    pager's when they hold a page link)."""
+#: Parts of a line read together (``_runs``): their cleaned text and their token
+#: span, None when a box is among them.
+Run = tuple[str, int, int] | None
+
+
+def _runs(flow: Flow, parts: list[tuple[int, int]]) -> list[Run]:
+    """``parts[:n]`` (nearest the table first) read together, for n = 1, 2…, up
+    to the first longer than any banner or pager. Read once for both tests: a
+    line holds only text runs and boxes (whose text is empty), so each run's
+    text is the one before it and its new part's, on the side away from the table."""
+    runs: list[Run] = []
+    forward = len(parts) < 2 or parts[0][0] < parts[1][0]
+    raw, boxed = "", False
+    start, end = parts[0]  # a line has one part at least
+    for a, b in parts:
+        piece = "".join(flow.texts[a:b])
+        raw = raw + piece if forward else piece + raw
+        text = clean(raw) or ""
+        if len(text) > _MAX_CHROME:
+            break
+        start, end = min(start, a), max(end, b)
+        boxed = boxed or BOX in flow.kinds[a:b]
+        runs.append(None if boxed else (text, start, end))
+    return runs
+
+
+def _chrome_run(flow: Flow, runs: list[Run]) -> int:
+    """How many parts (nearest the table first), read together, are a banner
+    or a pager: the most that are, 0 for none (page numbers alone are a pager's
+    when they hold a page link)."""
     return _longest_run(
-        flow,
-        parts,
+        runs,
         lambda text, start, end: (
             is_banner_or_pager(text) or (_page_numbers_only(text) and _holds_page_link(flow, start, end))
         ),
     )
 
 
-def _numbers_run(flow: Flow, parts: list[tuple[int, int]]) -> int:
+def _numbers_run(flow: Flow, parts: list[tuple[int, int]], runs: list[Run]) -> int:
     """How many of ``parts`` (nearest the table first) are page numbers alone
     (none when the markup splits a number: ``154 <b>804</b>``)."""
-    n = _longest_run(flow, parts, lambda text, start, end: _page_numbers_only(text))
+    n = _longest_run(runs, lambda text, start, end: _page_numbers_only(text))
     if 0 < n < len(parts):
         beyond = flow.text(range(*parts[n])).strip()
         if (beyond[-1:] if parts[n][0] < parts[0][0] else beyond[:1]).isdigit():
@@ -582,19 +625,16 @@ def _numbers_run(flow: Flow, parts: list[tuple[int, int]]) -> int:
     return n
 
 
-def _longest_run(flow: Flow, parts: list[tuple[int, int]], test: Callable[[str, int, int], bool]) -> int:
-    """The most of ``parts`` (nearest the table first) whose text passes ``test``, 0 for none."""
+def _longest_run(runs: list[Run], test: Callable[[str, int, int], bool]) -> int:
+    """The most parts whose text passes ``test``, 0 for none."""
     best = 0
-    for n in range(1, len(parts) + 1):
-        start, end = _hull(parts[:n])
-        text = clean(flow.text(range(start, end))) or ""
-        if len(text) > _MAX_CHROME:
-            break
-        if BOX not in flow.kinds[start:end] and test(text, start, end):
+    for n, run in enumerate(runs, 1):
+        if run is not None and test(*run):
             best = n
     return best
 
 
+@lru_cache(maxsize=4096)
 def _page_numbers_only(text: str) -> bool:
     """Page numbers and nothing else (``1``, ``1 2 3``, ``[2]``)."""
     tokens = _CHROME_TOKEN.findall(fold(text))

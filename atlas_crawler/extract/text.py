@@ -104,7 +104,7 @@ def node_text(node: etree._Element | str | None) -> str:
     """Raw text of a node with line breaks where the page shows them."""
     if node is None or isinstance(node, str):
         return nodes_text([node] if node else [])
-    if not len(node) and isinstance(node.tag, str) and node.tag not in _SPECIAL_LEAVES:
+    if not len(node) and isinstance(name := node.tag, str) and name not in _SPECIAL_LEAVES:
         return _ANY_WHITESPACE.sub(" ", node.text) if node.text else ""  # a leaf, the common case
     parts: list[str] = []
     _collect(node, parts)
@@ -124,7 +124,8 @@ def nodes_text(nodes: Iterable[etree._Element | str]) -> str:
 
 
 def _collect(node: etree._Element, parts: list[str], block: bool = False, tail: bool = False) -> None:
-    tag = node.tag.lower() if isinstance(node.tag, str) else None
+    tag = node.tag
+    tag = tag.lower() if isinstance(tag, str) else None
     if tag is not None and tag not in _SKIPPED_TAGS:
         if block:
             line_break(parts)
@@ -136,7 +137,8 @@ def _collect(node: etree._Element, parts: list[str], block: bool = False, tail: 
         elif node.text:
             parts.append(node.text if tag in _PREFORMATTED else _ANY_WHITESPACE.sub(" ", node.text))
         for child in node:
-            child_tag = child.tag.lower() if isinstance(child.tag, str) else ""
+            child_tag = child.tag
+            child_tag = child_tag.lower() if isinstance(child_tag, str) else ""
             _collect(child, parts, block=child_tag in BLOCK_TAGS, tail=True)
         if block:
             line_break(parts)
@@ -190,22 +192,42 @@ def _near_at(tokens: list[str], n: int) -> bool:
     return any(_AT_TOKEN.match(t) for t in tokens[max(0, n - 1) : n + 2])
 
 
+#: Texts this long or shorter (labels, titles, column names, pagers) repeat from
+#: page to page: each is cleaned once (``_clean_short``).
+_SHORT = 120
+
+
 def clean(value: str | None) -> str | None:
     """The cleaner: fold spaces, drop template keys, strip lines, fold blank
     runs. Returns None for what is left empty, never ``""``."""
     if value is None:
         return None
+    return _clean_short(value) if len(value) <= _SHORT else _clean(value)
+
+
+@lru_cache(maxsize=8192)
+def _clean_short(value: str) -> str | None:
+    return _clean(value)
+
+
+def _clean(value: str) -> str | None:
     value = _INVISIBLE.sub("", value)
     if "\n" not in value and "\r" not in value:  # the common case, single line
         line = _SPACES.sub(" ", value)
-        if "?" in line or "." in line:
+        if _has_key(line):
             line = _SPACES.sub(" ", strip_template_keys(line))
         return line.strip() or None
     text = _SPACES.sub(" ", value.replace("\r\n", "\n").replace("\r", "\n"))
-    if "?" in text or "." in text:
+    if _has_key(text):
         text = _SPACES.sub(" ", "\n".join(strip_template_keys(line) for line in text.split("\n")))
     text = _BLANK_RUNS.sub("\n\n", _LINE_EDGES.sub("\n", text)).strip()
     return text or None
+
+
+def _has_key(text: str) -> bool:
+    """Whether ``strip_template_keys`` may change a text whose spaces are folded
+    (a sentence's full stop holds no key: only a dotted token or ``???`` may be one)."""
+    return ("?" in text or "." in text) and may_hold_template_key(text)
 
 
 def clean_line(value: str | None) -> str | None:

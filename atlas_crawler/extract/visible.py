@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import re
+from typing import Any
 
 from cssselect import SelectorError
 from lxml import etree
@@ -66,19 +67,26 @@ def visible_root(root: etree._Element) -> etree._Element:
     return twin
 
 
-#: Elements that may hide themselves by attribute or style (the XPath engine finds
-#: them faster than a loop); classes are looked at only when a hidden one is named.
-_SELF_HIDING = etree.XPath("//*[@hidden or @style] | //dialog")
+#: Elements that may hide themselves by attribute or style, by their attributes
+#: (``elements_of``); classes are looked at only when a hidden one is named.
+_SELF_HIDING = etree.XPath("//@hidden | //@style | //dialog")
 #: What never shows and only splits the text around it into pieces: comments,
 #: processing instructions, hidden inputs (``<td><!-- champ -->Région</td>``).
 _SPLITTERS = etree.XPath("//comment() | //processing-instruction() | //input[@type='hidden' or @type='HIDDEN']")
 _WITH_CLASS = etree.XPath("//*[@class]")
-_CLASSES = etree.XPath("//@class")
+_CLASSES = etree.XPath("//@class", smart_strings=False)
+
+
+def elements_of(found: list[Any]) -> list[etree._Element]:
+    """The elements an XPath found, and those of the attributes it found, once
+    each, in page order: the XPath engine finds ``//@role`` many times faster
+    than ``//*[@role]``."""
+    return list(dict.fromkeys(item.getparent() if isinstance(item, str) else item for item in found))
 
 
 def _hidden(root: etree._Element) -> set[etree._Element]:
     """Elements the page hides (by attribute, inline style, class or ``<style>`` rule)."""
-    hidden = {el for el in _SELF_HIDING(root) if _hides_itself(el)}
+    hidden = {el for el in elements_of(_SELF_HIDING(root)) if _hides_itself(el)}
     hidden.update(_SPLITTERS(root))
     named = " ".join(_CLASSES(root)).lower()
     if any(name in named for name in _HIDDEN_CLASSES):
