@@ -329,3 +329,17 @@ def test_an_unknown_table_named_as_an_unknown_label_keeps_both() -> None:
 
 def collectivity_record(body: str) -> dict:
     return dict(parse_collectivity(html_response(f"<html><body>{body}</body></html>", FOREIGN)))
+
+
+def test_a_title_in_its_own_block_after_an_inline_statement_names_the_table() -> None:
+    """``<label><input> Le partenariat est triennal</label><p>Documents joints</p><table>``:
+    the paragraph is a block of its own, not the last line of the statement's run."""
+    body = (
+        "<dl><dt>Titre</dt><dd>Un titre</dd></dl>"
+        '<label><input type="checkbox" disabled> Le partenariat est triennal</label>'
+        "<p>Documents joints</p><table summary='Documents joints'><thead><tr><th>Titre</th><th>Date</th></tr></thead>"
+        "<tbody><tr><td>Rapport</td><td>01/01/2000</td></tr></tbody></table>"
+    )
+    record = dict(parse_project(html_response(f"<html><body>{body}</body></html>")).item)
+    assert record["doubts"] == []
+    assert record["extra"]["Documents joints"] == [{"Titre": "Rapport", "Date": "01/01/2000"}]

@@ -328,7 +328,8 @@ def _title_before(flow: Flow, at: int, vocabulary: Vocabulary, chrome: set[int])
     while k >= 0 and not flow.content[k] and flow.kinds[k] != BREAK:
         k -= 1
     titled = any(spec.titled(label_key(text)) for spec in vocabulary.tables)
-    if k >= 0 and flow.kinds[k] not in (BREAK, TABLE_TOKEN) and k not in chrome and not titled:
+    own_block = flow.kinds[start] == BREAK  # ``<p>Documents joints</p>``, whatever inline text ends before it
+    if k >= 0 and flow.kinds[k] not in (BREAK, TABLE_TOKEN) and k not in chrome and not titled and not own_block:
         return None  # the last line of a run of lines
     return Mark(TITLE, start, text, end=end)
 
