@@ -150,18 +150,24 @@ def _unclaimed(
 ) -> list[Doubt]:
     """Runs of content tokens on one line that nothing claims and no reader skips."""
     doubts: list[Doubt] = []
-    run: list[int] = []
-    owners, kinds, has_content = claims.owners, flow.kinds, flow.content
-    for i in [*range(*content), -1]:  # -1: the end, where the last run is judged
-        if i >= 0 and kinds[i] == TEXT and not has_content[i]:
-            continue  # spaces between things
-        if i >= 0 and kinds[i] == TEXT and i not in owners and i not in chrome:
-            run.append(i)
-            continue
-        if run and (text := clean(flow.text(run))) is not None and not _chrome_run(flow, run, text, declared):
+    for run in _free_runs(flow, claims, content, chrome):
+        if (text := clean(flow.text(run))) is not None and not _chrome_run(flow, run, text, declared):
             doubts.append(Doubt(UNCLAIMED, text))
-        run = []
     return doubts
+
+
+def _free_runs(flow: Flow, claims: Claims, content: tuple[int, int], chrome: set[int]) -> list[list[int]]:
+    """The text tokens of ``content`` with something to read that nothing claims
+    and no reader skips (few: found first), in runs that only spaces part."""
+    owners, kinds, has_content = claims.owners, flow.kinds, flow.content
+    free = [i for i in range(*content) if has_content[i] and kinds[i] == TEXT and i not in owners and i not in chrome]
+    runs: list[list[int]] = []
+    for i in free:
+        if runs and all(kinds[j] == TEXT and not has_content[j] for j in range(runs[-1][-1] + 1, i)):
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs
 
 
 def _chrome_run(flow: Flow, run: list[int], text: str, declared: frozenset[str]) -> bool:
@@ -200,7 +206,7 @@ def table_doubts(table: Table, vocabulary: Vocabulary) -> list[Doubt]:
         for n, (header, key) in enumerate(zip(table.headers, keys, strict=True)):
             if table.spec.column(key) is not None:
                 continue
-            shown = (text for row in table.rows if n < len(row) and (text := text_of(row[n])))
+            shown = (text for row in table.rows if n < len(row) and (text := _cell_text(row[n])))
             cells = list(islice(shown, 3))  # three show the column: the others are not read
             if header or cells:
                 doubts.append(Doubt(UNCLAIMED, f"column {header or n + 1}: {' | '.join(cells)}", table.spec.field))
@@ -253,6 +259,14 @@ def _vocabulary_in_values(flow: Flow, claims: Claims, vocabulary: Vocabulary) ->
         if named and whole_element(flow, i) is not None:
             doubts.append(Doubt(MISPLACED, f"a title inside a value: {text.strip()}", owner))
     return doubts
+
+
+def _cell_text(cell: etree._Element) -> str | None:
+    """``text_of`` a cell; None at once for a cell with no word and no form field
+    in it (an icon's column: its elements are not visited)."""
+    if next(cell.iter("input"), None) is None and not any(text.strip() for text in cell.itertext()):
+        return None
+    return text_of(cell)
 
 
 def _spans(cell: etree._Element) -> bool:

@@ -194,13 +194,15 @@ def _cells(row: etree._Element) -> list[etree._Element] | None:
     if tag(row) in _LISTS or (row.text and row.text.strip()):
         return None
     cells: list[etree._Element] = []
+    kinds: set[str] = set()
     for child in row:
         if child.tail and child.tail.strip():
             return None
-        if isinstance(child.tag, str) and tag(child) != "br":
+        if (name := tag(child)) and name != "br":
+            kinds.add(_CELL_KINDS.get(name, name))
+            if len(kinds) > 1:
+                return None
             cells.append(child)
-    if len({_CELL_KINDS.get(tag(cell), tag(cell)) for cell in cells}) > 1:
-        return None
     return cells
 
 

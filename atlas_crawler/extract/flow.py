@@ -49,6 +49,7 @@ class Flow:
         self.ends: dict[etree._Element, int] = {}
         self.table_at: dict[etree._Element, int] = {}
         self.headings: list[int] = []  # where each heading element (``h1``-``h6``) starts
+        self.labels: list[etree._Element] = []  # the ``label`` elements, in order
         self.table_lines: dict[int, str] = {}  # a block's table token -> its cells, one per line
         self._tables = set(tables)
         #: Unchosen radio buttons' labels (``( ) Non``) are no part of what the page says.
@@ -85,8 +86,10 @@ class Flow:
             tag = tag.lower() if isinstance(tag, str) else ""
             if tag == "input" and (el.get("type") or "").lower() == "radio" and el.get("checked") is None:
                 return  # an unchosen option: neither it nor the words after it are said
-            if tag == "label" and unchosen and el.get("for") in unchosen:
-                return
+            if tag == "label":
+                if unchosen and el.get("for") in unchosen:
+                    return
+                self.labels.append(el)
             if tag and tag not in _SKIPPED:
                 starts[el] = len(kinds)
                 if el in tables:

@@ -113,6 +113,7 @@ def without_glyphs(text: str) -> str:
     return _GLYPH_RUN.sub(" ", text)
 
 
+@lru_cache(maxsize=4096)  # every short text of a page is tried as a state: they repeat from page to page
 def word_state(text: str) -> bool | None:
     """``Oui``/``Non`` (a colon or glyph around allowed) -> True/False."""
     key = label_key(text.strip(" :\u00a0"))
@@ -179,9 +180,9 @@ def whole_element(flow: Flow, i: int) -> etree._Element | None:
     when the token is a run of text among others."""
     if flow.tails[i]:
         return None
-    owner = flow.owners[i]
+    owner, content = flow.owners[i], flow.content
     start, end = flow.span(owner)
-    return owner if not any(flow.content[j] for j in range(start, end) if j != i) else None
+    return owner if not any(content[start:i]) and not any(content[i + 1 : end]) else None
 
 
 def label_element(flow: Flow, i: int) -> tuple[etree._Element, int] | None:
@@ -191,11 +192,12 @@ def label_element(flow: Flow, i: int) -> tuple[etree._Element, int] | None:
     None when that element holds a block, a box or a table, or is longer than a
     label (so a page's long texts cost a few steps)."""
     el: etree._Element | None = flow.owners[i]
+    starts, ends, content = flow.starts, flow.ends, flow.content  # local names: this runs for most texts
     while el is not None:
-        start, end = flow.span(el)
-        if end - start > _MAX_LABEL_TOKENS or flow.has_content(start, i):
+        start, end = starts.get(el, 0), ends.get(el, 0)
+        if end - start > _MAX_LABEL_TOKENS or any(content[start:i]):
             return None
-        if flow.has_content(i + 1, end):
+        if any(content[i + 1 : end]):
             kinds, owners = flow.kinds, flow.owners
             inline = all(
                 kinds[j] in (TEXT, NEWLINE) or (kinds[j] == BREAK and owners[j] is el) for j in range(start, end)

@@ -168,7 +168,7 @@ def _statement_text(flow: Flow, tokens: list[int], box: int) -> str | None:
 
 
 def _labels_for(flow: Flow) -> dict[str, etree._Element]:
-    return {el.get("for"): el for el in flow.starts if tag(el) == "label" and el.get("for")}
+    return {el.get("for"): el for el in flow.labels if el.get("for")}
 
 
 def _statement_tokens(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import pairwise
 from typing import Any
 
@@ -79,6 +79,14 @@ class TableSpec:
     link_key: str | None = None
     #: Each row is one value (the record keeps its link), so every cell of it is read.
     whole_rows: bool = False
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> int:
+        """Worked out once: the cached look-ups below hash their spec on every call."""
+        return hash((self.field, self.titles, self.columns, self.link_key, self.whole_rows))
 
     def column(self, key: str) -> str | None:
         """The row key of a header (by its label key): exact name first, then prefix."""
