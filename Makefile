@@ -25,7 +25,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 demo: install
-	$(PY) -m atlas_crawler.demo
+	$(PY) -m atlas_crawler.replica.demo
 
 # The scheduled crawl of the live atlas (cron and systemd files in deploy/): a run folder
 # under output/runs, `latest` switched when the run is complete. The console gets only the

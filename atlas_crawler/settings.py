@@ -43,41 +43,41 @@ ATLAS_ROBOTS_RETRY_TIMES = 2  # robots.txt retries on 5xx/timeouts before the cr
 
 # --- one request per page ------------------------------------------------------
 #: One fingerprint per canonical address: ;jsessionid, parameter order and tracking never make two requests.
-REQUEST_FINGERPRINTER_CLASS = "atlas_crawler.fingerprint.CanonicalRequestFingerprinter"
+REQUEST_FINGERPRINTER_CLASS = "atlas_crawler.crawl.fingerprint.CanonicalRequestFingerprinter"
 
 DOWNLOADER_MIDDLEWARES = {
-    # Never off the atlas (atlas_crawler/scope.py): requests are checked before any other
+    # Never off the atlas (atlas_crawler/crawl/scope.py): requests are checked before any other
     # middleware, Scrapy's RobotsTxtMiddleware (100) included, which would otherwise fetch
     # the robots.txt of whatever host a request names.
-    "atlas_crawler.scope.ScopeMiddleware": 40,
+    "atlas_crawler.crawl.scope.ScopeMiddleware": 40,
     # robots.txt as RFC 9309 reads it: 5xx or timeout stops the crawl, 4xx allows all.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "atlas_crawler.robots.AtlasRobotsTxtMiddleware": 100,
+    "atlas_crawler.crawl.robots.AtlasRobotsTxtMiddleware": 100,
     # Every redirect hop checked against the scope, at Scrapy's own places: 3xx (600) before
     # decompression (590), meta refresh (580) after it, as it reads the body.
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
-    "atlas_crawler.scope.ScopedRedirectMiddleware": 600,
+    "atlas_crawler.crawl.scope.ScopedRedirectMiddleware": 600,
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
-    "atlas_crawler.scope.ScopedMetaRefreshMiddleware": 580,
+    "atlas_crawler.crawl.scope.ScopedMetaRefreshMiddleware": 580,
     # Whole pages only: sees a response after decompression (590) and before the soft-error
     # check (560) and the retries (550), so a cut page is retried, never judged or parsed.
-    "atlas_crawler.wholepage.WholePageMiddleware": 570,
+    "atlas_crawler.crawl.wholepage.WholePageMiddleware": 570,
     # Next to the download handler, so it sees first a download cancelled by a forced stop.
-    "atlas_crawler.stopping.RequeueOnStop": 990,
+    "atlas_crawler.crawl.stopping.RequeueOnStop": 990,
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
-    "atlas_crawler.middlewares.ContactUserAgentMiddleware": 500,
+    "atlas_crawler.crawl.politeness.ContactUserAgentMiddleware": 500,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "atlas_crawler.middlewares.RetryAfterMiddleware": 550,
-    "atlas_crawler.middlewares.SoftErrorMiddleware": 560,
+    "atlas_crawler.crawl.politeness.RetryAfterMiddleware": 550,
+    "atlas_crawler.crawl.softerrors.SoftErrorMiddleware": 560,
 }
 
-# --- limits on traps (atlas_crawler.limits) ---------------------------------------
+# --- limits on traps (atlas_crawler.crawl.limits) ---------------------------------------
 # Each limit is derived from what the site says where it can be (announced counts,
 # rows on a page, a pager's last page); these settings stand in where it says nothing.
 SPIDER_MIDDLEWARES = {
     # Closer to the spider than Scrapy's UrlLengthMiddleware (800), so that a long URL
     # is stopped here, with a warning in the report, instead of silently.
-    "atlas_crawler.limits.TrapLimitsMiddleware": 850,
+    "atlas_crawler.crawl.limits.TrapLimitsMiddleware": 850,
 }
 ATLAS_MAX_URL_LENGTH = 2000  # atlas links are < 200 characters; below Scrapy's URLLENGTH_LIMIT (2083)
 ATLAS_MAX_PATH_DEPTH = 3  # path segments below ATLAS_BASE_URL; every atlas page has 1
@@ -90,13 +90,13 @@ ATLAS_MAX_QUERY_VARIANTS = 1000  # parameter variants per page name, ids and pag
 ATLAS_MAX_PAGE_NAMES = 50  # distinct page names under the atlas (it has about 10)
 ATLAS_MAX_WARNINGS_PER_LIMIT = 20  # warnings one limit may add to the report; its stat counts everything
 
-# --- a JOBDIR job that survives kill -9 (atlas_crawler/ledger.py) -------------------
+# --- a JOBDIR job that survives kill -9 (atlas_crawler/run/ledger.py) -------------------
 #: Scrapy's scheduler; under JOBDIR with memory queues only and a duplicate filter fed from
 #: JOBDIR/ledger.sqlite (Scrapy's disk queue and requests.seen survive clean stops only).
-SCHEDULER = "atlas_crawler.ledger.LedgerScheduler"
+SCHEDULER = "atlas_crawler.run.ledger.LedgerScheduler"
 #: Marks a page done in the ledger once its output is consumed: outermost (10, before
 #: StartSpiderMiddleware's 25), so it sees the output every other middleware let through.
-SPIDER_MIDDLEWARES["atlas_crawler.ledger.LedgerMiddleware"] = 10
+SPIDER_MIDDLEWARES["atlas_crawler.run.ledger.LedgerMiddleware"] = 10
 ATLAS_JOB_STATE_INTERVAL = 10.0  # seconds between two saves of the report's state in the ledger
 
 # --- output -----------------------------------------------------------------
@@ -106,36 +106,36 @@ CONCURRENT_ITEMS = 16
 ITEM_PIPELINES = {
     # First: item["doubts"] is no field of the record; off before the cleaner, the duplicate
     # check, the validation (the schema rejects unknown keys) and the feed see the record.
-    "atlas_crawler.pipelines.DoubtsPipeline": 50,
-    "atlas_crawler.pipelines.TemplateKeyCleanerPipeline": 100,
-    "atlas_crawler.pipelines.DuplicatesPipeline": 200,
-    "atlas_crawler.pipelines.UnreadableValuesPipeline": 250,  # counts only duplicates-free records
-    "atlas_crawler.pipelines.SchemaValidationPipeline": 300,
+    "atlas_crawler.output.pipelines.DoubtsPipeline": 50,
+    "atlas_crawler.output.pipelines.TemplateKeyCleanerPipeline": 100,
+    "atlas_crawler.output.pipelines.DuplicatesPipeline": 200,
+    "atlas_crawler.output.pipelines.UnreadableValuesPipeline": 250,  # counts only duplicates-free records
+    "atlas_crawler.output.pipelines.SchemaValidationPipeline": 300,
 }
 FEED_EXPORTERS = {
-    "jsonl": "atlas_crawler.exporters.JsonLinesExporter",
-    "jsonlines": "atlas_crawler.exporters.JsonLinesExporter",
-    "jl": "atlas_crawler.exporters.JsonLinesExporter",
+    "jsonl": "atlas_crawler.output.feeds.JsonLinesExporter",
+    "jsonlines": "atlas_crawler.output.feeds.JsonLinesExporter",
+    "jl": "atlas_crawler.output.feeds.JsonLinesExporter",
 }
 FEED_EXPORT_ENCODING = "utf-8"
 
 EXTENSIONS = {
-    "atlas_crawler.politeness.ContactCheck": 100,  # a warning at start when ATLAS_CONTACT is unset
-    "atlas_crawler.stopping.GracefulStop": 100,  # a stop within ATLAS_STOP_GRACE_SECONDS + a second or two
-    "atlas_crawler.politeness.DelayFloor": 100,  # DOWNLOAD_DELAY as the site sees it (see ATLAS_DELAY_MARGIN)
+    "atlas_crawler.crawl.politeness.ContactCheck": 100,  # a warning at start when ATLAS_CONTACT is unset
+    "atlas_crawler.crawl.stopping.GracefulStop": 100,  # a stop within ATLAS_STOP_GRACE_SECONDS + a second or two
+    "atlas_crawler.crawl.politeness.DelayFloor": 100,  # DOWNLOAD_DELAY as the site sees it (see ATLAS_DELAY_MARGIN)
     "spidermon.contrib.scrapy.extensions.Spidermon": 500,
     # The run report's components; the writer writes the report and the doubts file when
     # the engine stops, after Spidermon's close monitors, so their order here does not matter.
-    "atlas_crawler.report.RunCollector": 510,
-    "atlas_crawler.report.JobState": 520,
-    "atlas_crawler.report.ReportWriter": 530,
+    "atlas_crawler.run.report.RunCollector": 510,
+    "atlas_crawler.run.report.JobState": 520,
+    "atlas_crawler.run.report.ReportWriter": 530,
 }
 SPIDERMON_ENABLED = True
 SPIDERMON_ADD_FIELD_COVERAGE = True
 SPIDERMON_FIELD_COVERAGE_SKIP_NONE = True
 SPIDERMON_FIELD_COVERAGE_SKIP_FALSY = False
 SPIDERMON_FIELD_COVERAGE_SKIP_VALUES = [[], {}, ""]
-SPIDERMON_SPIDER_CLOSE_MONITORS = ["atlas_crawler.monitors.AtlasCloseMonitorSuite"]
+SPIDERMON_SPIDER_CLOSE_MONITORS = ["atlas_crawler.run.monitors.AtlasCloseMonitorSuite"]
 SPIDERMON_EXPECTED_FINISH_REASONS = ["finished"]
 ATLAS_MAX_FAILED_PAGES = 0  # FailedPagesMonitor: pages failed after retries
 ATLAS_MAX_INVALID_RECORDS = 0  # InvalidRecordsMonitor: records rejected by the schema
@@ -158,7 +158,7 @@ SPIDERMON_FIELD_COVERAGE_RULES = {
 
 # --- the world map, rendered by a real browser (only with -a entry=map) ---------
 # The spider installs scrapy-playwright's download handlers itself for entry=map
-# (atlas_crawler.spiders.atlas.with_browser); every other run, `scrapy shell` and
+# (atlas_crawler.crawl.browser.with_browser); every other run, `scrapy shell` and
 # `scrapy parse` included, keeps Scrapy's own handlers and starts no browser.
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_LAUNCH_OPTIONS = {
@@ -179,7 +179,7 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
 PLAYWRIGHT_MAX_CONTEXTS = 1
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 1
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30000
-PLAYWRIGHT_ABORT_REQUEST = "atlas_crawler.browser.abort_heavy_resources"
+PLAYWRIGHT_ABORT_REQUEST = "atlas_crawler.crawl.browser.abort_heavy_resources"
 ATLAS_MAP_LINK_SELECTOR = 'a[href*="codePays"]'  # the country links the map's script writes
 
 # --- scheduled crawls: exit codes, safe output, run folders, progress, alerts -----
@@ -190,21 +190,21 @@ COMMANDS_MODULE = "atlas_crawler.commands"
 #: that scraped nothing leaves the previous file byte-identical (Scrapy's FileFeedStorage
 #: would have emptied it at the start).
 FEED_STORAGES = {
-    "": "atlas_crawler.storage.AtomicFileFeedStorage",
-    "file": "atlas_crawler.storage.AtomicFileFeedStorage",
+    "": "atlas_crawler.output.storage.AtomicFileFeedStorage",
+    "file": "atlas_crawler.output.storage.AtomicFileFeedStorage",
 }
 ATLAS_RUNS_DIR = None  # e.g. output/runs: one folder per run, `latest`, changes.jsonl (make crawl sets it)
 ATLAS_KEEP_RUNS = 10  # run folders kept under ATLAS_RUNS_DIR (0: all); the one `latest` points at is always kept
 ATLAS_PROGRESS_INTERVAL = 60.0  # seconds between two progress lines (0: none)
 #: One progress line a minute: pages, pending requests, records, lists done, time left.
-EXTENSIONS["atlas_crawler.progress.Progress"] = 600
+EXTENSIONS["atlas_crawler.run.progress.Progress"] = 600
 #: Alerts through Spidermon's own actions when a close monitor fails, off by default:
 #: ATLAS_ALERTS = ["email"] (with the SPIDERMON_EMAIL_* and SPIDERMON_SMTP_* settings),
 #: ["slack"] (SPIDERMON_SLACK_*; needs `pip install slack_sdk`), "telegram", "discord".
 ATLAS_ALERTS: list[str] = []
 #: Replaces the suite set above: the same close monitors (AtlasCloseMonitorSuite), plus
 #: the actions ATLAS_ALERTS names.
-SPIDERMON_SPIDER_CLOSE_MONITORS = ["atlas_crawler.alerts.AlertingCloseMonitorSuite"]
+SPIDERMON_SPIDER_CLOSE_MONITORS = ["atlas_crawler.run.alerts.AlertingCloseMonitorSuite"]
 
 # --- archival dumps (atlas_crawler/archive; README "Archival dumps") -----------------
 ATLAS_ARCHIVE = False  # True: every exchange to WARC, with an index, a WACZ package and a manifest
@@ -226,7 +226,7 @@ ATLAS_EXPORT: list[str] = []
 #: Runs on engine_stopped, after every feed is closed and moved into place, and after the
 #: report writer (530), which writes the doubts file the tables read; does nothing
 #: (NotConfigured) while ATLAS_EXPORT is empty.
-EXTENSIONS["atlas_crawler.export.extension.AutoExport"] = 900
+EXTENSIONS["atlas_crawler.output.export.extension.AutoExport"] = 900
 #: `-o out.csv`: the projects with every schema field (header from the schema, lists as JSON
 #: text); collectivities are left out, with a log line naming the export command.
-FEED_EXPORTERS["csv"] = "atlas_crawler.export.feed.ProjectCsvExporter"
+FEED_EXPORTERS["csv"] = "atlas_crawler.output.feeds.ProjectCsvExporter"

@@ -22,12 +22,12 @@ STOP_REQUEUED = "atlas/stop_requeued"
 REPORT_PATH = "atlas/report_path"
 #: Spidermon's monitor outcomes, ``{monitor name: {"passed": bool, "reason": str | None}}``.
 MONITORS = "atlas/monitors"
-#: Requests a trap limit stopped: ``atlas/limits/<limit>`` (``atlas_crawler.limits``).
+#: Requests a trap limit stopped: ``atlas/limits/<limit>`` (``atlas_crawler.crawl.limits``).
 LIMITS_PREFIX = "atlas/limits/"
 #: Pages per recognised page type: ``atlas/page_type/<name>``.
 PAGE_TYPE = "atlas/page_type/{}"
 #: Records written with doubts left once learnt boilerplate is set aside (DoubtedRecordsMonitor);
-#: ``atlas/doubts/<rule>``: the reasons of each rule they carry (``atlas_crawler.report.doubts``).
+#: ``atlas/doubts/<rule>``: the reasons of each rule they carry (``atlas_crawler.run.doubts``).
 DOUBTED_RECORDS = "atlas/doubts/records"
 _DOUBTS = "atlas/doubts/"
 

@@ -34,7 +34,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from atlas_crawler.localrun import PROJECT_ROOT, crawl_command, replica
+from atlas_crawler.replica.localrun import PROJECT_ROOT, crawl_command, replica
 
 DOCS = PROJECT_ROOT / "docs"
 GOALS = {"archive_cost": 0.10, "reparse_over_crawl": 2.0, "peak_mb": 500}
@@ -109,7 +109,7 @@ def crawl_run(base: str, out: Path, archive: bool, n: int) -> dict[str, Any]:
 
 def reparse_run(dump: Path, out: Path, crawl_output: Path) -> dict[str, Any]:
     output = out / "reparsed.jsonl"
-    run = measure([sys.executable, "-m", "atlas_crawler.reparse", str(dump), "-O", str(output)])
+    run = measure([sys.executable, "-m", "atlas_crawler.archive.reparse", str(dump), "-O", str(output)])
     text = run.pop("log")
     if run["returncode"] != 0:
         raise RuntimeError(f"re-parse failed:\n{text[-3000:]}")

@@ -23,7 +23,7 @@ class BaselineSpider(AtlasSpider):
         "ITEM_PIPELINES": {},
         "EXTENSIONS": {},
         "SPIDERMON_ENABLED": False,
-        "DOWNLOADER_MIDDLEWARES": {"atlas_crawler.middlewares.SoftErrorMiddleware": None},
+        "DOWNLOADER_MIDDLEWARES": {"atlas_crawler.crawl.softerrors.SoftErrorMiddleware": None},
     }
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Request]:

@@ -22,8 +22,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from atlas_crawler.export import FORMATS, export_file
-from atlas_crawler.localrun import PROJECT_ROOT
+from atlas_crawler.output.export import FORMATS, export_file
+from atlas_crawler.replica.localrun import PROJECT_ROOT
 from atlas_crawler.replica.world import World
 
 GOAL_SECONDS = 30.0

@@ -35,7 +35,7 @@ import scrapy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from atlas_crawler.localrun import PROJECT_ROOT, crawl_command, replica
+from atlas_crawler.replica.localrun import PROJECT_ROOT, crawl_command, replica
 from atlas_crawler.replica.world import World
 
 DOCS = PROJECT_ROOT / "docs"

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from atlas_crawler.localrun import crawl, replica
 from atlas_crawler.outcome import EXIT_COMPLETE, EXIT_INCOMPLETE
+from atlas_crawler.replica.localrun import crawl, replica
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """Helpers for the scheduled-crawl tests (crawls and replicas through
-``atlas_crawler.localrun``: ``crawl(base, None, …)`` runs as cron does, with no feed,
+``atlas_crawler.replica.localrun``: ``crawl(base, None, …)`` runs as cron does, with no feed,
 the run folder choosing the files; ``replica(port=…)`` keeps two editions of the
 atlas at the same URLs)."""
 

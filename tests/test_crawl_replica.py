@@ -10,7 +10,7 @@ import re
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
-from atlas_crawler.pipelines import load_schema
+from atlas_crawler.output.pipelines import load_schema
 from tests.conftest import Crawl, run_crawl
 
 pytestmark = pytest.mark.e2e

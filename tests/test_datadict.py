@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from atlas_crawler.datadict import DATA_MD, example, example_records, main, render
-from atlas_crawler.export.labels import label_keys
-from atlas_crawler.export.schema import RECORD_TYPES, record_fields, walk
-from atlas_crawler.export.tables import TABLES
+from atlas_crawler.output.datadict import DATA_MD, example, example_records, main, render
+from atlas_crawler.output.export.labels import label_keys
+from atlas_crawler.output.export.schema import RECORD_TYPES, record_fields, walk
+from atlas_crawler.output.export.tables import TABLES
 
 
 def test_docs_data_md_is_up_to_date() -> None:

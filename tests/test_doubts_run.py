@@ -21,21 +21,22 @@ from scrapy.settings import Settings
 from spidermon.contrib.scrapy.runners import SpiderMonitorRunner
 from spidermon.core.actions import Action
 
-from atlas_crawler import outcome, runs, stats
-from atlas_crawler.alerts import AlertingCloseMonitorSuite
+from atlas_crawler import outcome, stats
 from atlas_crawler.archive.offline import OfflinePipelines
 from atlas_crawler.commands.crawl import use_run_folder
-from atlas_crawler.export import export, export_file, records_file
 from atlas_crawler.extract.doubts import AMBIGUOUS, CLAIMED_TWICE, UNCLAIMED
 from atlas_crawler.items import DOUBTS, ProjectItem
-from atlas_crawler.ledger import ledger_of
+from atlas_crawler.output.export import export, export_file, records_file
+from atlas_crawler.output.pipelines import DoubtsPipeline
 from atlas_crawler.pages.project import parse_project
-from atlas_crawler.pipelines import DoubtsPipeline
 from atlas_crawler.replica.world import World
-from atlas_crawler.report import JobState, ReportWriter
-from atlas_crawler.report.doubts import Boilerplate, DoubtLog, judge, read_doubts, report_section
-from atlas_crawler.report.state import RunState, run_state
-from atlas_crawler.report.writer import doubts_path, report_path
+from atlas_crawler.run import folders
+from atlas_crawler.run.alerts import AlertingCloseMonitorSuite
+from atlas_crawler.run.doubts import Boilerplate, DoubtLog, judge, read_doubts, report_section
+from atlas_crawler.run.ledger import ledger_of
+from atlas_crawler.run.report import JobState, ReportWriter
+from atlas_crawler.run.report.writer import doubts_path, report_path
+from atlas_crawler.run.state import RunState, run_state
 from tests.saved import project_crawler, saved_response
 
 BASE = "http://127.0.0.1:8765/cncdext/dyn/public/atlas/"
@@ -170,9 +171,11 @@ def test_the_doubts_file_lies_beside_the_feed_and_in_a_run_folder(tmp_path: Path
     assert report_path(feed) == tmp_path / "atlas.report.json"
     folder = Settings({"FEEDS": {str(tmp_path / "x.jsonl"): {"format": "jsonl"}}})
     run = use_run_folder(folder, tmp_path / "2026-11-30T031500Z")
-    assert doubts_path(folder) == run / runs.DOUBTS
-    assert report_path(folder) == run / runs.REPORT
-    assert doubts_path(Settings({"ATLAS_REPORT_PATH": str(tmp_path / "r" / "my.json")})) == tmp_path / "r" / runs.DOUBTS
+    assert doubts_path(folder) == run / folders.DOUBTS
+    assert report_path(folder) == run / folders.REPORT
+    assert (
+        doubts_path(Settings({"ATLAS_REPORT_PATH": str(tmp_path / "r" / "my.json")})) == tmp_path / "r" / folders.DOUBTS
+    )
 
 
 def test_the_writer_writes_the_file_sorted_and_the_report_key(tmp_path: Path) -> None:
@@ -323,7 +326,7 @@ def test_the_export_reads_the_doubts_file_beside_the_records(tmp_path: Path) -> 
     run = tmp_path / "2026-11-30T031500Z"
     run.mkdir()
     for folder, records_name, doubts_name in ((tmp_path, "atlas.jsonl", "atlas.doubts.jsonl"),
-                                              (run, runs.RECORDS, runs.DOUBTS)):  # fmt: skip
+                                              (run, folders.RECORDS, folders.DOUBTS)):  # fmt: skip
         (folder / records_name).write_text(text, encoding="utf-8")
         (folder / doubts_name).write_text(doubts, encoding="utf-8")
         assert records_file(folder) == folder / records_name  # the doubts file is no records file

@@ -21,8 +21,8 @@ from typing import Any
 import psutil
 import pytest
 
-from atlas_crawler.localrun import PROJECT_ROOT, crawl_command, replica
 from atlas_crawler.outcome import REASON_ROBOTS_UNAVAILABLE
+from atlas_crawler.replica.localrun import PROJECT_ROOT, crawl_command, replica
 from tests.hostile import METADATA_URL, Faults, hostile
 
 pytestmark = pytest.mark.e2e

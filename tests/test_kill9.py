@@ -19,8 +19,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from atlas_crawler.localrun import PROJECT_ROOT, crawl, crawl_command, replica
 from atlas_crawler.outcome import EXIT_COMPLETE, EXIT_NOTHING_TO_RESUME
+from atlas_crawler.replica.localrun import PROJECT_ROOT, crawl, crawl_command, replica
 from atlas_crawler.replica.templates import ATLAS_PATH
 
 pytestmark = pytest.mark.e2e

@@ -8,13 +8,8 @@ import pytest
 from scrapy import Request
 from scrapy.http import HtmlResponse
 
-from atlas_crawler.middlewares import (
-    ContactUserAgentMiddleware,
-    RetryAfterMiddleware,
-    SoftError,
-    SoftErrorMiddleware,
-    retry_after_seconds,
-)
+from atlas_crawler.crawl.politeness import ContactUserAgentMiddleware, RetryAfterMiddleware, retry_after_seconds
+from atlas_crawler.crawl.softerrors import SoftError, SoftErrorMiddleware
 from tests.saved import project_crawler
 
 URL = "https://atlas.test/cncdext/dyn/public/atlas/detailProjet.html?criteres.prjId=1"

@@ -14,15 +14,15 @@ import pytest
 from scrapy.http import HtmlResponse
 
 from atlas_crawler import stats
-from atlas_crawler.exporters import JsonLinesExporter
 from atlas_crawler.items import DOUBTS, CollectivityItem, ProjectItem
-from atlas_crawler.localrun import PROJECT_ROOT, crawl, replica
+from atlas_crawler.output.feeds import JsonLinesExporter
+from atlas_crawler.output.pipelines import UnreadableValuesPipeline
 from atlas_crawler.pages import registry
 from atlas_crawler.pages.common import announced_count
 from atlas_crawler.pages.project import parse_project
-from atlas_crawler.pipelines import UnreadableValuesPipeline
-from atlas_crawler.report.build import build_report
-from atlas_crawler.report.state import RunState
+from atlas_crawler.replica.localrun import PROJECT_ROOT, crawl, replica
+from atlas_crawler.run.report.build import build_report
+from atlas_crawler.run.state import RunState
 from atlas_crawler.schemas import fields, load_schema
 from tests.markup_gen import RandomChooser, collectivity_page
 from tests.saved import html_response, project_crawler, saved_pages, saved_response
@@ -120,9 +120,9 @@ def test_the_report_holds_the_monitors_whatever_the_extension_order(tmp_path, or
     output = tmp_path / "atlas.jsonl"
     extensions = {
         "spidermon.contrib.scrapy.extensions.Spidermon": 500,
-        "atlas_crawler.report.RunCollector": 510,
-        "atlas_crawler.report.JobState": 520,
-        "atlas_crawler.report.ReportWriter": order,
+        "atlas_crawler.run.report.RunCollector": 510,
+        "atlas_crawler.run.report.JobState": 520,
+        "atlas_crawler.run.report.ReportWriter": order,
     }
     with replica(projects=10) as base:
         result = crawl(base, output, settings={"EXTENSIONS": json.dumps(extensions)})

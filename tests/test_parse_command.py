@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from atlas_crawler.parse import main
+from atlas_crawler.pages.saved import main
 from tests.saved import PAGES, expected
 
 

@@ -10,14 +10,14 @@ import pytest
 from scrapy.exceptions import DropItem
 
 from atlas_crawler import signals, stats
-from atlas_crawler.exporters import JsonLinesExporter
-from atlas_crawler.pages.project import parse_project
-from atlas_crawler.pipelines import (
+from atlas_crawler.output.feeds import JsonLinesExporter
+from atlas_crawler.output.pipelines import (
     DoubtsPipeline,
     DuplicatesPipeline,
     SchemaValidationPipeline,
     TemplateKeyCleanerPipeline,
 )
+from atlas_crawler.pages.project import parse_project
 from tests.saved import project_crawler, saved_response
 
 

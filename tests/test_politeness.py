@@ -10,7 +10,7 @@ from scrapy.utils.test import get_crawler
 
 from atlas_crawler import settings as project_settings
 from atlas_crawler import signals
-from atlas_crawler.politeness import ContactCheck, has_contact
+from atlas_crawler.crawl.politeness import ContactCheck, has_contact
 
 
 @pytest.mark.parametrize(
@@ -40,7 +40,7 @@ def _warnings(base: str, contact: str, caplog: pytest.LogCaptureFixture) -> tupl
         reported.append(message)
 
     crawler.signals.connect(warned, signal=signals.crawl_warning, weak=False)
-    with caplog.at_level(logging.WARNING, logger="atlas_crawler.politeness"):
+    with caplog.at_level(logging.WARNING, logger="atlas_crawler.crawl.politeness"):
         check.spider_opened()
     return [r.getMessage() for r in caplog.records], reported
 

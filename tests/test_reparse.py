@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 
 from atlas_crawler.archive.layout import CAPTURES, warc_files
-from atlas_crawler.archive.reparse import CHUNK
 from atlas_crawler.archive.scan import iter_members
 from atlas_crawler.archive.warcfiles import Record, WarcFiles, warc_date
-from atlas_crawler.localrun import PROJECT_ROOT, crawl, replica
+from atlas_crawler.archive.workers import CHUNK
 from atlas_crawler.replica import templates as t
+from atlas_crawler.replica.localrun import PROJECT_ROOT, crawl, replica
 from atlas_crawler.replica.world import World
 
 PROJECTS = 60
@@ -47,7 +47,7 @@ def without_time(record: dict[str, Any]) -> dict[str, Any]:
 def run_reparse(
     *sources: Path, output: Path, processes: int | None = None
 ) -> tuple[list[dict[str, Any]], dict[str, Any], str]:
-    command = [sys.executable, "-m", "atlas_crawler.reparse", *map(str, sources), "-O", str(output)]
+    command = [sys.executable, "-m", "atlas_crawler.archive.reparse", *map(str, sources), "-O", str(output)]
     command += ["--processes", str(processes)] if processes else []
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     run = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False)

@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from atlas_crawler.replica.world import World
-from atlas_crawler.report_html import (
+from atlas_crawler.run.report.html import (
     FOREIGN_FUNDER,
     OTHER_FUNDER,
     funder_type,

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from atlas_crawler.localrun import crawl, replica
 from atlas_crawler.outcome import EXIT_INCOMPLETE
+from atlas_crawler.replica.localrun import crawl, replica
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.robotstxt import ProtegoRobotParser
 from scrapy.utils.test import get_crawler
 
-from atlas_crawler.robots import AtlasRobotsTxtMiddleware, RobotsUnavailable
+from atlas_crawler.crawl.robots import AtlasRobotsTxtMiddleware, RobotsUnavailable
 
 BASE = "https://atlas.test/cncdext/dyn/public/atlas/"
 ROBOTS = b"User-agent: *\nDisallow: /cncdext/dyn/public/atlas/rechercheAtlas.html\nDisallow: /cncdext/dyn/admin/\n"

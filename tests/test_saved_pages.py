@@ -6,9 +6,9 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from atlas_crawler.items import DOUBTS
+from atlas_crawler.output.pipelines import load_schema
 from atlas_crawler.pages.collectivity import parse_collectivity
 from atlas_crawler.pages.project import parse_project
-from atlas_crawler.pipelines import load_schema
 from tests.saved import expected, saved_pages, saved_response
 
 SINGLE_PAGE_PROJECTS = [n for n in saved_pages("project") if n != "project-multipage-themes"]

@@ -15,9 +15,10 @@ import pytest
 from scrapy.spiders import Spider as DefaultSpider
 from scrapy.utils.test import get_crawler
 
-from atlas_crawler import outcome, runs
-from atlas_crawler.localrun import crawl, free_port, replica
-from atlas_crawler.storage import AtomicFileFeedStorage, write_atomically
+from atlas_crawler import outcome
+from atlas_crawler.output.storage import AtomicFileFeedStorage, write_atomically
+from atlas_crawler.replica.localrun import crawl, free_port, replica
+from atlas_crawler.run import folders
 from tests.scheduled import key, read_jsonl
 
 PROJECTS = 40
@@ -47,14 +48,14 @@ def scheduled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         progress = {"ATLAS_PROGRESS_INTERVAL": "0.2", "LOG_LEVEL": "INFO"}
         out["complete"] = crawl(base, None, settings={**folder, **progress})
     out["truth"] = json.loads((tmp / "truth.json").read_text("utf-8"))
-    out["complete_run"] = runs.latest_complete(runs_dir)
+    out["complete_run"] = folders.latest_complete(runs_dir)
     closed = f"http://127.0.0.1:{free_port()}/cncdext/dyn/public/atlas/"
     out["down"] = crawl(closed, None, settings=folder)
-    out["down_run"] = runs.all_runs(runs_dir)[-1]
+    out["down_run"] = folders.all_runs(runs_dir)[-1]
     out["down_run_report"] = report_of(out["down_run"])  # read now: the last run below prunes it
-    out["down_run_changes"] = read_jsonl(out["down_run"] / runs.CHANGES)
+    out["down_run_changes"] = read_jsonl(out["down_run"] / folders.CHANGES)
     good = tmp / "atlas.jsonl"
-    good.write_bytes((runs_dir / "latest" / runs.RECORDS).read_bytes())
+    good.write_bytes((runs_dir / "latest" / folders.RECORDS).read_bytes())
     out["good_before"] = good.read_bytes()
     out["down_overwrite"] = crawl(closed, good, settings={})
     out["good_after"] = good.read_bytes()
@@ -64,12 +65,12 @@ def scheduled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             base, None, settings={**folder, **EMAIL_ALERT, "LOG_LEVEL": "INFO", "ATLAS_KEEP_RUNS": "1"}
         )
     out["faulty_truth"] = json.loads((tmp / "faulty-truth.json").read_text("utf-8"))
-    out["faulty_run"] = runs.all_runs(runs_dir)[-1]
+    out["faulty_run"] = folders.all_runs(runs_dir)[-1]
     return out
 
 
 def report_of(run: Path) -> dict[str, Any]:
-    return json.loads((run / runs.REPORT).read_text("utf-8"))
+    return json.loads((run / folders.REPORT).read_text("utf-8"))
 
 
 @pytest.mark.e2e
@@ -78,8 +79,8 @@ def test_a_complete_run_exits_0_and_becomes_latest(scheduled: dict[str, Any]) ->
     assert result.returncode == outcome.EXIT_COMPLETE, result.stdout[-3000:]
     assert run is not None and run.parent == scheduled["runs_dir"]
     assert {p.name for p in run.iterdir()} == {
-        runs.RECORDS, runs.REPORT, runs.REPORT_VIEW, runs.DOUBTS, runs.LOG, runs.CHANGES}  # fmt: skip
-    records = read_jsonl(run / runs.RECORDS)
+        folders.RECORDS, folders.REPORT, folders.REPORT_VIEW, folders.DOUBTS, folders.LOG, folders.CHANGES}  # fmt: skip
+    records = read_jsonl(run / folders.RECORDS)
     assert sorted(map(key, records)) == sorted(map(key, scheduled["truth"]["records"]))
     report = report_of(run)
     assert report["outcome"] == {
@@ -89,14 +90,14 @@ def test_a_complete_run_exits_0_and_becomes_latest(scheduled: dict[str, Any]) ->
         "run_folder": str(run),
     }
     assert report["changes"] == {"since": None, "counts": {}}
-    assert (run / runs.CHANGES).read_bytes() == b""
+    assert (run / folders.CHANGES).read_bytes() == b""
     assert "run outcome: complete (exit 0)" in result.stdout
-    assert "run outcome: complete (exit 0)" in (run / runs.LOG).read_text("utf-8")
+    assert "run outcome: complete (exit 0)" in (run / folders.LOG).read_text("utf-8")
 
 
 @pytest.mark.e2e
 def test_the_progress_line_says_where_the_crawl_stands(scheduled: dict[str, Any]) -> None:
-    log = (scheduled["complete_run"] / runs.LOG).read_text("utf-8")
+    log = (scheduled["complete_run"] / folders.LOG).read_text("utf-8")
     lines = re.findall(
         r"progress: (\d+) pages done, (\d+) requests pending, (\d+) records written, "
         r"lists (\d+)/(\d+) complete, (\d+)/(\d+) announced rows written, time left (\S+)",
@@ -113,7 +114,7 @@ def test_the_progress_line_says_where_the_crawl_stands(scheduled: dict[str, Any]
 def test_site_down_exits_3_and_latest_stays(scheduled: dict[str, Any]) -> None:
     result = scheduled["down"]
     assert result.returncode == outcome.EXIT_SITE_UNREACHABLE, result.stdout[-3000:]
-    assert runs.latest_complete(scheduled["runs_dir"]) == scheduled["complete_run"]
+    assert folders.latest_complete(scheduled["runs_dir"]) == scheduled["complete_run"]
     report = scheduled["down_run_report"]
     assert report["records"] == {} and report["outcome"]["exit_code"] == outcome.EXIT_SITE_UNREACHABLE
     # nothing was reached, so nothing is known to be removed: every earlier record is "unknown"
@@ -137,7 +138,7 @@ def test_site_down_leaves_the_previous_records_byte_identical(scheduled: dict[st
 def test_failed_pages_exit_1_and_latest_stays_on_the_complete_run(scheduled: dict[str, Any]) -> None:
     result, run = scheduled["faulty"], scheduled["faulty_run"]
     assert result.returncode == outcome.EXIT_INCOMPLETE, result.stdout[-3000:]
-    assert runs.latest_complete(scheduled["runs_dir"]) == scheduled["complete_run"]
+    assert folders.latest_complete(scheduled["runs_dir"]) == scheduled["complete_run"]
     report = report_of(run)
     assert report["outcome"]["exit_code"] == outcome.EXIT_INCOMPLETE
     assert {f["url"] for f in report["failures"]} == set(scheduled["faulty_truth"]["failed_urls"]) != set()
@@ -147,15 +148,15 @@ def test_failed_pages_exit_1_and_latest_stays_on_the_complete_run(scheduled: dic
 
 @pytest.mark.e2e
 def test_a_failed_monitor_sends_the_configured_alert(scheduled: dict[str, Any]) -> None:
-    log = (scheduled["faulty_run"] / runs.LOG).read_text("utf-8")
+    log = (scheduled["faulty_run"] / folders.LOG).read_text("utf-8")
     assert "Subject: atlas crawl needs attention" in log
     assert "To: ops@example.org" in log
-    assert "Subject: atlas crawl needs attention" not in (scheduled["complete_run"] / runs.LOG).read_text("utf-8")
+    assert "Subject: atlas crawl needs attention" not in (scheduled["complete_run"] / folders.LOG).read_text("utf-8")
 
 
 @pytest.mark.e2e
 def test_old_runs_are_pruned_but_never_the_latest_complete_one(scheduled: dict[str, Any]) -> None:
-    left = runs.all_runs(scheduled["runs_dir"])
+    left = folders.all_runs(scheduled["runs_dir"])
     assert left == [scheduled["complete_run"], scheduled["faulty_run"]]
     assert not scheduled["down_run"].exists()
     assert f"old run removed: {scheduled['down_run'].name}" in scheduled["faulty"].stdout
@@ -164,15 +165,15 @@ def test_old_runs_are_pruned_but_never_the_latest_complete_one(scheduled: dict[s
 @pytest.mark.e2e
 def test_a_second_run_is_refused_while_the_lock_is_held(tmp_path: Path) -> None:
     runs_dir = tmp_path / "runs"
-    lock = runs.RunLock(runs_dir / runs.LOCK)
+    lock = folders.RunLock(runs_dir / folders.LOCK)
     assert lock.acquire()
     try:
         result = crawl("http://127.0.0.1:9/atlas/", None, settings={"ATLAS_RUNS_DIR": str(runs_dir)})
     finally:
         lock.release()
     assert result.returncode == outcome.EXIT_LOCKED, result.stdout[-3000:]
-    assert f"another crawl holds the lock {runs_dir / runs.LOCK} (pid {os.getpid()} since" in result.stdout
-    assert runs.all_runs(runs_dir) == []
+    assert f"another crawl holds the lock {runs_dir / folders.LOCK} (pid {os.getpid()} since" in result.stdout
+    assert folders.all_runs(runs_dir) == []
 
 
 @pytest.mark.e2e
@@ -240,19 +241,19 @@ def test_every_exit_code_is_distinct_and_in_the_readme() -> None:
 
 # --- run folders, latest, the lock, the safe feed storage -------------------------------
 def test_latest_is_switched_by_one_rename(tmp_path: Path) -> None:
-    first, second = runs.new_run(tmp_path), runs.new_run(tmp_path)
+    first, second = folders.new_run(tmp_path), folders.new_run(tmp_path)
     for run in (first, second):
-        (run / runs.RECORDS).write_text("")
+        (run / folders.RECORDS).write_text("")
     assert second.name == first.name + ".2"
-    runs.point_latest(tmp_path, first)
-    runs.point_latest(tmp_path, second)
-    assert os.readlink(tmp_path / runs.LATEST) == second.name  # relative: the folder can move
-    assert runs.latest_complete(tmp_path) == second.resolve()
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([first.name, second.name, runs.LATEST])
+    folders.point_latest(tmp_path, first)
+    folders.point_latest(tmp_path, second)
+    assert os.readlink(tmp_path / folders.LATEST) == second.name  # relative: the folder can move
+    assert folders.latest_complete(tmp_path) == second.resolve()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([first.name, second.name, folders.LATEST])
 
 
 def test_the_lock_is_exclusive_and_released(tmp_path: Path) -> None:
-    one, two = runs.RunLock(tmp_path / ".lock"), runs.RunLock(tmp_path / ".lock")
+    one, two = folders.RunLock(tmp_path / ".lock"), folders.RunLock(tmp_path / ".lock")
     assert one.acquire()
     assert not two.acquire()
     assert two.holder().startswith(f"pid {os.getpid()} since ")

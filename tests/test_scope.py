@@ -8,7 +8,7 @@ from scrapy.http import HtmlResponse, Response
 from scrapy.utils.test import get_crawler
 
 from atlas_crawler import signals
-from atlas_crawler.scope import (
+from atlas_crawler.crawl.scope import (
     MAX_WARNINGS,
     OffAtlas,
     ScopedMetaRefreshMiddleware,
@@ -153,7 +153,7 @@ def test_every_hop_is_checked(crawler) -> None:
 
 
 def test_a_redirect_to_another_spelling_of_the_same_page_is_not_filtered_as_a_duplicate(crawler) -> None:
-    from atlas_crawler.fingerprint import CanonicalRequestFingerprinter  # noqa: PLC0415 - the project's own
+    from atlas_crawler.crawl.fingerprint import CanonicalRequestFingerprinter  # noqa: PLC0415 - the project's own
 
     crawler.request_fingerprinter = CanonicalRequestFingerprinter.from_crawler(crawler)
     middleware = ScopedRedirectMiddleware.from_crawler(crawler)

@@ -22,8 +22,9 @@ from typing import Any
 
 import pytest
 
-from atlas_crawler import outcome, runs
-from atlas_crawler.localrun import PROJECT_ROOT, REPLICA_SETTINGS, free_port, replica, wait_for
+from atlas_crawler import outcome
+from atlas_crawler.replica.localrun import PROJECT_ROOT, REPLICA_SETTINGS, free_port, replica, wait_for
+from atlas_crawler.run import folders
 from tests.scheduled import key, read_jsonl
 
 pytestmark = pytest.mark.e2e
@@ -125,18 +126,18 @@ def test_a_scheduled_crawl_writes_the_complete_feed_and_report(scrapyd: dict[str
     with replica(projects=40, faults=False, truth=tmp_path / "truth.json") as base:
         log = run_job(scrapyd, {"ATLAS_BASE_URL": base, "ATLAS_RUNS_DIR": str(runs_dir)})
     truth = json.loads((tmp_path / "truth.json").read_text("utf-8"))
-    run = runs.latest_complete(runs_dir)
+    run = folders.latest_complete(runs_dir)
     assert run is not None, log[-3000:]
-    assert sorted(map(key, read_jsonl(run / runs.RECORDS))) == sorted(map(key, truth["records"]))
-    report = json.loads((run / runs.REPORT).read_text("utf-8"))
+    assert sorted(map(key, read_jsonl(run / folders.RECORDS))) == sorted(map(key, truth["records"]))
+    report = json.loads((run / folders.REPORT).read_text("utf-8"))
     assert report["finish_reason"] == "finished"
     assert report["outcome"]["exit_code"] == outcome.EXIT_COMPLETE
     assert "run outcome: complete (exit 0)" in log
-    assert "run outcome: complete (exit 0)" in (run / runs.LOG).read_text("utf-8")
+    assert "run outcome: complete (exit 0)" in (run / folders.LOG).read_text("utf-8")
 
     closed = f"http://127.0.0.1:{free_port()}/cncdext/dyn/public/atlas/"
     log = run_job(scrapyd, {"ATLAS_BASE_URL": closed, "ATLAS_RUNS_DIR": str(runs_dir)})
     assert f"run outcome: site unreachable (exit {outcome.EXIT_SITE_UNREACHABLE})" in log
-    assert runs.latest_complete(runs_dir) == run
+    assert folders.latest_complete(runs_dir) == run
     server_log = scrapyd["server_log"].read_text("utf-8", errors="replace")
     assert f"exitstatus={outcome.EXIT_SITE_UNREACHABLE}" in server_log

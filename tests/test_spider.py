@@ -8,8 +8,8 @@ from scrapy import Request
 from twisted.python.failure import Failure
 
 from atlas_crawler import signals
+from atlas_crawler.crawl.softerrors import SoftError
 from atlas_crawler.items import DOUBTS, ProjectItem
-from atlas_crawler.middlewares import SoftError
 from atlas_crawler.pages.common import announced_count
 from atlas_crawler.replica.templates import Ctx, pagination
 from atlas_crawler.spiders.atlas import AtlasSpider

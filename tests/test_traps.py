@@ -24,9 +24,9 @@ from scrapy.core.spidermw import SpiderMiddlewareManager
 from scrapy.http import HtmlResponse
 
 from atlas_crawler import signals as atlas_signals
-from atlas_crawler.limits import TrapLimitsMiddleware
-from atlas_crawler.localrun import PROJECT_ROOT, crawl_command, replica
+from atlas_crawler.crawl.limits import TrapLimitsMiddleware
 from atlas_crawler.replica import templates as t
+from atlas_crawler.replica.localrun import PROJECT_ROOT, crawl_command, replica
 from atlas_crawler.replica.world import World
 from tests.saved import project_crawler
 from tests.traps import (
@@ -303,7 +303,7 @@ def test_scrapy_takes_the_middleware_without_a_deprecation() -> None:
 
 # --- e2e: crawls of the trap site --------------------------------------------------------
 PROJECTS = 100
-#: How each limit's warning begins (atlas_crawler.limits).
+#: How each limit's warning begins (atlas_crawler.crawl.limits).
 LIMIT_WARNINGS = (
     "list pages beyond",
     "in-page table pages beyond",
@@ -474,7 +474,7 @@ def test_without_the_limits_the_traps_are_real(tmp_path: Path, trapped: dict[int
     """The same site with the middleware off: every trap runs to its end, the
     out-of-range ids become records and the trapped projects are lost (their
     endless table ends in a 404, which fails the record)."""
-    off = json.dumps({"atlas_crawler.limits.TrapLimitsMiddleware": None})
+    off = json.dumps({"atlas_crawler.crawl.limits.TrapLimitsMiddleware": None})
     run = trap_crawl(tmp_path, 1, {"SPIDER_MIDDLEWARES": off})
     traps = run.served["traps"]
     for trap in ("pagination", "calendar", "ids", "deep"):

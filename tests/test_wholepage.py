@@ -8,9 +8,9 @@ from scrapy.exceptions import ResponseDataLossError
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.utils.test import get_crawler
 
-from atlas_crawler import wholepage
+from atlas_crawler.crawl import wholepage
+from atlas_crawler.crawl.wholepage import BrokenPage, WholePageMiddleware, broken_reason
 from atlas_crawler.pages.registry import incomplete_reason
-from atlas_crawler.wholepage import BrokenPage, WholePageMiddleware, broken_reason
 
 URL = "https://atlas.test/cncdext/dyn/public/atlas/detailProjet.html?criteres.prjId=1"
 PAGE = b"<!DOCTYPE html>\n<html><head><title>Projet</title></head><body><p>Titre</p></body></html>"

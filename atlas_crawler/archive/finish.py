@@ -18,12 +18,12 @@ from pathlib import Path
 from cdxj_indexer.main import write_cdx_index
 from scrapy.settings import BaseSettings
 
-from atlas_crawler import runs
 from atlas_crawler.archive import manifest
 from atlas_crawler.archive.dump import crawl_settings, first_local_feed
 from atlas_crawler.archive.layout import CAPTURES, CDXJ, DOUBTS, PAGES, RECORDS, REPORT, WACZ, warc_files
-from atlas_crawler.report.writer import doubts_path
-from atlas_crawler.storage import beside
+from atlas_crawler.output.storage import beside
+from atlas_crawler.run import folders
+from atlas_crawler.run.report.writer import doubts_path
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def copy_outputs(directory: Path, settings: BaseSettings) -> None:
         shutil.copyfile(feed, directory / RECORDS)
     report = Path(settings.get("ATLAS_REPORT_PATH") or "")
     if not settings.get("ATLAS_REPORT_PATH") and feed is not None:
-        report = beside(feed, runs.REPORT)
+        report = beside(feed, folders.REPORT)
     if report.name and report.is_file():
         shutil.copyfile(report, directory / REPORT)
     if (doubts := doubts_path(settings)).is_file():

@@ -12,7 +12,7 @@ PAGES = "pages.jsonl"  # the WACZ page list: the home page and every record's pa
 WACZ = "atlas.wacz"  # the WACZ package (WARC files, index, pages) for ReplayWeb.page and pywb
 RECORDS = "records.jsonl"  # a copy of the crawl's JSON Lines feed, as written
 REPORT = "report.json"  # a copy of the crawl's run report
-DOUBTS = "doubts.jsonl"  # a copy of the records the crawl doubted (atlas_crawler.report.doubts)
+DOUBTS = "doubts.jsonl"  # a copy of the records the crawl doubted (atlas_crawler.run.doubts)
 MANIFEST = "manifest.json"  # written last: its presence means the dump is complete
 
 

@@ -20,7 +20,7 @@ from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
-from atlas_crawler.archive import browser
+from atlas_crawler.archive import rendered
 from atlas_crawler.archive.captures import CaptureIndex
 from atlas_crawler.archive.dump import archive_dir, git_commit, prepare, warcinfo
 from atlas_crawler.archive.finish import finish_dump
@@ -75,14 +75,14 @@ class ArchiveMiddleware:
     def process_request(self, request: Request) -> None:
         request.meta[SENT] = warc_date()
         if request.meta.get("playwright"):
-            browser.watch(request)
+            rendered.watch(request)
 
     async def process_response(self, request: Request, response: Response) -> Response:
         sent = request.meta.pop(SENT, None)
         if sent is None:  # answered above this middleware (e.g. a cache): not an exchange with the site
             return response
         if "playwright" in response.flags:
-            record_id, date = await browser.record(self.writer, request, response, sent)
+            record_id, date = await rendered.record(self.writer, request, response, sent)
         else:
             record_id, date = self._exchange(request, response, sent)
         if record_id:
@@ -95,7 +95,7 @@ class ArchiveMiddleware:
         sent = request.meta.pop(SENT, None)
         if sent is None:  # never left (e.g. refused by robots.txt before reaching this middleware)
             return
-        browser.forget(request)
+        rendered.forget(request)
         req = Record("request", request.url, sent, request.body or b"", head=request_head(request))
         error = warc_fields({"error": f"{type(exception).__name__}: {exception}"})
         failure = Record("metadata", request.url, warc_date(), error, fields=(("WARC-Concurrent-To", req.record_id),))

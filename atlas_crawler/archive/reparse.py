@@ -1,256 +1,175 @@
-"""Records rebuilt from WARC files alone, through the same page types, parsers,
-table-page merge (``registry.records_from_responses``) and item pipelines as a
-live crawl. The re-parse of a dump gives the records of the crawl that wrote it.
+"""``python -m atlas_crawler.reparse DIR-or-WARC… -O out.jsonl``: rebuild the
+records from an archival dump (or bare WARC files) without asking the site again,
+through the same page types, parsers, table-page merge and pipelines as a crawl.
 
-1. index: every response record of every file (in a process per file);
-2. choice: per canonical address, its answers in the order they were received;
-   the page is the last whole, successful one (200, not cut short, not a soft
-   error page), as the crawl's retries and whole-page checks made it;
-3. parse: chunks of pages in a process pool (every core), each page through
-   ``registry.records_from_responses``, its table pages looked up in the index;
-4. pipelines and output, in this process, in the order the pages were received;
-   ``crawled_at`` is the ``WARC-Date`` of the page's response."""
+Uses every core (``--processes``), shows its progress on stderr, and writes its
+report beside the output (``out.report.json``): records per type, field coverage,
+unreadable values, the pages that gave no record and why, the doubts (the doubted
+records themselves in ``out.doubts.jsonl``, as a crawl writes them). ``crawled_at``
+is the ``WARC-Date`` of each page's response."""
 
 from __future__ import annotations
 
-import io
-import os
+import argparse
+import json
 import sys
 import time
-from collections import Counter, defaultdict, deque
-from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from scrapy.http import Headers, Response, TextResponse
-from scrapy.responsetypes import responsetypes
-from warcio.archiveiterator import ArchiveIterator
+from itemadapter import ItemAdapter
 
-from atlas_crawler import urls
-from atlas_crawler.archive.scan import TruncatedError, http_status, iter_members, read_head, read_member
-from atlas_crawler.pages import registry
-from atlas_crawler.pages.common import soft_error
-from atlas_crawler.wholepage import broken_reason
+from atlas_crawler.archive.layout import WARC_SUFFIX, warc_files
+from atlas_crawler.archive.offline import OfflinePipelines
+from atlas_crawler.archive.workers import Index, Progress, reparse, workers
+from atlas_crawler.output.feeds import JsonLinesExporter
+from atlas_crawler.output.storage import beside
+from atlas_crawler.pages.loaders import UNREADABLE
+from atlas_crawler.run import folders
+from atlas_crawler.run.doubts import report_section, write_doubts
+from atlas_crawler.run.state import judged_doubts
+from atlas_crawler.schemas import fields
 
-#: Pages per task sent to a worker: large enough that pickling is cheap, small
-#: enough that the cores stay busy to the end and progress moves.
-CHUNK = 250
-
-
-@dataclass(frozen=True)
-class Answer:
-    """A response record: where it is, when it was received, what it says in its headers."""
-
-    file: int
-    offset: int
-    length: int
-    date: str
-    status: int
-    whole: bool  # no WARC-Truncated, body as long as its Content-Length says
+#: Values that do not count as found (as the crawl's field coverage: Spidermon's skip rules).
+EMPTY = (None, "", [], {})
 
 
-@dataclass
-class FileIndex:
-    """What indexing one WARC file found."""
-
-    path: str
-    answers: list[tuple[str, Answer]] = field(default_factory=list)  # (URI, answer), in file order
-    requested: set[str] = field(default_factory=set)  # canonical URLs of every request record
-    records: int = 0
-    truncated: str | None = None
-
-
-def index_file(number: int, path: str) -> FileIndex:
-    """Every response record of one file (its URI, status, date, place)."""
-    found = FileIndex(path)
-    with open(path, "rb") as fh:
-        try:
-            for member in iter_members(fh):
-                fields, block = read_head(member)
-                found.records += 1
-                kind = fields.get("warc-type")
-                uri = fields.get("warc-target-uri", "")
-                if kind == "request":
-                    found.requested.add(urls.canonicalize(uri))
-                if kind != "response":
-                    continue
-                whole = "warc-truncated" not in fields
-                status = http_status(member, block)
-                answer = Answer(number, member.offset, member.length, fields.get("warc-date", ""), status, whole)
-                found.answers.append((uri, answer))
-        except TruncatedError as error:  # a killed crawl: everything before the cut is read
-            found.truncated = str(error)
+def inputs(paths: list[Path]) -> list[Path]:
+    """WARC files: a dump directory's (in order), or the files given."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += warc_files(path) or sorted(path.glob(f"*{WARC_SUFFIX}"))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise FileNotFoundError(f"{path}: no such file or directory")
+    if not found:
+        raise FileNotFoundError(f"no WARC files in {', '.join(map(str, paths))}")
     return found
 
 
-def crawled_at(warc_date: str) -> str:
-    """``crawled_at`` (seconds, UTC) from a ``WARC-Date`` (microseconds)."""
-    return warc_date[:19] + "Z"
+class Coverage:
+    """Per record type and field, on how many written records it was found; unreadable values."""
+
+    def __init__(self) -> None:
+        self.records: Counter[str] = Counter()
+        self.found: dict[str, Counter[str]] = {}
+        self.unreadable: dict[str, dict[str, Any]] = {}
+        self.unreadable_counts: Counter[str] = Counter()
+
+    def add(self, record: dict[str, Any]) -> None:
+        kind = record.get("type")
+        self.records[kind] += 1
+        found = self.found.setdefault(kind, Counter())
+        found.update(name for name, value in record.items() if value not in EMPTY)
+        for path, text in ((record.get("extra") or {}).get(UNREADABLE) or {}).items():
+            self.unreadable_counts[path] += len(text) if isinstance(text, list) else 1
+            example = text[0] if isinstance(text, list) else text
+            self.unreadable.setdefault(path, {"url": record.get("url"), "text": example})
+
+    def report(self) -> dict[str, Any]:
+        coverage = {}
+        for kind, total in sorted(self.records.items()):
+            names = fields(kind)
+            counts = self.found.get(kind, Counter())
+            coverage[kind] = {
+                "records": total,
+                "fields": {n: {"found": counts[n], "share": round(counts[n] / total, 4)} for n in names},
+                "never_found": [n for n in names if not counts[n]],
+            }
+        unreadable = {p: {"count": self.unreadable_counts[p], **e} for p, e in sorted(self.unreadable.items())}
+        return {"field_coverage": coverage, "unreadable_values": unreadable}
 
 
-# --- the workers ------------------------------------------------------------------------------
-_files: list[str] = []
-_answers: dict[str, list[Answer]] = {}
-_requested: set[str] = set()
-_handles: dict[int, IO[bytes]] = {}
-
-
-def _init_worker(files: list[str], answers: dict[str, list[Answer]], requested: set[str]) -> None:
-    global _files, _answers, _requested  # one copy per worker process, set once
-    _files, _answers, _requested = files, answers, requested
-
-
-def response_of(answer: Answer, files: list[str], handles: dict[int, IO[bytes]]) -> Response:
-    """The Scrapy response the downloader made of this record: the body decoded
-    from its Content-Encoding (as HttpCompressionMiddleware does), the same class."""
-    if answer.file not in handles:
-        handles[answer.file] = open(files[answer.file], "rb")  # noqa: SIM115 (kept open for the worker's life)
-    member = read_member(handles[answer.file], answer.offset, answer.length)
-    record = next(iter(ArchiveIterator(io.BytesIO(member.data))))
-    url = record.rec_headers.get_header("WARC-Target-URI")
-    body = record.content_stream().read()  # warcio undoes chunking and gzip/deflate/br
-    headers = Headers()
-    for name, value in record.http_headers.headers:
-        if name.lower() not in ("content-encoding", "x-archive-orig-transfer-encoding"):
-            headers.appendlist(name, value.encode("latin-1"))
-    cls = responsetypes.from_args(headers=headers, url=url, body=body)
-    return cls(url=url, status=answer.status, headers=headers, body=body)
-
-
-def last_good(url: str) -> tuple[Response, Answer] | None:
-    """The last whole, successful answer for ``url``: what the crawl parsed."""
-    for answer in reversed(_answers.get(url, ())):
-        if answer.status != 200 or not answer.whole:
-            continue
-        response = response_of(answer, _files, _handles)
-        if broken_reason(response) or registry.incomplete_reason(response):  # the crawl's whole-page check
-            continue
-        if isinstance(response, TextResponse) and soft_error(response):  # the crawl's soft-error check
-            continue
-        return response, answer
-    return None
-
-
-def _fetch(url: str) -> TextResponse | None:
-    found = last_good(url)
-    return found[0] if found is not None and isinstance(found[0], TextResponse) else None  # type: ignore[return-value]
-
-
-@dataclass
-class ChunkResult:
-    pages: int = 0
-    items: list[tuple[Any, str]] = field(default_factory=list)  # (item, page URL)
-    counts: Counter[str] = field(default_factory=Counter)
-    failed: list[dict[str, Any]] = field(default_factory=list)
-
-
-def parse_chunk(pages: list[str]) -> ChunkResult:
-    """The records of these pages (canonical URLs), each with its table pages."""
-    result = ChunkResult(pages=len(pages))
-    for url in pages:
-        found = last_good(url)
-        if found is None:
-            result.counts["pages without a whole successful answer"] += 1
-            result.failed.append({"url": url, "reason": "no whole successful answer (status, soft error, cut short)"})
-            continue
-        response, answer = found
-        result.counts["pages parsed"] += 1
-        if not isinstance(response, TextResponse):
-            continue
-        for item, missing in registry.records_from_responses(response, _fetch, crawled_at=crawled_at(answer.date)):
-            if missing:  # as in the crawl, a record lacking a table page is not written
-                failed = [u for u in missing if u in _requested]
-                absent = [u for u in missing if u not in _requested]
-                reasons = [f"table pages failed: {', '.join(failed)}"] if failed else []
-                reasons += [f"table pages not in the dump: {', '.join(absent)}"] if absent else []
-                result.counts["records lacking a table page"] += 1
-                result.failed.append({"url": url, "reason": "; ".join(reasons)})
+def run(sources: list[Path], output: Path, processes: int) -> dict[str, Any]:
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    pipelines = OfflinePipelines()
+    coverage = Coverage()
+    counts: Counter[str] = Counter()
+    failed: list[dict[str, Any]] = []
+    index: Index | None = None
+    progress: Progress | None = None
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with output.open("wb") as out:
+        exporter = JsonLinesExporter(out)
+        exporter.start_exporting()
+        for kind, value in reparse(sources, processes):
+            if kind == "index":
+                index = value
+                progress = Progress(len(index.order))
+                print(f"reparse: {len(index.files)} WARC files, {len(index.order)} pages", file=sys.stderr, flush=True)
                 continue
-            result.items.append((item, url))
-    return result
+            counts.update(value.counts)
+            failed += value.failed
+            for item, _page in value.items:
+                kept = pipelines.process(item)
+                if kept is not None:
+                    exporter.export_item(kept)
+                    coverage.add(ItemAdapter(kept).asdict())
+            assert progress is not None
+            progress.update(value.pages, sum(coverage.records.values()))
+        exporter.finish_exporting()
+    pipelines.close()
+    judged = judged_doubts(pipelines.crawler)  # type: ignore[arg-type]
+    doubts_file = beside(output, folders.DOUBTS)
+    write_doubts(doubts_file, judged)
+    assert index is not None
+    seconds = time.perf_counter() - clock
+    responses = sum(len(a) for a in index.answers.values())
+    return {
+        "sources": [str(p) for p in sources],
+        "output": str(output),
+        "started_at": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "finished_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "duration_seconds": round(seconds, 2),
+        "processes": processes,
+        "warc": {
+            "files": len(index.files),
+            "records": index.records,
+            "responses": responses,
+            "pages": len(index.order),
+            "truncated_files": index.truncated,
+        },
+        "responses_per_second": round(responses / max(seconds, 1e-9), 1),
+        "records": dict(sorted(coverage.records.items())),
+        "counts": dict(sorted(counts.items())),
+        "pipelines": {"stats": pipelines.crawler.stats.get_stats(), "invalid_records": pipelines.rejected},
+        "pages_without_records": failed,
+        **coverage.report(),
+        "doubts": report_section(judged, doubts_file),
+    }
 
 
-# --- the run -------------------------------------------------------------------------------
-@dataclass
-class Index:
-    files: list[str]
-    answers: dict[str, list[Answer]]
-    requested: set[str]
-    order: list[str]  # canonical URLs of pages that may give records, in the order first received
-    records: int
-    truncated: dict[str, str]
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m atlas_crawler.reparse",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("sources", nargs="+", type=Path, help="a dump directory, or WARC files")
+    parser.add_argument("-O", "--output", required=True, type=Path, help="the JSON Lines file to write (overwritten)")
+    parser.add_argument("--report", type=Path, help="default: <output name>.report.json beside the output")
+    parser.add_argument("--processes", type=int, default=workers(), help="worker processes (default: every core)")
+    args = parser.parse_args(argv)
+    try:
+        sources = inputs(args.sources)
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    report = run(sources, args.output, max(1, args.processes))
+    path = args.report or beside(args.output, folders.REPORT)
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(
+        f"reparse: {sum(report['records'].values())} records {report['records']} in {report['duration_seconds']} s "
+        f"({report['doubts']['records']} doubted) -> {args.output}; report {path}",
+        file=sys.stderr,
+    )
+    return 0
 
 
-def build_index(files: list[Path], pool: ProcessPoolExecutor) -> Index:
-    names = [str(p) for p in files]
-    indexes = list(pool.map(index_file, range(len(names)), names))
-    answers: dict[str, list[Answer]] = defaultdict(list)
-    order: list[str] = []
-    requested: set[str] = set()
-    for found in indexes:
-        requested |= found.requested
-        for uri, answer in found.answers:
-            url = urls.canonicalize(uri)
-            if url not in answers and is_page(url):
-                order.append(url)
-            answers[url].append(answer)
-    truncated = {Path(f.path).name: f.truncated for f in indexes if f.truncated}
-    return Index(names, dict(answers), requested, order, sum(f.records for f in indexes), truncated)
-
-
-def is_page(url: str) -> bool:
-    """A page the spider parses: not robots.txt, not a further page of a table
-    (those join the record of their project page)."""
-    if urls.page_name(url) == "robots.txt" or url.endswith("/robots.txt"):
-        return False
-    return registry.type_of_url(url) is not registry.PROJECT_TABLE_PAGE
-
-
-def chunks(items: list[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def workers() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-
-
-class Progress:
-    """A line on stderr every ``every`` pages: done, share, records, speed."""
-
-    def __init__(self, total: int, every: int = 2000, stream: IO[str] = sys.stderr) -> None:
-        self.total, self.every, self.stream = total, every, stream
-        self.start = time.perf_counter()
-        self.done = self.shown = 0
-
-    def update(self, pages: int, records: int) -> None:
-        self.done += pages
-        if self.done - self.shown >= self.every or self.done == self.total:
-            self.shown = self.done
-            rate = self.done / max(time.perf_counter() - self.start, 1e-9)
-            share = 100 * self.done / max(self.total, 1)
-            print(
-                f"reparse: {self.done}/{self.total} pages ({share:.0f} %), {records} records, {rate:.0f} pages/s",
-                file=self.stream,
-                flush=True,
-            )
-
-
-def reparse(files: list[Path], processes: int | None = None) -> Iterator[tuple[str, Any]]:
-    """Yields ``("index", Index)`` once, then ``("chunk", ChunkResult)`` in page order."""
-    processes = processes or workers()
-    with ProcessPoolExecutor(max_workers=processes) as pool:
-        index = build_index(files, pool)
-    yield "index", index
-    with ProcessPoolExecutor(
-        max_workers=processes, initializer=_init_worker, initargs=(index.files, index.answers, index.requested)
-    ) as pool:
-        pending: deque[Future[ChunkResult]] = deque()
-        for chunk in chunks(index.order, CHUNK):
-            pending.append(pool.submit(parse_chunk, chunk))
-            if len(pending) >= 3 * processes:  # a few chunks ahead: the cores stay busy, memory stays flat
-                yield "chunk", pending.popleft().result()
-        while pending:
-            yield "chunk", pending.popleft().result()
+if __name__ == "__main__":
+    sys.exit(main())

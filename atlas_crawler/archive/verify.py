@@ -1,16 +1,18 @@
-"""Checking a dump against its manifest, recomputing everything: every file's
-size and SHA-256, no file missing and none added, every WARC record whole and its
-digests right, the record counts, every line of the record-to-capture map
-pointing at the response it names, the CDXJ index rebuilt and compared, and the
-WACZ package's own hashes and WARC copies.
+"""``python -m atlas_crawler.verify DIR``: check an archival dump against its
+manifest (every file's size and SHA-256, no file missing or added, every WARC
+record whole with right digests, record counts, the record-to-capture map, the
+CDXJ index and the WACZ package, all recomputed).
 
-A dump without a manifest (its crawl was killed, or has not ended) is
-*incomplete*: it is read up to its last complete record, which is reported."""
+Exit status: 0 verified; 1 a mismatch (each line names its file); 2 usage;
+3 incomplete (no manifest: the crawl was killed or has not ended), with the last
+complete record it can be read up to."""
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
+import sys
 import tempfile
 import zipfile
 from collections import Counter
@@ -238,3 +240,25 @@ def check_wacz(directory: Path, listed: dict[str, Any]) -> list[str]:
     for name in sorted({n for n in listed if n.startswith(f"{WARC_DIR}/")} - archived):
         problems.append(f"{WACZ}: does not hold {name}")
     return problems
+
+
+EXIT = {VERIFIED: 0, MISMATCH: 1, INCOMPLETE: 3}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m atlas_crawler.verify", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("directory", type=Path, help="the dump directory (ATLAS_ARCHIVE_DIR of the crawl)")
+    args = parser.parse_args(argv)
+    verdict = verify(args.directory)
+    print(f"{verdict.status}: {args.directory}")
+    for note in verdict.notes:
+        print(f"  {note}")
+    for problem in verdict.problems:
+        print(f"  {problem}")
+    return EXIT[verdict.status]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -8,7 +8,7 @@ import argparse
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from atlas_crawler import changes
+from atlas_crawler.run import changes
 
 
 class Command(ScrapyCommand):

@@ -18,9 +18,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 from scrapy.settings import Settings
 
-from atlas_crawler import changes, outcome, runs, stats
-from atlas_crawler.report import report_path
-from atlas_crawler.report.writer import save_report
+from atlas_crawler import outcome, stats
+from atlas_crawler.run import changes, folders
+from atlas_crawler.run.report import report_path
+from atlas_crawler.run.report.writer import save_report
 
 logger = logging.getLogger(__name__)
 
@@ -32,20 +33,20 @@ class Command(ScrapyCrawlCommand):
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         assert self.settings is not None
-        self.lock: runs.RunLock | None = None
+        self.lock: folders.RunLock | None = None
         self.refused: str | None = None
         self.run_folder: Path | None = None
         if self.settings.getint("ATLAS_KEEP_RUNS") < 0:
             raise UsageError("ATLAS_KEEP_RUNS must be 0 (keep every run) or more", print_help=False)
-        path = runs.lock_path(self.settings)
+        path = folders.lock_path(self.settings)
         if path is not None:
-            lock = runs.RunLock(path)
+            lock = folders.RunLock(path)
             if not lock.acquire():
                 self.refused = f"another crawl holds the lock {path} ({lock.holder()}): this one did not start"
                 return
             self.lock = lock
         if self.settings.get("ATLAS_RUNS_DIR"):
-            self.run_folder = use_run_folder(self.settings, runs.new_run(Path(self.settings.get("ATLAS_RUNS_DIR"))))
+            self.run_folder = use_run_folder(self.settings, folders.new_run(Path(self.settings.get("ATLAS_RUNS_DIR"))))
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if self.refused:
@@ -68,8 +69,8 @@ class Command(ScrapyCrawlCommand):
         crawler = self._create_crawler(args[0])
         log_handler = None
         if self.run_folder is not None:
-            log_handler = add_run_log(crawler.settings, self.run_folder / runs.LOG)
-            tell(f"crawl started: run folder {self.run_folder} (log: {runs.LOG})")
+            log_handler = add_run_log(crawler.settings, self.run_folder / folders.LOG)
+            tell(f"crawl started: run folder {self.run_folder} (log: {folders.LOG})")
         try:
             self.crawler_process.crawl(crawler, **opts.spargs)
             self.crawler_process.start()
@@ -101,14 +102,14 @@ class Command(ScrapyCrawlCommand):
         """Changes against the previous complete run, then ``latest`` and pruning."""
         assert self.run_folder is not None
         runs_dir = self.run_folder.parent
-        previous = runs.latest_complete(runs_dir)
-        records = self.run_folder / runs.RECORDS
+        previous = folders.latest_complete(runs_dir)
+        records = self.run_folder / folders.RECORDS
         found = []
         if previous is not None and records.exists():
             found = changes.compare(
-                changes.read_records(previous / runs.RECORDS), changes.read_records(records), report or {}
+                changes.read_records(previous / folders.RECORDS), changes.read_records(records), report or {}
             )
-        changes.write_changes(self.run_folder / runs.CHANGES, found)
+        changes.write_changes(self.run_folder / folders.CHANGES, found)
         counts = changes.summarize(found)
         if report is not None:
             report["changes"] = {"since": previous.name if previous else None, "counts": counts}
@@ -117,25 +118,25 @@ class Command(ScrapyCrawlCommand):
         else:
             tell(f"changes since {previous.name}: {changes.summary_line(counts)}")
         if code == outcome.EXIT_COMPLETE:
-            runs.point_latest(runs_dir, self.run_folder)
+            folders.point_latest(runs_dir, self.run_folder)
             tell(f"latest -> {self.run_folder.name}")
         else:
             tell(
                 f"latest left at {previous.name if previous else 'nothing'}: this run is not complete", logging.WARNING
             )
-        latest = runs.latest_complete(runs_dir)
+        latest = folders.latest_complete(runs_dir)
         protect = {self.run_folder, *([latest] if latest else [])}
-        for removed in runs.prune(runs_dir, crawler.settings.getint("ATLAS_KEEP_RUNS"), protect):
+        for removed in folders.prune(runs_dir, crawler.settings.getint("ATLAS_KEEP_RUNS"), protect):
             tell(f"old run removed: {removed.name}")
 
 
 def use_run_folder(settings: Settings, folder: Path) -> Path:
     """Point the records and the report into ``folder`` (feeds given with ``-o``/``-O``
     are kept, after the run folder's own)."""
-    feeds = {str(folder / runs.RECORDS): {"format": "jsonl", "overwrite": True}}
+    feeds = {str(folder / folders.RECORDS): {"format": "jsonl", "overwrite": True}}
     feeds.update(settings.getdict("FEEDS"))
     settings.set("FEEDS", feeds, priority="cmdline")
-    settings.set("ATLAS_REPORT_PATH", str(folder / runs.REPORT), priority="cmdline")
+    settings.set("ATLAS_REPORT_PATH", str(folder / folders.REPORT), priority="cmdline")
     return folder
 
 

@@ -7,8 +7,8 @@ from scrapy.http import TextResponse
 from atlas_crawler.extract.reading import Reading, Vocabulary, read_page
 from atlas_crawler.extract.tables import TableSpec, first_link
 from atlas_crawler.items import DOUBTS, CollectivityItem
-from atlas_crawler.loaders import CollectivityLoader
 from atlas_crawler.pages.common import CHROME_TEXTS, add_unknown_tables, utc_now
+from atlas_crawler.pages.loaders import CollectivityLoader
 from atlas_crawler.urls import PROJECT_ID_PARAM, collectivity_id, collectivity_kind, collectivity_url, project_id
 
 LABELS: dict[str, str] = {

@@ -14,8 +14,8 @@ from atlas_crawler.extract.tables import Table, TableSpec, assign, find_tables, 
 from atlas_crawler.extract.values import parse_email
 from atlas_crawler.extract.visible import visible_root
 from atlas_crawler.items import DOUBTS, ProjectItem
-from atlas_crawler.loaders import ProjectLoader
 from atlas_crawler.pages.common import CHROME_TEXTS, add_unknown_tables, utc_now
+from atlas_crawler.pages.loaders import ProjectLoader
 from atlas_crawler.urls import page_params, project_id, project_url
 
 #: Visible label (as ``label_key`` spells it) -> field.

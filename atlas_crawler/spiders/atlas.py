@@ -5,8 +5,6 @@ fetched once. What a page *is* and what it *says* is the page types' business
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -14,21 +12,21 @@ from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
-from scrapy.settings import Settings
 from scrapy_playwright.page import PageMethod
 from twisted.python.failure import Failure
 
-from atlas_crawler import ledger, signals, stats, urls
+from atlas_crawler import signals, stats, urls
+from atlas_crawler.crawl.browser import browser_problem, close_page, with_browser
+from atlas_crawler.crawl.robots import RobotsUnavailable
 from atlas_crawler.outcome import REASON_SITE_UNREACHABLE
 from atlas_crawler.pages import registry
 from atlas_crawler.pages.common import announced_count, links, utc_now
 from atlas_crawler.pages.registry import RecordAssembly
-from atlas_crawler.robots import RobotsUnavailable
+from atlas_crawler.run import ledger
 
 ENTRIES = ("lists", "map")
 #: Addresses that are never pages of the atlas (files the pages merely use).
 _NOT_PAGES = (".css", ".js", ".gif", ".png", ".jpg", ".jpeg", ".ico", ".svg", ".pdf", ".zip", ".xls", ".doc")
-_PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
 
 
 class AtlasSpider(Spider):
@@ -225,34 +223,3 @@ class AtlasSpider(Spider):
         """Spidermon's runner still logs through the deprecated ``Spider.log``;
         forwarding to ``self.logger`` keeps its report and our deprecation-free runs."""
         self.logger.log(level, message, **kw)
-
-
-def with_browser(settings: Settings) -> None:
-    """scrapy-playwright's download handlers, for a crawl that renders the world
-    map (only requests marked ``playwright`` go through the browser). Other runs
-    (``scrapy shell``, ``scrapy parse``, list crawls) keep Scrapy's own handlers
-    and start no browser driver."""
-    if not settings.frozen:
-        handlers = {"http": _PLAYWRIGHT_HANDLER, "https": _PLAYWRIGHT_HANDLER}
-        settings.set("DOWNLOAD_HANDLERS", {**settings.getdict("DOWNLOAD_HANDLERS"), **handlers}, priority="spider")
-
-
-def browser_problem(executable: str) -> str | None:
-    """Why the browser cannot serve, or None: it must exist and answer ``--version``.
-    Checked before the map is asked for, because scrapy-playwright 0.0.48 may retry
-    the launch of a browser that dies at once without end (seen with /bin/false)."""
-    if not os.access(executable, os.X_OK):
-        return f"browser not found at {executable}"
-    try:
-        answer = subprocess.run([executable, "--version"], capture_output=True, timeout=30, check=False)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return f"browser at {executable} does not start ({type(error).__name__})"
-    if answer.returncode != 0:
-        return f"browser at {executable} does not start (exit status {answer.returncode})"
-    return None
-
-
-async def close_page(page: Any) -> None:
-    if page is not None:
-        await page.close()
-        await page.context.close()

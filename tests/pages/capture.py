@@ -11,7 +11,7 @@ import json
 import urllib.request
 from pathlib import Path
 
-from atlas_crawler.localrun import replica
+from atlas_crawler.replica.localrun import replica
 from atlas_crawler.replica.world import World
 from atlas_crawler.urls import LIVE_BASE_URL
 

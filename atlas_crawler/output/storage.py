@@ -22,7 +22,7 @@ from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.extensions.feedexport import FeedExporter, FileFeedStorage
 
-from atlas_crawler import runs
+from atlas_crawler.run import folders
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class AtomicFileFeedStorage(FileFeedStorage):
     def in_place(self) -> bool:
         """A ``JOBDIR`` job writes its feed in place: a record is in the file as soon as
         it is exported, so a job killed with ``kill -9`` keeps what it wrote and its
-        resume reads the file (atlas_crawler/ledger.py); a temporary file would be lost."""
+        resume reads the file (atlas_crawler/run/ledger.py); a temporary file would be lost."""
         return self.crawler is not None and bool(self.crawler.settings.get("JOBDIR"))
 
     def open(self, spider: Spider) -> IO[bytes]:
@@ -134,7 +134,7 @@ def beside(records: Path, name: str) -> Path:
     ``atlas.<name>``; a run folder's ``records.jsonl`` -> ``<name>`` itself (the
     report, the doubts, the tables)."""
     stem = records.name.split(".")[0]
-    return records.with_name(name if stem == runs.RECORDS.split(".")[0] else f"{stem}.{name}")
+    return records.with_name(name if stem == folders.RECORDS.split(".")[0] else f"{stem}.{name}")
 
 
 def local_feeds(settings: Any, crawler: Crawler | None = None) -> list[tuple[Path, str]]:

@@ -25,7 +25,7 @@ REPLICA_SETTINGS: dict[str, str] = {
     "ATLAS_RETRY_AFTER_MAX": "2",
     "LOG_LEVEL": "WARNING",
 }
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:

@@ -19,7 +19,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from atlas_crawler.export.tables import Row, Table
+from atlas_crawler.output.export.tables import Row, Table
 
 FORMATS = ("csv", "parquet", "sqlite")
 SQLITE_NAME = "atlas.sqlite"

@@ -22,7 +22,7 @@ from typing import Any
 from atlas_crawler import stats as names
 from atlas_crawler.extract.doubts import RULES, UNCLAIMED
 from atlas_crawler.extract.text import fold
-from atlas_crawler.storage import write_atomically
+from atlas_crawler.output.storage import write_atomically
 
 #: ``(type, kind, id)`` as ``items.record_key`` spells it (kind ``""`` for a project).
 RecordKey = tuple[str, str, str]

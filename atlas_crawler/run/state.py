@@ -11,7 +11,7 @@ from weakref import WeakKeyDictionary
 
 from scrapy.crawler import Crawler
 
-from atlas_crawler.report.doubts import Boilerplate, DoubtLog, Judgement, judge
+from atlas_crawler.run.doubts import Boilerplate, DoubtLog, Judgement, judge
 
 
 @dataclass

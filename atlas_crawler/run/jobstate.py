@@ -14,8 +14,8 @@ from scrapy.utils.asyncio import AsyncioLoopingCall, create_looping_call
 from twisted.internet.task import LoopingCall
 
 from atlas_crawler import stats as names
-from atlas_crawler.ledger import ledger_of
-from atlas_crawler.report.state import RunState, replace_run_state, run_state
+from atlas_crawler.run.ledger import ledger_of
+from atlas_crawler.run.state import RunState, replace_run_state, run_state
 
 logger = logging.getLogger(__name__)
 #: Scrapy stats a resumed job adds up over its runs (the rest describe the last run).
@@ -24,7 +24,7 @@ CARRIED_STATS = ("downloader/request_count", "retry/count", names.PREFIX, "spide
 
 class JobState:
     """Keeps the run state in the job's ledger (``JOBDIR/ledger.sqlite``, see
-    ``atlas_crawler.ledger``): saved every ``ATLAS_JOB_STATE_INTERVAL`` seconds and
+    ``atlas_crawler.run.ledger``): saved every ``ATLAS_JOB_STATE_INTERVAL`` seconds and
     at the end of each run, so that a job killed with ``kill -9`` still has it, and
     restored when the job resumes. The records written come from the feed file
     itself, the failures and list pages from the ledger: exact whenever the kill came

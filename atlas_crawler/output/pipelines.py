@@ -14,12 +14,13 @@ from scrapy import signals as scrapy_signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from atlas_crawler import ledger, signals, stats
+from atlas_crawler import signals, stats
+from atlas_crawler.run import ledger
 from atlas_crawler.extract.text import clean, may_hold_template_key
 from atlas_crawler.items import DOUBTS, record_key
-from atlas_crawler.loaders import UNREADABLE
-from atlas_crawler.report.doubts import Boilerplate, doubt_stats
-from atlas_crawler.report.state import judged_doubts, run_state
+from atlas_crawler.pages.loaders import UNREADABLE
+from atlas_crawler.run.doubts import Boilerplate, doubt_stats
+from atlas_crawler.run.state import judged_doubts, run_state
 from atlas_crawler.schemas import RECORD_TYPES, load_schema
 
 #: Where ``extra`` keeps a value whose label was only a template key.

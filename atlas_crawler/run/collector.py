@@ -11,8 +11,8 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from atlas_crawler import signals as atlas_signals
-from atlas_crawler.loaders import UNREADABLE
-from atlas_crawler.report.state import run_state
+from atlas_crawler.pages.loaders import UNREADABLE
+from atlas_crawler.run.state import run_state
 from atlas_crawler.urls import canonicalize
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from typing import Any
 
 from scrapy.utils.misc import load_object
 
-from atlas_crawler.monitors import AtlasCloseMonitorSuite
+from atlas_crawler.run.monitors import AtlasCloseMonitorSuite
 
 #: ``ATLAS_ALERTS`` names (or the import path of any other Spidermon action).
 ALERT_ACTIONS = {

@@ -14,13 +14,14 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from atlas_crawler import runs, stats
-from atlas_crawler.report.build import build_report
-from atlas_crawler.report.doubts import report_section, write_doubts
-from atlas_crawler.report.jobstate import job_stats
-from atlas_crawler.report.state import judged_doubts, run_state
-from atlas_crawler.report_html import html_path, write_html
-from atlas_crawler.storage import beside, local_feeds, write_atomically
+from atlas_crawler import stats
+from atlas_crawler.output.storage import beside, local_feeds, write_atomically
+from atlas_crawler.run import folders
+from atlas_crawler.run.doubts import report_section, write_doubts
+from atlas_crawler.run.jobstate import job_stats
+from atlas_crawler.run.report.build import build_report
+from atlas_crawler.run.report.html import html_path, write_html
+from atlas_crawler.run.state import judged_doubts, run_state
 
 logger = logging.getLogger(__name__)
 DEFAULT_REPORT = Path("output/report.json")
@@ -33,7 +34,7 @@ def report_path(settings: Any, crawler: Crawler | None = None) -> Path:
     if settings.get("ATLAS_REPORT_PATH"):
         return Path(settings.get("ATLAS_REPORT_PATH"))
     for path, _format in local_feeds(settings, crawler):
-        return beside(path, runs.REPORT)
+        return beside(path, folders.REPORT)
     return DEFAULT_REPORT
 
 
@@ -41,8 +42,8 @@ def doubts_path(settings: Any, crawler: Crawler | None = None) -> Path:
     """``<feed stem>.doubts.jsonl`` beside the first local feed (a run folder's
     ``doubts.jsonl``), else beside the report."""
     for path, _format in local_feeds(settings, crawler):
-        return beside(path, runs.DOUBTS)
-    return report_path(settings, crawler).with_name(runs.DOUBTS)
+        return beside(path, folders.DOUBTS)
+    return report_path(settings, crawler).with_name(folders.DOUBTS)
 
 
 def save_report(path: Path, report: dict[str, Any]) -> None:

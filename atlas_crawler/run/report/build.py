@@ -7,7 +7,7 @@ from typing import Any
 
 from atlas_crawler import stats as names
 from atlas_crawler.pages.registry import ITEM_CLASSES
-from atlas_crawler.report.state import RunState
+from atlas_crawler.run.state import RunState
 from atlas_crawler.schemas import fields
 
 _PAGE_TYPE = names.page_type("")

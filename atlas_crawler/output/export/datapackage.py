@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from atlas_crawler import __version__
-from atlas_crawler.export.tables import Table
-from atlas_crawler.export.writers import SQLITE_NAME
+from atlas_crawler.output.export.tables import Table
+from atlas_crawler.output.export.writers import SQLITE_NAME
 
 _MEDIA = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet", "sqlite": "application/vnd.sqlite3"}
 

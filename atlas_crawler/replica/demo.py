@@ -8,9 +8,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from atlas_crawler.localrun import PROJECT_ROOT, crawl, replica
 from atlas_crawler.outcome import EXIT_COMPLETE, EXIT_INCOMPLETE
-from atlas_crawler.report_html import html_path
+from atlas_crawler.replica.localrun import PROJECT_ROOT, crawl, replica
+from atlas_crawler.run.report.html import html_path
 
 OUTPUT = PROJECT_ROOT / "output" / "demo" / "atlas.jsonl"
 REPORT = OUTPUT.with_name("atlas.report.json")

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
-from atlas_crawler.export.labels import french_label
-from atlas_crawler.export.schema import Field, record_fields
+from atlas_crawler.output.export.labels import french_label
+from atlas_crawler.output.export.schema import Field, record_fields
 from atlas_crawler.extract.doubts import RULES
 from atlas_crawler.items import record_key
 

@@ -1,19 +1,28 @@
-"""Politeness the operator can check: the site can reach whoever crawls it, and
-never sees two requests closer together than ``DOWNLOAD_DELAY``."""
+"""Politeness the operator can check: the site can reach whoever crawls it (the
+contact in the User-Agent), is waited for when it asks (``Retry-After``), and never
+sees two requests closer together than ``DOWNLOAD_DELAY``."""
 
 from __future__ import annotations
 
+import asyncio
+import email.utils
 import ipaddress
 import logging
 import re
+import time
 from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.useragent import UserAgentMiddleware
 from scrapy.exceptions import NotConfigured
 from scrapy.extensions.throttle import AutoThrottle
+from scrapy.http import Response
+from scrapy.settings import BaseSettings
 
 from atlas_crawler import signals as atlas_signals
+from atlas_crawler import stats
 
 logger = logging.getLogger(__name__)
 
@@ -101,3 +110,45 @@ class DelayFloor:
         slot = engine.downloader.slots.get(request.meta.get("download_slot", "")) if engine else None
         if slot is not None and slot.delay < self.floor:
             slot.delay = self.floor
+
+
+class RetryAfterMiddleware(RetryMiddleware):
+    """Scrapy's retry, but a 429/503 with ``Retry-After`` waits that long
+    (capped by ``ATLAS_RETRY_AFTER_MAX``) before its retry is scheduled."""
+
+    def __init__(self, settings: BaseSettings) -> None:
+        super().__init__(settings)
+        self.max_wait = settings.getfloat("ATLAS_RETRY_AFTER_MAX")
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
+        wait = retry_after_seconds(response) if response.status in (429, 503) else None
+        if wait and not request.meta.get("dont_retry", False):
+            wait = min(wait, self.max_wait)
+            self.crawler.stats.inc_value(stats.RETRY_AFTER_WAITS)
+            logger.info("%s asked to wait %.1fs (Retry-After) before %s", response.status, wait, request.url)
+            await asyncio.sleep(wait)
+        return super().process_response(request, response)
+
+
+def retry_after_seconds(response: Response) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date)."""
+    value = response.headers.get(b"Retry-After")
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class ContactUserAgentMiddleware(UserAgentMiddleware):
+    """``USER_AGENT`` with ``{contact}`` filled from ``ATLAS_CONTACT``."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ContactUserAgentMiddleware:
+        agent = crawler.settings.get("USER_AGENT", "")
+        return cls(agent.replace("{contact}", crawler.settings.get("ATLAS_CONTACT", "")))

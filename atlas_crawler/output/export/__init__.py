@@ -13,18 +13,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from atlas_crawler import runs
-from atlas_crawler.export.datapackage import descriptor
-from atlas_crawler.export.tables import TABLES, ExportError, Row, table_rows
-from atlas_crawler.export.writers import FORMATS, SQLITE_NAME, write_csv, write_parquet, write_sqlite
-from atlas_crawler.report.doubts import read_doubts
-from atlas_crawler.storage import beside
+from atlas_crawler.run import folders
+from atlas_crawler.output.export.datapackage import descriptor
+from atlas_crawler.output.export.tables import TABLES, ExportError, Row, table_rows
+from atlas_crawler.output.export.writers import FORMATS, SQLITE_NAME, write_csv, write_parquet, write_sqlite
+from atlas_crawler.run.doubts import read_doubts
+from atlas_crawler.output.storage import beside
 
 __all__ = ["FORMATS", "TABLES", "ExportError", "export", "export_file", "read_records", "records_file"]
 
 logger = logging.getLogger(__name__)
 #: JSON Lines files of a run folder that are not records (nor is ``<name>.doubts.jsonl``).
-_NOT_RECORDS = (runs.CHANGES, runs.DOUBTS)
+_NOT_RECORDS = (folders.CHANGES, folders.DOUBTS)
 
 
 @dataclass
@@ -48,7 +48,7 @@ def records_file(path: Path) -> Path:
         for p in path.iterdir()
         if p.suffix in (".jsonl", ".jl", ".jsonlines")
         and p.name not in _NOT_RECORDS
-        and not p.name.endswith(f".{runs.DOUBTS}")
+        and not p.name.endswith(f".{folders.DOUBTS}")
     )
     if len(candidates) == 1:
         return candidates[0]
@@ -136,7 +136,7 @@ def export_file(path: Path, formats: Sequence[str], out: Path | None = None, exc
     ``<records stem>.tables/<format>/`` beside the records. The doubts come from
     the doubts file beside the records (``<records stem>.doubts.jsonl``)."""
     source = records_file(path)
-    doubts_file = beside(source, runs.DOUBTS)
+    doubts_file = beside(source, folders.DOUBTS)
     doubts = read_doubts(doubts_file) if doubts_file.is_file() else None
     if doubts is None:
         logger.warning("no doubts file %s beside the records: the column doubted is left empty", doubts_file)

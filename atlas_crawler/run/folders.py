@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 
 RECORDS = "records.jsonl"
 REPORT = "report.json"
-REPORT_VIEW = "report.html"  # written beside the report (atlas_crawler.report_html)
-DOUBTS = "doubts.jsonl"  # the records written with doubts (atlas_crawler.report.doubts)
+REPORT_VIEW = "report.html"  # written beside the report (atlas_crawler.run.report.html)
+DOUBTS = "doubts.jsonl"  # the records written with doubts (atlas_crawler.run.doubts)
 LOG = "crawl.log"
 CHANGES = "changes.jsonl"
 LATEST = "latest"

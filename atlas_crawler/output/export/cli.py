@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from atlas_crawler.export import FORMATS, ExportError, export_file
+from atlas_crawler.output.export import FORMATS, ExportError, export_file
 
 
 def main(argv: list[str] | None = None) -> int:

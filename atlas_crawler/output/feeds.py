@@ -1,24 +1,51 @@
-"""``-o out.csv`` in a crawl: the projects as one flat CSV table with every project
-field of the schema (the header is written first, from the schema, never from the
-first item). Lists and objects (funding, partners, themes, …) are JSON text in
-their cell. Collectivities do not fit a project table: they are left out and the
-log says so and names the export command that writes every table."""
+"""The feed exporters of ``FEED_EXPORTERS``.
+
+- ``-o out.jsonl``: JSON Lines through the ``jsonlines`` package: UTF-8, not
+  ``\\u``-escaped, one record per line, keys in schema order (or the order of
+  ``FEED_EXPORT_FIELDS`` / the feed's ``fields``, which choose the fields too).
+- ``-o out.csv``: the projects as one flat CSV table with every project field of the
+  schema (the header is written first, from the schema, never from the first item).
+  Lists and objects (funding, partners, themes, …) are JSON text in their cell.
+  Collectivities do not fit a project table: they are left out and the log says so
+  and names the export command that writes every table."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
+from functools import partial
 from typing import Any
 
+import jsonlines
 from itemadapter import ItemAdapter
 from scrapy.exporters import BaseItemExporter
 
-from atlas_crawler.export.schema import record_fields
-from atlas_crawler.export.tables import JSON_TYPES, json_text
-from atlas_crawler.export.writers import converted, csv_cell
+from atlas_crawler.output.export.schema import record_fields
+from atlas_crawler.output.export.tables import JSON_TYPES, json_text
+from atlas_crawler.output.export.writers import converted, csv_cell
 
 logger = logging.getLogger(__name__)
+
+
+class JsonLinesExporter(BaseItemExporter):
+    def __init__(self, file: io.BufferedIOBase, **kwargs: Any) -> None:
+        super().__init__(dont_fail=True, **kwargs)
+        self.stream = io.TextIOWrapper(file, encoding="utf-8", newline="\n", write_through=True)
+        self.writer = jsonlines.Writer(
+            self.stream, dumps=partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
+        )
+
+    def export_item(self, item: Any) -> None:
+        if self.fields_to_export is None:  # the common case: every field, values plain JSON already
+            self.writer.write(dict(ItemAdapter(item).items()))
+        else:
+            self.writer.write(dict(self.get_serialized_fields(item, default_value=None)))
+
+    def finish_exporting(self) -> None:
+        self.stream.flush()
+        self.stream.detach()  # the feed storage owns and closes the file
 
 
 class ProjectCsvExporter(BaseItemExporter):

@@ -6,8 +6,8 @@ what was not found. Small components wired by settings (``EXTENSIONS``):
 - ``ReportWriter`` builds the report and writes it when the engine stops.
 """
 
-from atlas_crawler.report.collector import RunCollector
-from atlas_crawler.report.jobstate import JobState
-from atlas_crawler.report.writer import ReportWriter, report_path
+from atlas_crawler.run.collector import RunCollector
+from atlas_crawler.run.jobstate import JobState
+from atlas_crawler.run.report.writer import ReportWriter, report_path
 
 __all__ = ["JobState", "ReportWriter", "RunCollector", "report_path"]

@@ -14,8 +14,8 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from atlas_crawler.export import FORMATS, export_file
-from atlas_crawler.storage import local_feeds
+from atlas_crawler.output.export import FORMATS, export_file
+from atlas_crawler.output.storage import local_feeds
 
 logger = logging.getLogger(__name__)
 JSON_LINES_FORMATS = ("jsonl", "jsonlines", "jl")
