@@ -3,10 +3,7 @@ contract), so that items and schemas cannot drift apart."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import scrapy
-from itemadapter import ItemAdapter
 
 from atlas_crawler.schemas import fields, list_fields
 
@@ -29,10 +26,3 @@ class CollectivityItem(scrapy.Item):
     """One French or foreign collectivity."""
 
     locals().update({name: scrapy.Field() for name in (*COLLECTIVITY_FIELDS, DOUBTS)})
-
-
-def record_key(item: Any) -> tuple[str, str, str]:
-    """A record's identity, ``(type, kind, id)`` (kind ``""`` for a project): the
-    duplicates pipeline, the job ledger and the doubts all key records by it."""
-    adapter = ItemAdapter(item)
-    return (adapter.get("type"), adapter.get("kind") or "", adapter.get("id"))

@@ -33,9 +33,10 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 
-from atlas_crawler.archive.layout import CAPTURES, CDXJ, MANIFEST, PAGES, RECORDS, WACZ, WARC_DIR, warc_files
+from atlas_crawler.archive.layout import CAPTURES, CDXJ, MANIFEST, PAGES, WACZ, WARC_DIR, warc_files
 from atlas_crawler.archive.middleware import ArchiveMiddleware
 from atlas_crawler.archive.scan import TruncatedError, iter_members, iter_records, read_member
+from atlas_crawler.files import RECORDS
 from atlas_crawler.replica.localrun import PROJECT_ROOT, crawl, crawl_command, free_port
 from atlas_crawler.replica.server import Replica
 from atlas_crawler.replica.templates import ATLAS_PATH

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from atlas_crawler import outcome
+from atlas_crawler.files import CHANGES, REPORT
 from atlas_crawler.replica.localrun import PROJECT_ROOT, crawl, free_port, replica
 from atlas_crawler.replica.world import World
 from atlas_crawler.run import changes, folders
@@ -72,7 +73,7 @@ def test_the_runs_end_as_expected(editions: dict[str, Any]) -> None:
 
 @pytest.mark.e2e
 def test_changes_between_two_editions_are_exactly_what_the_truths_imply(editions: dict[str, Any]) -> None:
-    found = read_jsonl(editions["second_run"] / folders.CHANGES)
+    found = read_jsonl(editions["second_run"] / CHANGES)
     expected = expected_changes(editions["first_truth"]["records"], editions["second_truth"]["records"])
     assert found == expected
     assert {c["change"] for c in found} == {"added", "removed", "changed"}
@@ -82,7 +83,7 @@ def test_changes_between_two_editions_are_exactly_what_the_truths_imply(editions
 def test_the_changes_are_the_edits_the_world_made(editions: dict[str, Any]) -> None:
     """Independent of any diff: the projects the replica's edition 2 removed, added and retitled."""
     first, second = World(PROJECTS), World(PROJECTS, edition=2)
-    found = read_jsonl(editions["second_run"] / folders.CHANGES)
+    found = read_jsonl(editions["second_run"] / CHANGES)
     projects = {c["change"]: set() for c in found}
     for c in found:
         if c["type"] == "project":
@@ -96,8 +97,8 @@ def test_the_changes_are_the_edits_the_world_made(editions: dict[str, Any]) -> N
 
 @pytest.mark.e2e
 def test_the_summary_is_in_the_report_and_on_the_console(editions: dict[str, Any]) -> None:
-    found = read_jsonl(editions["second_run"] / folders.CHANGES)
-    report = json.loads((editions["second_run"] / folders.REPORT).read_text("utf-8"))
+    found = read_jsonl(editions["second_run"] / CHANGES)
+    report = json.loads((editions["second_run"] / REPORT).read_text("utf-8"))
     assert report["changes"] == {"since": editions["first_run"].name, "counts": changes.summarize(found)}
     counts = report["changes"]["counts"]["project"]
     assert counts["added"] > 0 and counts["removed"] > 0 and counts["changed"] > 0 and counts["unknown"] == 0
@@ -107,7 +108,7 @@ def test_the_summary_is_in_the_report_and_on_the_console(editions: dict[str, Any
 
 @pytest.mark.e2e
 def test_a_project_whose_page_failed_is_unknown_not_removed(editions: dict[str, Any]) -> None:
-    found = read_jsonl(editions["faulty_run"] / folders.CHANGES)
+    found = read_jsonl(editions["faulty_run"] / CHANGES)
     failed = {url.rsplit("=", 1)[1] for url in editions["faulty_truth"]["failed_urls"]}
     assert failed
     unknown = {key(r) for r in editions["second_truth"]["records"]} - {
@@ -119,7 +120,7 @@ def test_a_project_whose_page_failed_is_unknown_not_removed(editions: dict[str, 
     assert "removed" not in {c["change"] for c in found}
     reasons = {c["id"]: c["reason"] for c in found if c["type"] == "project"}
     assert all(reasons[i].startswith("its page failed: ") for i in failed)
-    report = json.loads((editions["faulty_run"] / folders.REPORT).read_text("utf-8"))
+    report = json.loads((editions["faulty_run"] / REPORT).read_text("utf-8"))
     assert report["changes"]["since"] == editions["second_run"].name  # the previous complete run
 
 
@@ -139,7 +140,7 @@ def test_the_compare_command_gives_what_the_run_wrote(editions: dict[str, Any], 
         capture_output=True,
         check=True,
     )
-    assert result.stdout == (second / folders.CHANGES).read_bytes()
+    assert result.stdout == (second / CHANGES).read_bytes()
     assert b"added" in result.stderr
 
 

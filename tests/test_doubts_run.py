@@ -17,25 +17,22 @@ import pytest
 from frictionless import validate
 from scrapy import Request, signals
 from scrapy.exceptions import DropItem
-from scrapy.settings import Settings
 from spidermon.contrib.scrapy.runners import SpiderMonitorRunner
 from spidermon.core.actions import Action
 
-from atlas_crawler import outcome, stats
+from atlas_crawler import files, outcome, stats
 from atlas_crawler.archive.offline import OfflinePipelines
-from atlas_crawler.commands.crawl import use_run_folder
 from atlas_crawler.extract.doubts import AMBIGUOUS, CLAIMED_TWICE, UNCLAIMED
 from atlas_crawler.items import DOUBTS, ProjectItem
 from atlas_crawler.output.export import export, export_file, records_file
 from atlas_crawler.output.pipelines import DoubtsPipeline
 from atlas_crawler.pages.project import parse_project
+from atlas_crawler.records import read_records
 from atlas_crawler.replica.world import World
-from atlas_crawler.run import folders
 from atlas_crawler.run.alerts import AlertingCloseMonitorSuite
-from atlas_crawler.run.doubts import Boilerplate, DoubtLog, judge, read_doubts, report_section
+from atlas_crawler.run.doubts import Boilerplate, DoubtLog, judge, report_section
 from atlas_crawler.run.ledger import ledger_of
 from atlas_crawler.run.report import JobState, ReportWriter
-from atlas_crawler.run.report.writer import doubts_path, report_path
 from atlas_crawler.run.state import RunState, run_state
 from tests.saved import project_crawler, saved_response
 
@@ -124,7 +121,7 @@ def test_through_every_pipeline_only_written_records_are_listed(record) -> None:
     assert [(r["id"], [x["text"] for x in r["reasons"]]) for r in judged.records] == [
         ("2431", ["Chef de file : Ville de Brest"])
     ]
-    [rejected] = pipelines.rejected
+    [rejected] = run_state(pipelines.crawler).rejected  # type: ignore[arg-type]
     assert rejected["id"] == "2432" and [e.split(":")[0] for e in rejected["errors"]] == ["end_date"]
     assert pipelines.crawler.stats.get_value(stats.DOUBTED_RECORDS) == 1  # close_spider set the stats
     assert pipelines.crawler.stats.get_value(stats.doubts(UNCLAIMED)) == 1
@@ -165,19 +162,6 @@ def test_the_judgement_is_derived_afresh_from_what_was_collected() -> None:
 
 
 # --- the file -------------------------------------------------------------------------
-def test_the_doubts_file_lies_beside_the_feed_and_in_a_run_folder(tmp_path: Path) -> None:
-    feed = Settings({"FEEDS": {str(tmp_path / "atlas.jsonl"): {"format": "jsonl"}}})
-    assert doubts_path(feed) == tmp_path / "atlas.doubts.jsonl"
-    assert report_path(feed) == tmp_path / "atlas.report.json"
-    folder = Settings({"FEEDS": {str(tmp_path / "x.jsonl"): {"format": "jsonl"}}})
-    run = use_run_folder(folder, tmp_path / "2026-11-30T031500Z")
-    assert doubts_path(folder) == run / folders.DOUBTS
-    assert report_path(folder) == run / folders.REPORT
-    assert (
-        doubts_path(Settings({"ATLAS_REPORT_PATH": str(tmp_path / "r" / "my.json")})) == tmp_path / "r" / folders.DOUBTS
-    )
-
-
 def test_the_writer_writes_the_file_sorted_and_the_report_key(tmp_path: Path) -> None:
     feed = tmp_path / "atlas.jsonl"
     stale = tmp_path / "atlas.doubts.jsonl"
@@ -191,7 +175,7 @@ def test_the_writer_writes_the_file_sorted_and_the_report_key(tmp_path: Path) ->
     log.add(project_key(20), url(20), [reason("a")])
     log.add(project_key(3), url(3), [])
     writer.spider_closed(crawler.spider, "finished")
-    lines = read_doubts(stale)
+    lines = list(read_records(stale))
     assert [(r["type"], r["kind"], r["id"]) for r in lines] == [
         ("collectivity", "foreign", "7"), ("collectivity", "french", "12"), ("project", None, "20"),
         ("project", None, "100")]  # fmt: skip
@@ -326,7 +310,7 @@ def test_the_export_reads_the_doubts_file_beside_the_records(tmp_path: Path) -> 
     run = tmp_path / "2026-11-30T031500Z"
     run.mkdir()
     for folder, records_name, doubts_name in ((tmp_path, "atlas.jsonl", "atlas.doubts.jsonl"),
-                                              (run, folders.RECORDS, folders.DOUBTS)):  # fmt: skip
+                                              (run, files.RECORDS, files.DOUBTS)):  # fmt: skip
         (folder / records_name).write_text(text, encoding="utf-8")
         (folder / doubts_name).write_text(doubts, encoding="utf-8")
         assert records_file(folder) == folder / records_name  # the doubts file is no records file

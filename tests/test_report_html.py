@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import sync_playwright
 
+from atlas_crawler.files import report_view
 from atlas_crawler.replica.world import World
 from atlas_crawler.run.report.html import (
     FOREIGN_FUNDER,
     OTHER_FUNDER,
     funder_type,
-    html_path,
     main,
     render_html,
     write_html,
@@ -176,7 +176,7 @@ def test_write_html_puts_the_page_beside_the_report_and_finds_the_records(record
     (tmp_path / "atlas.report.json").write_text(json.dumps(_report()), encoding="utf-8")
     (tmp_path / "atlas.jsonl").write_text(lines, encoding="utf-8")
     written = write_html(tmp_path / "atlas.report.json")
-    assert written == tmp_path / "atlas.report.html" == html_path(tmp_path / "atlas.report.json")
+    assert written == tmp_path / "atlas.report.html" == report_view(tmp_path / "atlas.report.json")
     assert "Projets par pays partenaire" in written.read_text("utf-8")
     run = tmp_path / "run"
     run.mkdir()

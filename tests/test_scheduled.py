@@ -16,7 +16,8 @@ from scrapy.spiders import Spider as DefaultSpider
 from scrapy.utils.test import get_crawler
 
 from atlas_crawler import outcome
-from atlas_crawler.output.storage import AtomicFileFeedStorage, write_atomically
+from atlas_crawler.files import CHANGES, DOUBTS, LATEST, LOCK, LOG, RECORDS, REPORT, REPORT_VIEW, write_atomically
+from atlas_crawler.output.storage import AtomicFileFeedStorage
 from atlas_crawler.replica.localrun import crawl, free_port, replica
 from atlas_crawler.run import folders
 from tests.scheduled import key, read_jsonl
@@ -53,9 +54,9 @@ def scheduled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out["down"] = crawl(closed, None, settings=folder)
     out["down_run"] = folders.all_runs(runs_dir)[-1]
     out["down_run_report"] = report_of(out["down_run"])  # read now: the last run below prunes it
-    out["down_run_changes"] = read_jsonl(out["down_run"] / folders.CHANGES)
+    out["down_run_changes"] = read_jsonl(out["down_run"] / CHANGES)
     good = tmp / "atlas.jsonl"
-    good.write_bytes((runs_dir / "latest" / folders.RECORDS).read_bytes())
+    good.write_bytes((runs_dir / "latest" / RECORDS).read_bytes())
     out["good_before"] = good.read_bytes()
     out["down_overwrite"] = crawl(closed, good, settings={})
     out["good_after"] = good.read_bytes()
@@ -70,7 +71,7 @@ def scheduled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def report_of(run: Path) -> dict[str, Any]:
-    return json.loads((run / folders.REPORT).read_text("utf-8"))
+    return json.loads((run / REPORT).read_text("utf-8"))
 
 
 @pytest.mark.e2e
@@ -79,8 +80,8 @@ def test_a_complete_run_exits_0_and_becomes_latest(scheduled: dict[str, Any]) ->
     assert result.returncode == outcome.EXIT_COMPLETE, result.stdout[-3000:]
     assert run is not None and run.parent == scheduled["runs_dir"]
     assert {p.name for p in run.iterdir()} == {
-        folders.RECORDS, folders.REPORT, folders.REPORT_VIEW, folders.DOUBTS, folders.LOG, folders.CHANGES}  # fmt: skip
-    records = read_jsonl(run / folders.RECORDS)
+        RECORDS, REPORT, REPORT_VIEW, DOUBTS, LOG, CHANGES}  # fmt: skip
+    records = read_jsonl(run / RECORDS)
     assert sorted(map(key, records)) == sorted(map(key, scheduled["truth"]["records"]))
     report = report_of(run)
     assert report["outcome"] == {
@@ -90,14 +91,14 @@ def test_a_complete_run_exits_0_and_becomes_latest(scheduled: dict[str, Any]) ->
         "run_folder": str(run),
     }
     assert report["changes"] == {"since": None, "counts": {}}
-    assert (run / folders.CHANGES).read_bytes() == b""
+    assert (run / CHANGES).read_bytes() == b""
     assert "run outcome: complete (exit 0)" in result.stdout
-    assert "run outcome: complete (exit 0)" in (run / folders.LOG).read_text("utf-8")
+    assert "run outcome: complete (exit 0)" in (run / LOG).read_text("utf-8")
 
 
 @pytest.mark.e2e
 def test_the_progress_line_says_where_the_crawl_stands(scheduled: dict[str, Any]) -> None:
-    log = (scheduled["complete_run"] / folders.LOG).read_text("utf-8")
+    log = (scheduled["complete_run"] / LOG).read_text("utf-8")
     lines = re.findall(
         r"progress: (\d+) pages done, (\d+) requests pending, (\d+) records written, "
         r"lists (\d+)/(\d+) complete, (\d+)/(\d+) announced rows written, time left (\S+)",
@@ -148,10 +149,10 @@ def test_failed_pages_exit_1_and_latest_stays_on_the_complete_run(scheduled: dic
 
 @pytest.mark.e2e
 def test_a_failed_monitor_sends_the_configured_alert(scheduled: dict[str, Any]) -> None:
-    log = (scheduled["faulty_run"] / folders.LOG).read_text("utf-8")
+    log = (scheduled["faulty_run"] / LOG).read_text("utf-8")
     assert "Subject: atlas crawl needs attention" in log
     assert "To: ops@example.org" in log
-    assert "Subject: atlas crawl needs attention" not in (scheduled["complete_run"] / folders.LOG).read_text("utf-8")
+    assert "Subject: atlas crawl needs attention" not in (scheduled["complete_run"] / LOG).read_text("utf-8")
 
 
 @pytest.mark.e2e
@@ -165,14 +166,14 @@ def test_old_runs_are_pruned_but_never_the_latest_complete_one(scheduled: dict[s
 @pytest.mark.e2e
 def test_a_second_run_is_refused_while_the_lock_is_held(tmp_path: Path) -> None:
     runs_dir = tmp_path / "runs"
-    lock = folders.RunLock(runs_dir / folders.LOCK)
+    lock = folders.RunLock(runs_dir / LOCK)
     assert lock.acquire()
     try:
         result = crawl("http://127.0.0.1:9/atlas/", None, settings={"ATLAS_RUNS_DIR": str(runs_dir)})
     finally:
         lock.release()
     assert result.returncode == outcome.EXIT_LOCKED, result.stdout[-3000:]
-    assert f"another crawl holds the lock {runs_dir / folders.LOCK} (pid {os.getpid()} since" in result.stdout
+    assert f"another crawl holds the lock {runs_dir / LOCK} (pid {os.getpid()} since" in result.stdout
     assert folders.all_runs(runs_dir) == []
 
 
@@ -243,13 +244,13 @@ def test_every_exit_code_is_distinct_and_in_the_readme() -> None:
 def test_latest_is_switched_by_one_rename(tmp_path: Path) -> None:
     first, second = folders.new_run(tmp_path), folders.new_run(tmp_path)
     for run in (first, second):
-        (run / folders.RECORDS).write_text("")
+        (run / RECORDS).write_text("")
     assert second.name == first.name + ".2"
     folders.point_latest(tmp_path, first)
     folders.point_latest(tmp_path, second)
-    assert os.readlink(tmp_path / folders.LATEST) == second.name  # relative: the folder can move
+    assert os.readlink(tmp_path / LATEST) == second.name  # relative: the folder can move
     assert folders.latest_complete(tmp_path) == second.resolve()
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([first.name, second.name, folders.LATEST])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([first.name, second.name, LATEST])
 
 
 def test_the_lock_is_exclusive_and_released(tmp_path: Path) -> None:

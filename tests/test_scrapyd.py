@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from atlas_crawler import outcome
+from atlas_crawler.files import LOG, RECORDS, REPORT
 from atlas_crawler.replica.localrun import PROJECT_ROOT, REPLICA_SETTINGS, free_port, replica, wait_for
 from atlas_crawler.run import folders
 from tests.scheduled import key, read_jsonl
@@ -128,12 +129,12 @@ def test_a_scheduled_crawl_writes_the_complete_feed_and_report(scrapyd: dict[str
     truth = json.loads((tmp_path / "truth.json").read_text("utf-8"))
     run = folders.latest_complete(runs_dir)
     assert run is not None, log[-3000:]
-    assert sorted(map(key, read_jsonl(run / folders.RECORDS))) == sorted(map(key, truth["records"]))
-    report = json.loads((run / folders.REPORT).read_text("utf-8"))
+    assert sorted(map(key, read_jsonl(run / RECORDS))) == sorted(map(key, truth["records"]))
+    report = json.loads((run / REPORT).read_text("utf-8"))
     assert report["finish_reason"] == "finished"
     assert report["outcome"]["exit_code"] == outcome.EXIT_COMPLETE
     assert "run outcome: complete (exit 0)" in log
-    assert "run outcome: complete (exit 0)" in (run / folders.LOG).read_text("utf-8")
+    assert "run outcome: complete (exit 0)" in (run / LOG).read_text("utf-8")
 
     closed = f"http://127.0.0.1:{free_port()}/cncdext/dyn/public/atlas/"
     log = run_job(scrapyd, {"ATLAS_BASE_URL": closed, "ATLAS_RUNS_DIR": str(runs_dir)})

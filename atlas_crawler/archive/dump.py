@@ -8,7 +8,6 @@ import platform
 import subprocess
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.exceptions import UsageError
@@ -44,24 +43,6 @@ CRAWL_SETTINGS = (
     "JOBDIR",
     "ATLAS_WARC_MAX_SIZE",
 )
-
-
-def first_local_feed(settings: BaseSettings) -> Path | None:
-    for uri in settings.getdict("FEEDS") or {}:
-        parts = urlsplit(str(uri))
-        if parts.scheme in ("", "file") or len(parts.scheme) == 1:  # a path, file://, or a Windows drive
-            return Path(parts.path if parts.scheme == "file" else str(uri))
-    return None
-
-
-def archive_dir(settings: BaseSettings) -> Path:
-    """``ATLAS_ARCHIVE_DIR``, else ``<feed>.archive/`` beside the first local feed, else ``output/archive``."""
-    if settings.get("ATLAS_ARCHIVE_DIR"):
-        return Path(settings.get("ATLAS_ARCHIVE_DIR"))
-    feed = first_local_feed(settings)
-    if feed is not None:
-        return feed.with_name(feed.name.split(".")[0] + ".archive")
-    return Path("output/archive")
 
 
 def prepare(directory: Path, resuming: bool) -> int:

@@ -19,11 +19,9 @@ from cdxj_indexer.main import write_cdx_index
 from scrapy.settings import BaseSettings
 
 from atlas_crawler.archive import manifest
-from atlas_crawler.archive.dump import crawl_settings, first_local_feed
-from atlas_crawler.archive.layout import CAPTURES, CDXJ, DOUBTS, PAGES, RECORDS, REPORT, WACZ, warc_files
-from atlas_crawler.output.storage import beside
-from atlas_crawler.run import folders
-from atlas_crawler.run.report.writer import doubts_path
+from atlas_crawler.archive.dump import crawl_settings
+from atlas_crawler.archive.layout import CAPTURES, CDXJ, PAGES, WACZ, warc_files
+from atlas_crawler.files import DOUBTS, RECORDS, REPORT, RunFiles
 
 logger = logging.getLogger(__name__)
 
@@ -60,16 +58,10 @@ def finish_dump(
 
 def copy_outputs(directory: Path, settings: BaseSettings) -> None:
     """The records, the run report and the doubts beside the captures that back them."""
-    feed = first_local_feed(settings)
-    if feed is not None and feed.exists():
-        shutil.copyfile(feed, directory / RECORDS)
-    report = Path(settings.get("ATLAS_REPORT_PATH") or "")
-    if not settings.get("ATLAS_REPORT_PATH") and feed is not None:
-        report = beside(feed, folders.REPORT)
-    if report.name and report.is_file():
-        shutil.copyfile(report, directory / REPORT)
-    if (doubts := doubts_path(settings)).is_file():
-        shutil.copyfile(doubts, directory / DOUBTS)
+    files = RunFiles.of(settings)
+    for source, name in ((files.records, RECORDS), (files.report, REPORT), (files.doubts, DOUBTS)):
+        if source is not None and source.is_file():
+            shutil.copyfile(source, directory / name)
 
 
 def write_pages(directory: Path, first_page: tuple[str, str] | None) -> None:

@@ -1,4 +1,6 @@
-"""The files of a dump directory, named in one place (writer, verify and re-parse agree)."""
+"""The files of a dump directory, named in one place (writer, verify and re-parse
+agree). Beside them the dump holds copies of the crawl's records, run report and
+doubted records, named as in a run folder (``atlas_crawler.files``)."""
 
 from __future__ import annotations
 
@@ -10,9 +12,6 @@ CAPTURES = "captures.jsonl"  # one line per written record: its response's WARC-
 CDXJ = "index.cdxj"  # cdxj-indexer's sorted index of the WARC files
 PAGES = "pages.jsonl"  # the WACZ page list: the home page and every record's page
 WACZ = "atlas.wacz"  # the WACZ package (WARC files, index, pages) for ReplayWeb.page and pywb
-RECORDS = "records.jsonl"  # a copy of the crawl's JSON Lines feed, as written
-REPORT = "report.json"  # a copy of the crawl's run report
-DOUBTS = "doubts.jsonl"  # a copy of the records the crawl doubted (atlas_crawler.run.doubts)
 MANIFEST = "manifest.json"  # written last: its presence means the dump is complete
 
 

@@ -22,12 +22,13 @@ from twisted.internet.threads import deferToThread
 
 from atlas_crawler.archive import rendered
 from atlas_crawler.archive.captures import CaptureIndex
-from atlas_crawler.archive.dump import archive_dir, git_commit, prepare, warcinfo
+from atlas_crawler.archive.dump import git_commit, prepare, warcinfo
 from atlas_crawler.archive.finish import finish_dump
 from atlas_crawler.archive.http import request_head, response_head
 from atlas_crawler.archive.layout import CAPTURES, warc_files
 from atlas_crawler.archive.warcfiles import Record, WarcFiles, warc_date, warc_fields
 from atlas_crawler.archive.writer import ArchiveWriter
+from atlas_crawler.files import RunFiles
 from atlas_crawler.urls import canonicalize
 
 logger = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ class ArchiveMiddleware:
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
         self.crawler = crawler
-        self.directory = archive_dir(settings)
+        self.directory = RunFiles.of(settings).archive
         first_number = prepare(self.directory, resuming=resuming(settings))
         self.commit = git_commit()
         self.started_at = datetime.now(UTC)

@@ -1,7 +1,8 @@
 """The project's item pipelines run outside a crawl (re-parse): the same
 ``ITEM_PIPELINES``, in the same order, given what they use of a crawler
 (settings, stats, signals: ``item_scraped`` and ``item_dropped`` as the engine
-sends them, ``close_spider`` at the end) without an engine, a spider or a reactor."""
+sends them, ``close_spider`` at the end) without an engine, a spider or a reactor;
+the run collector fills the run state from the same signals, as in a crawl."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.conf import build_component_list
 from scrapy.utils.misc import build_from_crawler, load_object
 
-from atlas_crawler import signals
+from atlas_crawler.run.collector import RunCollector
 
 
 def project_settings() -> Settings:
@@ -39,19 +40,16 @@ class OfflineCrawler:
 
 class OfflinePipelines:
     """``process(item)``: the item after every pipeline, or None when one dropped it
-    (the reason kept in ``dropped``); rejected records collected as in the run report."""
+    (the reason kept in ``dropped``)."""
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.crawler = OfflineCrawler(settings or project_settings())
         paths = build_component_list(self.crawler.settings.getwithbase("ITEM_PIPELINES"))
         self.pipelines = [build_from_crawler(load_object(path), self.crawler) for path in paths]  # type: ignore[arg-type]
-        self.rejected: list[dict[str, Any]] = []
         self.dropped: list[str] = []
-        self.crawler.signals.connect(self._rejected, signal=signals.record_rejected)
+        #: The run state fills as in a crawl (records written, rejected, unreadable, coverage).
+        self.collector = RunCollector(self.crawler)  # type: ignore[arg-type]
         self.loop: asyncio.AbstractEventLoop | None = None
-
-    def _rejected(self, record_type: str, record_id: str, url: str, errors: list[str]) -> None:
-        self.rejected.append({"type": record_type, "id": record_id, "url": url, "errors": errors})
 
     def process(self, item: Any) -> Any | None:
         try:

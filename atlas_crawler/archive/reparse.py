@@ -19,21 +19,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from itemadapter import ItemAdapter
-
 from atlas_crawler.archive.layout import WARC_SUFFIX, warc_files
 from atlas_crawler.archive.offline import OfflinePipelines
 from atlas_crawler.archive.workers import Index, Progress, reparse, workers
+from atlas_crawler.files import DOUBTS, REPORT, beside
 from atlas_crawler.output.feeds import JsonLinesExporter
-from atlas_crawler.output.storage import beside
-from atlas_crawler.pages.loaders import UNREADABLE
-from atlas_crawler.run import folders
 from atlas_crawler.run.doubts import report_section, write_doubts
-from atlas_crawler.run.state import judged_doubts
-from atlas_crawler.schemas import fields
-
-#: Values that do not count as found (as the crawl's field coverage: Spidermon's skip rules).
-EMPTY = (None, "", [], {})
+from atlas_crawler.run.report.build import unreadable
+from atlas_crawler.run.state import judged_doubts, run_state
 
 
 def inputs(paths: list[Path]) -> list[Path]:
@@ -51,44 +44,11 @@ def inputs(paths: list[Path]) -> list[Path]:
     return found
 
 
-class Coverage:
-    """Per record type and field, on how many written records it was found; unreadable values."""
-
-    def __init__(self) -> None:
-        self.records: Counter[str] = Counter()
-        self.found: dict[str, Counter[str]] = {}
-        self.unreadable: dict[str, dict[str, Any]] = {}
-        self.unreadable_counts: Counter[str] = Counter()
-
-    def add(self, record: dict[str, Any]) -> None:
-        kind = record.get("type")
-        self.records[kind] += 1
-        found = self.found.setdefault(kind, Counter())
-        found.update(name for name, value in record.items() if value not in EMPTY)
-        for path, text in ((record.get("extra") or {}).get(UNREADABLE) or {}).items():
-            self.unreadable_counts[path] += len(text) if isinstance(text, list) else 1
-            example = text[0] if isinstance(text, list) else text
-            self.unreadable.setdefault(path, {"url": record.get("url"), "text": example})
-
-    def report(self) -> dict[str, Any]:
-        coverage = {}
-        for kind, total in sorted(self.records.items()):
-            names = fields(kind)
-            counts = self.found.get(kind, Counter())
-            coverage[kind] = {
-                "records": total,
-                "fields": {n: {"found": counts[n], "share": round(counts[n] / total, 4)} for n in names},
-                "never_found": [n for n in names if not counts[n]],
-            }
-        unreadable = {p: {"count": self.unreadable_counts[p], **e} for p, e in sorted(self.unreadable.items())}
-        return {"field_coverage": coverage, "unreadable_values": unreadable}
-
-
 def run(sources: list[Path], output: Path, processes: int) -> dict[str, Any]:
     started = datetime.now(UTC)
     clock = time.perf_counter()
     pipelines = OfflinePipelines()
-    coverage = Coverage()
+    state = run_state(pipelines.crawler)  # type: ignore[arg-type]
     counts: Counter[str] = Counter()
     failed: list[dict[str, Any]] = []
     index: Index | None = None
@@ -109,17 +69,17 @@ def run(sources: list[Path], output: Path, processes: int) -> dict[str, Any]:
                 kept = pipelines.process(item)
                 if kept is not None:
                     exporter.export_item(kept)
-                    coverage.add(ItemAdapter(kept).asdict())
             assert progress is not None
-            progress.update(value.pages, sum(coverage.records.values()))
+            progress.update(value.pages, len(state.written))
         exporter.finish_exporting()
     pipelines.close()
     judged = judged_doubts(pipelines.crawler)  # type: ignore[arg-type]
-    doubts_file = beside(output, folders.DOUBTS)
+    doubts_file = beside(output, DOUBTS)
     write_doubts(doubts_file, judged)
     assert index is not None
     seconds = time.perf_counter() - clock
     responses = sum(len(a) for a in index.answers.values())
+    stats = pipelines.crawler.stats.get_stats()
     return {
         "sources": [str(p) for p in sources],
         "output": str(output),
@@ -135,11 +95,12 @@ def run(sources: list[Path], output: Path, processes: int) -> dict[str, Any]:
             "truncated_files": index.truncated,
         },
         "responses_per_second": round(responses / max(seconds, 1e-9), 1),
-        "records": dict(sorted(coverage.records.items())),
+        "records": state.records_by_type(),
         "counts": dict(sorted(counts.items())),
-        "pipelines": {"stats": pipelines.crawler.stats.get_stats(), "invalid_records": pipelines.rejected},
+        "pipelines": {"stats": stats, "invalid_records": state.rejected},
         "pages_without_records": failed,
-        **coverage.report(),
+        "field_coverage": state.coverage(),
+        "unreadable": unreadable(state, stats),
         "doubts": report_section(judged, doubts_file),
     }
 
@@ -161,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     report = run(sources, args.output, max(1, args.processes))
-    path = args.report or beside(args.output, folders.REPORT)
+    path = args.report or beside(args.output, REPORT)
     path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(
         f"reparse: {sum(report['records'].values())} records {report['records']} in {report['duration_seconds']} s "

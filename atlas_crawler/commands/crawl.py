@@ -19,8 +19,8 @@ from scrapy.exceptions import UsageError
 from scrapy.settings import Settings
 
 from atlas_crawler import outcome, stats
+from atlas_crawler.files import CHANGES, LOG, RECORDS, REPORT, RunFiles, render_feed_uris
 from atlas_crawler.run import changes, folders
-from atlas_crawler.run.report import report_path
 from atlas_crawler.run.report.writer import save_report
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,8 @@ class Command(ScrapyCrawlCommand):
         self.run_folder: Path | None = None
         if self.settings.getint("ATLAS_KEEP_RUNS") < 0:
             raise UsageError("ATLAS_KEEP_RUNS must be 0 (keep every run) or more", print_help=False)
-        path = folders.lock_path(self.settings)
+        render_feeds(self.settings, args, opts)
+        path = RunFiles.of(self.settings).lock
         if path is not None:
             lock = folders.RunLock(path)
             if not lock.acquire():
@@ -69,8 +70,8 @@ class Command(ScrapyCrawlCommand):
         crawler = self._create_crawler(args[0])
         log_handler = None
         if self.run_folder is not None:
-            log_handler = add_run_log(crawler.settings, self.run_folder / folders.LOG)
-            tell(f"crawl started: run folder {self.run_folder} (log: {folders.LOG})")
+            log_handler = add_run_log(crawler.settings, self.run_folder / LOG)
+            tell(f"crawl started: run folder {self.run_folder} (log: {LOG})")
         try:
             self.crawler_process.crawl(crawler, **opts.spargs)
             self.crawler_process.start()
@@ -103,13 +104,11 @@ class Command(ScrapyCrawlCommand):
         assert self.run_folder is not None
         runs_dir = self.run_folder.parent
         previous = folders.latest_complete(runs_dir)
-        records = self.run_folder / folders.RECORDS
+        records = self.run_folder / RECORDS
         found = []
         if previous is not None and records.exists():
-            found = changes.compare(
-                changes.read_records(previous / folders.RECORDS), changes.read_records(records), report or {}
-            )
-        changes.write_changes(self.run_folder / folders.CHANGES, found)
+            found = changes.compare(changes.read_file(previous / RECORDS), changes.read_file(records), report or {})
+        changes.write_changes(self.run_folder / CHANGES, found)
         counts = changes.summarize(found)
         if report is not None:
             report["changes"] = {"since": previous.name if previous else None, "counts": counts}
@@ -133,10 +132,10 @@ class Command(ScrapyCrawlCommand):
 def use_run_folder(settings: Settings, folder: Path) -> Path:
     """Point the records and the report into ``folder`` (feeds given with ``-o``/``-O``
     are kept, after the run folder's own)."""
-    feeds = {str(folder / folders.RECORDS): {"format": "jsonl", "overwrite": True}}
+    feeds = {str(folder / RECORDS): {"format": "jsonl", "overwrite": True}}
     feeds.update(settings.getdict("FEEDS"))
     settings.set("FEEDS", feeds, priority="cmdline")
-    settings.set("ATLAS_REPORT_PATH", str(folder / folders.REPORT), priority="cmdline")
+    settings.set("ATLAS_REPORT_PATH", str(folder / REPORT), priority="cmdline")
     return folder
 
 
@@ -153,7 +152,17 @@ def add_run_log(settings: Settings, path: Path) -> logging.Handler:
 def written_report_path(crawler: Crawler) -> Path:
     """Where the report writer says it wrote the report, else where the settings put it."""
     written = crawler.stats.get_value(stats.REPORT_PATH)
-    return Path(written) if written else report_path(crawler.settings)
+    return Path(written) if written else RunFiles.of(crawler.settings).report
+
+
+def render_feeds(settings: Settings, args: list[str], opts: argparse.Namespace) -> None:
+    """Feed URIs with ``%(name)s``/``%(time)s`` rendered once, before anything names a
+    file from them (``atlas_crawler.files``): the exporter, the report, the lock, the
+    ledger and the archive then all name the same file."""
+    feeds = settings.getdict("FEEDS")
+    if any("%(" in str(uri) for uri in feeds):
+        params = {**vars(opts).get("spargs", {}), "name": args[0] if args else ""}
+        settings.set("FEEDS", render_feed_uris(feeds, params), priority=settings.getpriority("FEEDS") or "cmdline")
 
 
 def read_report(path: Path, started: float) -> dict[str, Any] | None:

@@ -17,7 +17,8 @@ from scrapy.exceptions import DropItem
 from atlas_crawler import signals, stats
 from atlas_crawler.run import ledger
 from atlas_crawler.extract.text import clean, may_hold_template_key
-from atlas_crawler.items import DOUBTS, record_key
+from atlas_crawler.items import DOUBTS
+from atlas_crawler.records import record_key
 from atlas_crawler.pages.loaders import UNREADABLE
 from atlas_crawler.run.doubts import Boilerplate, doubt_stats
 from atlas_crawler.run.state import judged_doubts, run_state

@@ -16,13 +16,12 @@ import shutil
 import tempfile
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import unquote, urlsplit
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
-from scrapy.extensions.feedexport import FeedExporter, FileFeedStorage
+from scrapy.extensions.feedexport import FileFeedStorage
 
-from atlas_crawler.run import folders
+from atlas_crawler.files import file_mode
 
 logger = logging.getLogger(__name__)
 
@@ -77,37 +76,10 @@ class AtomicFileFeedStorage(FileFeedStorage):
                 os.fsync(out.fileno())
             self.temp.unlink()
         else:
-            os.chmod(self.temp, _file_mode(target))
+            os.chmod(self.temp, file_mode(target))
             os.replace(self.temp, target)
             _sync_directory(target.parent)
         self.temp = None
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` as one step: a reader sees the old file or the
-    new one, never half of one (the run report, ``changes.jsonl``)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(name, _file_mode(path))
-        os.replace(name, path)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-
-
-def _file_mode(target: Path) -> int:
-    """The target's own permissions, else what ``open()`` would have given it
-    (``mkstemp`` creates 0600 files, too private for a published dataset)."""
-    if target.exists():
-        return target.stat().st_mode & 0o7777
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 def _sync_directory(path: Path) -> None:
@@ -117,33 +89,3 @@ def _sync_directory(path: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
-
-
-def local_path(uri: str) -> Path | None:
-    """The local file a feed URI names, or None (s3://, ftp://, stdout:)."""
-    parts = urlsplit(uri)
-    if parts.scheme == "file":
-        return Path(unquote(parts.path))
-    if parts.scheme == "" or len(parts.scheme) == 1:  # a path, or a Windows drive letter
-        return Path(uri)
-    return None
-
-
-def beside(records: Path, name: str) -> Path:
-    """A file that belongs to a records file, beside it: ``atlas.jsonl`` ->
-    ``atlas.<name>``; a run folder's ``records.jsonl`` -> ``<name>`` itself (the
-    report, the doubts, the tables)."""
-    stem = records.name.split(".")[0]
-    return records.with_name(name if stem == folders.RECORDS.split(".")[0] else f"{stem}.{name}")
-
-
-def local_feeds(settings: Any, crawler: Crawler | None = None) -> list[tuple[Path, str]]:
-    """``(path, format)`` of this crawl's local feeds: the feed exporter's own slots
-    (URIs with ``%(name)s``/``%(time)s`` rendered) when ``crawler`` has them, else
-    the ``FEEDS`` setting. The run report and the automatic export both read it."""
-    exporters = [e for e in crawler.extensions.middlewares if isinstance(e, FeedExporter)] if crawler else []
-    feeds: list[tuple[str, str]] = [(slot.uri, slot.format) for e in exporters for slot in e.slots]
-    if not feeds:
-        configured = settings.getdict("FEEDS") or {}
-        feeds = [(str(uri), (options or {}).get("format", "")) for uri, options in configured.items()]
-    return [(path, fmt) for uri, fmt in feeds if (path := local_path(uri)) is not None]

@@ -8,12 +8,13 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from atlas_crawler import files
+from atlas_crawler.files import beside, report_view
 from atlas_crawler.outcome import EXIT_COMPLETE, EXIT_INCOMPLETE
 from atlas_crawler.replica.localrun import PROJECT_ROOT, crawl, replica
-from atlas_crawler.run.report.html import html_path
 
 OUTPUT = PROJECT_ROOT / "output" / "demo" / "atlas.jsonl"
-REPORT = OUTPUT.with_name("atlas.report.json")
+REPORT = beside(OUTPUT, files.REPORT)
 
 
 def main() -> int:
@@ -32,7 +33,8 @@ def main() -> int:
     report = json.loads(REPORT.read_text("utf-8"))
     kinds = Counter(r["type"] if r["type"] == "project" else f"{r['kind']} collectivity" for r in records)
     print(f"\nrecords:  {OUTPUT.relative_to(PROJECT_ROOT)}  ({len(records)} lines: {dict(kinds)})")
-    print(f"report:   {REPORT.relative_to(PROJECT_ROOT)}  (to look at: {html_path(REPORT).relative_to(PROJECT_ROOT)})")
+    view = report_view(REPORT).relative_to(PROJECT_ROOT)
+    print(f"report:   {REPORT.relative_to(PROJECT_ROOT)}  (to look at: {view})")
     print(f"log:      {OUTPUT.with_suffix('.log').relative_to(PROJECT_ROOT)}")
     doubts = report["doubts"]
     doubts_file = Path(doubts["file"]).resolve().relative_to(PROJECT_ROOT)

@@ -21,45 +21,23 @@ from pathlib import Path
 from typing import Any
 
 from atlas_crawler import urls
-from atlas_crawler.output.storage import beside, write_atomically
-from atlas_crawler.run import folders
+from atlas_crawler.files import RECORDS, REPORT, beside, write_atomically
+from atlas_crawler.records import RecordKey, key_fields, key_order, label, read_records, record_key, records_by_key
 
 IGNORED_FIELDS = frozenset({"crawled_at"})  # differs on every run, says nothing about the atlas
 CHANGES = ("added", "removed", "changed", "unknown")
-Key = tuple[str, str | None, str]  # (type, kind, id): a project has no kind
-
-
-def key_of(record: dict[str, Any]) -> Key:
-    return record["type"], record.get("kind"), str(record["id"])
-
-
-def label(key: Key) -> str:
-    """The record type as the summary names it: ``project``, ``french collectivity``…"""
-    record_type, kind, _ = key
-    return f"{kind} collectivity" if kind else record_type
-
-
-def read_records(path: Path) -> dict[Key, dict[str, Any]]:
-    """A JSON Lines file of records, by key (streamed, one line at a time)."""
-    records: dict[Key, dict[str, Any]] = {}
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            if line.strip():
-                record = json.loads(line)
-                records[key_of(record)] = record
-    return records
 
 
 def compare(
-    old: dict[Key, dict[str, Any]], new: dict[Key, dict[str, Any]], report: dict[str, Any] | None
+    old: dict[RecordKey, dict[str, Any]], new: dict[RecordKey, dict[str, Any]], report: dict[str, Any] | None
 ) -> list[dict[str, Any]]:
     """The changes from ``old`` to ``new``, sorted by type, kind and id; ``report``
     is NEW's run report (None: NEW is taken as a complete walk of the atlas)."""
     hidden = _Hidden(report)
     changes = []
-    for key in sorted(old.keys() | new.keys(), key=_order):
+    for key in sorted(old.keys() | new.keys(), key=key_order):
         before, after = old.get(key), new.get(key)
-        entry: dict[str, Any] = {"type": key[0], "kind": key[1], "id": key[2]}
+        entry: dict[str, Any] = key_fields(key)
         if before is None:
             assert after is not None
             changes.append({"change": "added", **entry, "url": after.get("url")})
@@ -86,7 +64,7 @@ def summarize(changes: Iterable[dict[str, Any]]) -> dict[str, dict[str, int]]:
     """``{record type: {added, removed, changed, unknown}}``."""
     counts: dict[str, dict[str, int]] = {}
     for change in changes:
-        kind = label((change["type"], change["kind"], change["id"]))
+        kind = label(record_key(change))
         counts.setdefault(kind, dict.fromkeys(CHANGES, 0))[change["change"]] += 1
     return dict(sorted(counts.items()))
 
@@ -113,7 +91,7 @@ class _Hidden:
     def __init__(self, report: dict[str, Any] | None) -> None:
         report = report or {"finish_reason": "finished"}
         self.reason = report.get("finish_reason")
-        self.failed: dict[Key | tuple[str, str], str] = {}
+        self.failed: dict[tuple[str, str], str] = {}
         self.other_failures: list[str] = []
         for failure in report.get("failures") or []:
             url, why = failure["url"], failure.get("reason") or "failed"
@@ -128,7 +106,7 @@ class _Hidden:
             for record_id in entry.get("missing_ids") or []:
                 self.missing.add(("project" if entry.get("kind") == "project" else "collectivity", str(record_id)))
 
-    def why(self, key: Key, before: dict[str, Any]) -> str | None:
+    def why(self, key: RecordKey, before: dict[str, Any]) -> str | None:
         """Why ``before``'s absence from NEW proves nothing (None: it was removed)."""
         if self.reason != "finished":
             return f"the run did not walk the whole atlas (finish reason {self.reason})"
@@ -145,19 +123,19 @@ class _Hidden:
         return None
 
 
-def _order(key: Key) -> tuple[str, str, int, str]:
-    record_type, kind, record_id = key
-    return record_type, kind or "", int(record_id) if record_id.isdigit() else -1, record_id
-
-
 # --- comparing two runs or two files ---------------------------------------------
+def read_file(path: Path) -> dict[RecordKey, dict[str, Any]]:
+    """A JSON Lines file of records, by key (the last of a key read winning)."""
+    return records_by_key(read_records(path))
+
+
 def records_and_report(path: Path) -> tuple[Path, dict[str, Any] | None]:
     """A run folder's ``records.jsonl`` and ``report.json``, or a JSON Lines file and
     the ``<name>.report.json`` beside it (either report may be absent)."""
     if path.is_dir():
-        records, report = path / folders.RECORDS, path / folders.REPORT
+        records, report = path / RECORDS, path / REPORT
     else:
-        records, report = path, beside(path, folders.REPORT)
+        records, report = path, beside(path, REPORT)
     if not records.exists():
         raise FileNotFoundError(f"no records at {records}")
     return records, (json.loads(report.read_text("utf-8")) if report.exists() else None)
@@ -180,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(error))
     if args.report:
         report = json.loads(args.report.read_text("utf-8"))
-    changes = compare(read_records(old_records), read_records(new_records), report)
+    changes = compare(read_file(old_records), read_file(new_records), report)
     if args.output:
         write_changes(args.output, changes)
     else:

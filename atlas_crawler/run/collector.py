@@ -5,14 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from itemadapter import ItemAdapter
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from atlas_crawler import signals as atlas_signals
-from atlas_crawler.pages.loaders import UNREADABLE
-from atlas_crawler.run.state import run_state
+from atlas_crawler.run.state import RunState, run_state
 from atlas_crawler.urls import canonicalize
 
 logger = logging.getLogger(__name__)
@@ -37,15 +35,11 @@ class RunCollector:
         return cls(crawler)
 
     @property
-    def state(self):  # the job state may replace it when a job resumes
+    def state(self) -> RunState:  # the job state may replace it when a job resumes
         return run_state(self.crawler)
 
-    def item_scraped(self, item: Any, response: Response, spider: Spider) -> None:
-        adapter = ItemAdapter(item)
-        self.state.written[adapter.get("type")].add(adapter.get("id"))
-        for path, text in (adapter.get("extra") or {}).get(UNREADABLE, {}).items():
-            example = text[0] if isinstance(text, list) else text
-            self.state.unreadable.setdefault(path, {"url": adapter.get("url"), "text": example})
+    def item_scraped(self, item: Any) -> None:
+        self.state.record_written(item)
 
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:
         if not request.url.endswith("/robots.txt"):  # not an atlas page; each run of a job reads it anew
@@ -61,9 +55,5 @@ class RunCollector:
     def record_rejected(self, record_type: str, record_id: str, url: str, errors: list[str]) -> None:
         self.state.rejected.append({"type": record_type, "id": record_id, "url": url, "errors": errors})
 
-    def list_page_parsed(self, list_url: str, page_url: str, announced: int | None, ids: list[str], kind: str) -> None:
-        entry = self.state.lists.setdefault(list_url, {"announced": None, "pages": 0, "kind": kind, "ids": set()})
-        entry["pages"] += 1
-        entry["ids"].update(ids)
-        if announced is not None:
-            entry["announced"] = announced
+    def list_page_parsed(self, list_url: str, announced: int | None, ids: list[str], kind: str, **_: Any) -> None:
+        self.state.list_page(list_url, announced, ids, kind)

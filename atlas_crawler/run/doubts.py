@@ -22,10 +22,9 @@ from typing import Any
 from atlas_crawler import stats as names
 from atlas_crawler.extract.doubts import RULES, UNCLAIMED
 from atlas_crawler.extract.text import fold
-from atlas_crawler.output.storage import write_atomically
+from atlas_crawler.files import write_atomically
+from atlas_crawler.records import RecordKey, key_fields, key_order
 
-#: ``(type, kind, id)`` as ``items.record_key`` spells it (kind ``""`` for a project).
-RecordKey = tuple[str, str, str]
 #: ``(rule, field, text)``: one reason, as ``Doubt.as_json`` gives it.
 Reason = tuple[str, str | None, str]
 #: Doubted records the report quotes whole, and the groups of reasons it lists.
@@ -124,20 +123,15 @@ def judge(log: DoubtLog, rule: Boilerplate) -> Judgement:
     for n, text in folded.items():
         wording.setdefault(text, log.reasons[n][2])  # the first seen
     records = []
-    for key in sorted(log.records, key=_order):
+    for key in sorted(log.records, key=key_order):
         url, numbers = log.records[key]
         cleared = chrome.get(key[0], set())
         left = [log.reasons[n] for n in numbers if folded.get(n) not in cleared]
         if left:
             reasons = [{"rule": rule_name, "field": name, "text": text} for rule_name, name, text in left]
-            records.append({"type": key[0], "kind": key[1] or None, "id": key[2], "url": url, "reasons": reasons})
+            records.append({**key_fields(key), "url": url, "reasons": reasons})
     boilerplate = {t: sorted(wording[text] for text in texts) for t, texts in sorted(chrome.items()) if texts}
     return Judgement(records, boilerplate)
-
-
-def _order(key: RecordKey) -> tuple[str, str, int, str]:
-    record_type, kind, record_id = key
-    return record_type, kind, len(record_id), record_id  # ids are digits: numeric order
 
 
 def by_reason(judged: Judgement) -> dict[str, int]:
@@ -187,9 +181,3 @@ def write_doubts(path: Path, judged: Judgement) -> None:
     when nothing is doubted, so that a reader never finds an older run's."""
     lines = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in judged.records)
     write_atomically(path, lines.encode("utf-8"))
-
-
-def read_doubts(path: Path) -> list[dict[str, Any]]:
-    """A doubts file's lines."""
-    with open(path, encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines if line.strip()]

@@ -14,17 +14,10 @@ import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
-from urllib.parse import urlsplit
+from typing import IO
 
-RECORDS = "records.jsonl"
-REPORT = "report.json"
-REPORT_VIEW = "report.html"  # written beside the report (atlas_crawler.run.report.html)
-DOUBTS = "doubts.jsonl"  # the records written with doubts (atlas_crawler.run.doubts)
-LOG = "crawl.log"
-CHANGES = "changes.jsonl"
-LATEST = "latest"
-LOCK = ".lock"
+from atlas_crawler.files import LATEST, RECORDS
+
 _STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d{6}Z(\.\d+)?$")
 
 
@@ -86,19 +79,6 @@ def prune(runs_dir: Path, keep: int, protect: set[Path]) -> list[Path]:
 
 
 # --- the lock -------------------------------------------------------------------
-def lock_path(settings: Any) -> Path | None:
-    """``ATLAS_RUNS_DIR/.lock``, else ``.<feed>.lock`` beside the first local feed,
-    else None (a crawl that writes no local file has nothing to protect)."""
-    if settings.get("ATLAS_RUNS_DIR"):
-        return Path(settings.get("ATLAS_RUNS_DIR")) / LOCK
-    for uri in settings.getdict("FEEDS") or {}:
-        parts = urlsplit(str(uri))
-        if parts.scheme in ("", "file") or len(parts.scheme) == 1:
-            path = Path(parts.path if parts.scheme == "file" else str(uri))
-            return path.with_name(f".{path.name}.lock")
-    return None
-
-
 class RunLock:
     """An exclusive ``flock`` on a file: the kernel drops it when the process ends,
     however it ends, so a crashed run never leaves a stale lock behind."""

@@ -4,7 +4,6 @@ runs, so the report of the last run covers the whole job."""
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from typing import Any
 
 from scrapy import signals
@@ -14,6 +13,7 @@ from scrapy.utils.asyncio import AsyncioLoopingCall, create_looping_call
 from twisted.internet.task import LoopingCall
 
 from atlas_crawler import stats as names
+from atlas_crawler.records import read_records
 from atlas_crawler.run.ledger import ledger_of
 from atlas_crawler.run.state import RunState, replace_run_state, run_state
 
@@ -38,23 +38,15 @@ class JobState:
         if self.ledger is None:
             return  # a one-off run: nothing to carry across runs
         if self.ledger.resumed:
-            refuse_to_overwrite_earlier_records(crawler.settings.getdict("FEEDS") or {}, str(jobdir))
+            refuse_to_overwrite_earlier_records(crawler.settings.getdict("FEEDS"), str(jobdir))
             saved = self.ledger.run_state()
             state = RunState.from_json(saved) if saved else RunState()
-            state.written = defaultdict(set)
-            for record_type, _kind, record_id in self.ledger.written:
-                state.written[record_type].add(record_id)
-            state.doubts.keep(self.ledger.written)
+            for record in read_records(self.ledger.feed) if self.ledger.feed and self.ledger.feed.exists() else ():
+                state.record_written(record)  # the feed file is the truth of what was written
+            state.doubts.keep(state.written)
             state.failures.update(self.ledger.failures())
-            state.lists = {}
-            for parsed in self.ledger.list_pages():  # as RunCollector.list_page_parsed adds them up
-                entry = state.lists.setdefault(
-                    parsed["list_url"], {"announced": None, "pages": 0, "kind": parsed["kind"], "ids": set()}
-                )
-                entry["pages"] += 1
-                entry["ids"].update(parsed["ids"])
-                if parsed["announced"] is not None:
-                    entry["announced"] = parsed["announced"]
+            for parsed in self.ledger.list_pages():
+                state.list_page(parsed["list_url"], parsed["announced"], parsed["ids"], parsed["kind"])
             replace_run_state(crawler, state)
             crawler.signals.connect(self.whole_job_stats, signal=signals.spider_opened)
             logger.info("resuming job: run %d, %d pages fetched before", state.runs, len(state.fetched))
@@ -101,8 +93,9 @@ def job_stats(crawler: Crawler) -> dict[str, Any]:
 
 
 def refuse_to_overwrite_earlier_records(feeds: dict[str, Any], jobdir: str) -> None:
-    """Resuming a job with ``-O`` would empty the file its earlier runs wrote."""
-    overwritten = [str(uri) for uri, options in feeds.items() if options.get("overwrite")]
+    """Resuming a job with ``-O`` would empty the file its earlier runs wrote (a
+    remote feed's too: every feed, not only the local files)."""
+    overwritten = [str(uri) for uri, options in feeds.items() if (options or {}).get("overwrite")]
     if overwritten:
         raise UsageError(
             f"JOBDIR={jobdir} is a job being resumed: -O would overwrite the records of its "

@@ -29,7 +29,6 @@ import sys
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 from weakref import WeakKeyDictionary
 
 from itemadapter import ItemAdapter
@@ -39,18 +38,17 @@ from scrapy.crawler import Crawler
 from scrapy.dupefilters import BaseDupeFilter
 from scrapy.exceptions import CloseSpider, UsageError
 from scrapy.http import Response
-from scrapy.settings import BaseSettings
 from scrapy.utils.job import job_dir
 from scrapy.utils.misc import load_object
 from scrapy.utils.request import request_from_dict
 
 from atlas_crawler import signals as atlas_signals
-from atlas_crawler.items import record_key
+from atlas_crawler.files import RunFiles
 from atlas_crawler.outcome import REASON_FINISHED, REASON_NOTHING_TO_RESUME
+from atlas_crawler.records import RecordKey, read_keys, record_key, repair_torn_line
 
 logger = logging.getLogger(__name__)
 LEDGER = "ledger.sqlite"
-_JSONL_FORMATS = ("jsonl", "jsonlines", "jl")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (
     fp TEXT PRIMARY KEY, url TEXT NOT NULL, record_url TEXT, state TEXT NOT NULL, reason TEXT, request BLOB);
@@ -58,7 +56,6 @@ CREATE TABLE IF NOT EXISTS records (url TEXT PRIMARY KEY, key TEXT NOT NULL, sta
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS list_pages (page_url TEXT PRIMARY KEY, parsed TEXT NOT NULL);
 """
-RecordKey = tuple[Any, ...]
 
 
 class Ledger:
@@ -79,7 +76,7 @@ class Ledger:
         self.jobdir = jobdir
         #: The job was started before: this run resumes it.
         self.resumed = self.db.execute("SELECT 1 FROM requests LIMIT 1").fetchone() is not None
-        self.feed = feed_path(crawler.settings)
+        self.feed = RunFiles.of(crawler.settings).records
         #: Keys of the records the feed already holds (empty for a new job).
         self.written: set[RecordKey] = set()
         if self.resumed and self.feed is not None and self.feed.exists():
@@ -262,46 +259,6 @@ def to_do(crawler: Crawler) -> list[Request] | None:
     """For the spider's ``start()``: the requests a resumed job makes, None for a new job."""
     ledger = ledger_of(crawler)
     return ledger.to_do() if ledger is not None else None
-
-
-# --- the feed file ----------------------------------------------------------------
-def feed_path(settings: BaseSettings) -> Path | None:
-    """The first local JSON Lines feed (``-o``/``-O``): the file a resume reads."""
-    for uri, options in (settings.getdict("FEEDS") or {}).items():
-        parts = urlsplit(str(uri))
-        local = parts.scheme in {"file", ""} or len(parts.scheme) == 1
-        if local and (options or {}).get("format") in _JSONL_FORMATS:
-            return Path(unquote(parts.path)) if parts.scheme == "file" else Path(str(uri))
-    return None
-
-
-def repair_torn_line(path: Path) -> bool:
-    """Cut a last line without its newline (a record being written when the process
-    died); True if there was one. Its record is fetched again."""
-    with path.open("r+b") as f:
-        size = f.seek(0, 2)
-        if size == 0:
-            return False
-        f.seek(size - 1)
-        if f.read(1) == b"\n":
-            return False
-        end = size
-        while end > 0:  # back to the last newline, a block at a time
-            start = max(0, end - 65536)
-            f.seek(start)
-            newline = f.read(end - start).rfind(b"\n")
-            if newline >= 0:
-                end = start + newline + 1
-                break
-            end = start
-        f.truncate(end)
-    return True
-
-
-def read_keys(path: Path) -> set[RecordKey]:
-    """The keys (type, kind, id) of the records in a JSON Lines file."""
-    with path.open("rb") as f:
-        return {record_key(json.loads(line)) for line in f if line.strip()}
 
 
 # --- the scheduler, its duplicate filter, the spider middleware -------------------------

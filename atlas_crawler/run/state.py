@@ -1,32 +1,57 @@
-"""What a run has done so far, shared by the report's components (collector,
-job state, writer): one object per crawler, like ``crawler.stats``."""
+"""What a run has seen, in one place: the records written (by their full key), the
+lists and what they announced, the pages fetched and failed, the warnings, the
+rejected records, the unreadable values, the field coverage and the doubts.
+
+One object per crawler, like ``crawler.stats``. The collector fills it from
+signals; the job state saves it in the ledger and restores it on resume; the
+report, the progress line and the re-parse read it. Each fact is added up here
+and nowhere else."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
+from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
+from atlas_crawler.pages.loaders import UNREADABLE
+from atlas_crawler.records import RecordKey, record_key
 from atlas_crawler.run.doubts import Boilerplate, DoubtLog, Judgement, judge
+from atlas_crawler.schemas import fields
+
+#: Values that do not count as found (Spidermon's field coverage skips the same).
+EMPTY: tuple[Any, ...] = (None, "", [], {})
+
+
+@dataclass
+class ListSeen:
+    """A list of the atlas as its pages said it: the record type it lists
+    (``project`` or ``collectivity``), the count it announced, the ids listed."""
+
+    kind: str
+    announced: int | None = None
+    pages: int = 0
+    ids: set[str] = field(default_factory=set)
 
 
 @dataclass
 class RunState:
-    """Records written, pages fetched, failures, lists, warnings, doubts: everything
-    the report says that Scrapy's stats do not hold."""
+    """Everything the report says that Scrapy's stats do not hold."""
 
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     runs: int = 1
     failures: dict[str, str] = field(default_factory=dict)
     rejected: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    written: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    written: set[RecordKey] = field(default_factory=set)
     fetched: Counter[str] = field(default_factory=Counter)
-    lists: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lists: dict[str, ListSeen] = field(default_factory=dict)
+    #: Per record type, on how many written records each field was found.
+    found: dict[str, Counter[str]] = field(default_factory=dict)
     #: First example of each unreadable value: ``{field path: {"url", "text"}}``.
     unreadable: dict[str, dict[str, str]] = field(default_factory=dict)
     #: The reasons of every record written (the doubts pipeline), judged when needed.
@@ -34,6 +59,85 @@ class RunState:
     #: Counters of a job's earlier runs (JOBDIR), added to this run's stats.
     earlier_stats: dict[str, int] = field(default_factory=dict)
 
+    # --- adding up ------------------------------------------------------------------
+    def record_written(self, record: Any) -> None:
+        """A record that reached the feed: its key, the fields it has, an example of
+        each value that was there but could not be read."""
+        adapter = ItemAdapter(record)
+        key = record_key(record)
+        self.written.add(key)
+        self.found.setdefault(key[0], Counter()).update(n for n, v in adapter.items() if v not in EMPTY)
+        for path, text in (adapter.get("extra") or {}).get(UNREADABLE, {}).items():
+            example = text[0] if isinstance(text, list) else text
+            self.unreadable.setdefault(path, {"url": adapter.get("url"), "text": example})
+
+    def list_page(self, list_url: str, announced: int | None, ids: list[str], kind: str) -> None:
+        """A page of a list (``list_page_parsed``): its ids; the count it announces."""
+        entry = self.lists.setdefault(list_url, ListSeen(kind))
+        entry.pages += 1
+        entry.ids.update(ids)
+        if announced is not None:
+            entry.announced = announced
+
+    # --- reading ---------------------------------------------------------------------
+    def written_ids(self, record_type: str) -> set[str]:
+        """Ids of the written records of a type, any kind (a list names ids only)."""
+        return {record_id for kind, _, record_id in self.written if kind == record_type}
+
+    def records_by_type(self) -> dict[str, int]:
+        return dict(sorted(Counter(key[0] for key in self.written).items()))
+
+    def list_checks(self) -> list[dict[str, Any]]:
+        """Each list: what it announced, what it listed, what of that was written."""
+        written = {kind: self.written_ids(kind) for kind in {entry.kind for entry in self.lists.values()}}
+        out = []
+        for url, entry in sorted(self.lists.items()):
+            missing = sorted(entry.ids - written[entry.kind], key=lambda i: (len(i), i))
+            out.append(
+                {
+                    "url": url,
+                    "kind": entry.kind,
+                    "pages": entry.pages,
+                    "announced": entry.announced,
+                    "listed": len(entry.ids),
+                    "written": len(entry.ids) - len(missing),
+                    "missing_ids": missing,
+                    "complete": entry.announced == len(entry.ids) and not missing,
+                }
+            )
+        return out
+
+    def lists_done(self) -> tuple[int, int, int]:
+        """(lists complete, rows written, rows announced) over the lists seen so far."""
+        complete = done = announced = 0
+        written = {kind: self.written_ids(kind) for kind in {entry.kind for entry in self.lists.values()}}
+        for entry in self.lists.values():
+            count = len(entry.ids & written[entry.kind])
+            expected = entry.announced if entry.announced is not None else len(entry.ids)
+            complete += count >= expected
+            done += min(count, expected)
+            announced += expected
+        return complete, done, announced
+
+    def coverage(self) -> dict[str, Any]:
+        """For each record type and field, on how many written records it was found
+        (``null``, ``""``, ``[]``, ``{}`` count as not found)."""
+        totals = self.records_by_type()
+        out: dict[str, Any] = {}
+        for record_type, total in totals.items():
+            counts = self.found.get(record_type, Counter())
+            names = fields(record_type)
+            out[record_type] = {
+                "records": total,
+                "fields": {n: {"found": counts[n], "ratio": round(counts[n] / total, 4)} for n in names},
+                "never_found": [n for n in names if not counts[n]],
+            }
+        return out
+
+    # --- saving ------------------------------------------------------------------------
+    # What the records say (written, found, unreadable) and the lists are not saved
+    # here: a resumed job reads them again from its feed file (the truth of what was
+    # written) and from the ledger's list pages (written with each page's "done").
     def to_json(self) -> dict[str, Any]:
         return {
             "started_at": self.started_at.isoformat(),
@@ -41,10 +145,7 @@ class RunState:
             "failures": self.failures,
             "rejected": self.rejected,
             "warnings": self.warnings,
-            "written": {kind: sorted(ids) for kind, ids in self.written.items()},
             "fetched": dict(self.fetched),
-            "lists": {url: {**entry, "ids": sorted(entry["ids"])} for url, entry in self.lists.items()},
-            "unreadable": self.unreadable,
             "doubts": self.doubts.to_json(),
             "stats": self.earlier_stats,
         }
@@ -58,16 +159,13 @@ class RunState:
             failures=state["failures"],
             rejected=state["rejected"],
             warnings=state["warnings"],
-            written=defaultdict(set, {kind: set(ids) for kind, ids in state["written"].items()}),
             fetched=Counter(state["fetched"]),
-            lists={url: {**entry, "ids": set(entry["ids"])} for url, entry in state["lists"].items()},
-            unreadable=state.get("unreadable", {}),
             doubts=DoubtLog.from_json(state["doubts"]) if "doubts" in state else DoubtLog(),
             earlier_stats=state["stats"],
         )
 
 
-_STATES: WeakKeyDictionary[Crawler, RunState] = WeakKeyDictionary()
+_STATES: WeakKeyDictionary[Any, RunState] = WeakKeyDictionary()
 
 
 def run_state(crawler: Crawler) -> RunState:

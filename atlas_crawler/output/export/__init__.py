@@ -13,18 +13,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from atlas_crawler.run import folders
+from atlas_crawler.files import CHANGES, DOUBTS, beside, tables_dir
 from atlas_crawler.output.export.datapackage import descriptor
 from atlas_crawler.output.export.tables import TABLES, ExportError, Row, table_rows
 from atlas_crawler.output.export.writers import FORMATS, SQLITE_NAME, write_csv, write_parquet, write_sqlite
-from atlas_crawler.run.doubts import read_doubts
-from atlas_crawler.output.storage import beside
+from atlas_crawler.records import RecordKey, key_order, read_records, record_key
 
-__all__ = ["FORMATS", "TABLES", "ExportError", "export", "export_file", "read_records", "records_file"]
+
+__all__ = ["FORMATS", "TABLES", "ExportError", "export", "export_file", "records_file"]
 
 logger = logging.getLogger(__name__)
 #: JSON Lines files of a run folder that are not records (nor is ``<name>.doubts.jsonl``).
-_NOT_RECORDS = (folders.CHANGES, folders.DOUBTS)
+_NOT_RECORDS = (CHANGES, DOUBTS)
 
 
 @dataclass
@@ -48,7 +48,7 @@ def records_file(path: Path) -> Path:
         for p in path.iterdir()
         if p.suffix in (".jsonl", ".jl", ".jsonlines")
         and p.name not in _NOT_RECORDS
-        and not p.name.endswith(f".{folders.DOUBTS}")
+        and not p.name.endswith(f".{DOUBTS}")
     )
     if len(candidates) == 1:
         return candidates[0]
@@ -57,40 +57,18 @@ def records_file(path: Path) -> Path:
     raise ValueError(f"several records files in {path}: {', '.join(p.name for p in candidates)}; name one")
 
 
-def default_directory(records: Path, fmt: str) -> Path:
-    """``output/atlas.jsonl`` -> ``output/atlas.tables/<fmt>/``; a run folder's
-    ``records.jsonl`` -> ``<run>/tables/<fmt>/``."""
-    return beside(records, "tables") / fmt
-
-
-def read_records(path: Path) -> Iterator[dict[str, Any]]:
-    with open(path, encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                yield json.loads(line)
-            except json.JSONDecodeError as error:
-                raise ExportError(f"{path}:{number}: not a JSON record ({error.msg})") from None
-
-
-def _sort_key(record: dict[str, Any]) -> tuple[Any, ...]:
-    ident = str(record.get("id"))
-    return (record.get("type") != "project", record.get("kind") or "", len(ident), ident)
-
-
 def unique_records(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """One record per (type, kind, id), the last one read winning (two appended
     crawls in one file), sorted by type and id so that exports of two runs compare."""
-    by_key: dict[tuple[Any, ...], dict[str, Any]] = {}
+    by_key: dict[RecordKey, dict[str, Any]] = {}
     replaced = 0
     for record in records:
-        key = (record.get("type"), record.get("kind"), record.get("id"))
+        key = record_key(record)
         replaced += key in by_key
         by_key[key] = record
     if replaced:
         logger.warning("%d records appear more than once in the input; the last of each is exported", replaced)
-    return sorted(by_key.values(), key=_sort_key)
+    return [by_key[key] for key in sorted(by_key, key=key_order)]
 
 
 def _source(records: Sequence[dict[str, Any]]) -> str | None:
@@ -136,8 +114,8 @@ def export_file(path: Path, formats: Sequence[str], out: Path | None = None, exc
     ``<records stem>.tables/<format>/`` beside the records. The doubts come from
     the doubts file beside the records (``<records stem>.doubts.jsonl``)."""
     source = records_file(path)
-    doubts_file = beside(source, folders.DOUBTS)
-    doubts = read_doubts(doubts_file) if doubts_file.is_file() else None
+    doubts_file = beside(source, DOUBTS)
+    doubts = list(read_records(doubts_file)) if doubts_file.is_file() else None
     if doubts is None:
         logger.warning("no doubts file %s beside the records: the column doubted is left empty", doubts_file)
     if out is not None and len(formats) == 1:
@@ -145,5 +123,5 @@ def export_file(path: Path, formats: Sequence[str], out: Path | None = None, exc
     elif out is not None:
         directories = {fmt: out / fmt for fmt in formats}
     else:
-        directories = {fmt: default_directory(source, fmt) for fmt in formats}
+        directories = {fmt: tables_dir(source, fmt) for fmt in formats}
     return export(read_records(source), directories, excel, doubts)

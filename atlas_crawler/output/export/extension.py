@@ -15,18 +15,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from atlas_crawler.output.export import FORMATS, export_file
-from atlas_crawler.output.storage import local_feeds
+from atlas_crawler.files import RunFiles
 
 logger = logging.getLogger(__name__)
-JSON_LINES_FORMATS = ("jsonl", "jsonlines", "jl")
-
-
-def records_path(crawler: Crawler) -> Path | None:
-    """The first local JSON Lines feed of this crawl (its URI as rendered for the run)."""
-    for path, fmt in local_feeds(crawler.settings, crawler):
-        if fmt in JSON_LINES_FORMATS and "%(" not in str(path):
-            return path
-    return None
 
 
 class AutoExport:
@@ -47,7 +38,7 @@ class AutoExport:
         return cls(crawler, formats)
 
     def engine_stopped(self) -> None:
-        path = records_path(self.crawler)
+        path = RunFiles.of(self.crawler.settings).records
         if path is None or not path.is_file():
             logger.warning(
                 "ATLAS_EXPORT: no local JSON Lines feed to export (%s); give the crawl -o file.jsonl",

@@ -20,7 +20,7 @@ from typing import Any
 from atlas_crawler.output.export.labels import french_label
 from atlas_crawler.output.export.schema import Field, record_fields
 from atlas_crawler.extract.doubts import RULES
-from atlas_crawler.items import record_key
+from atlas_crawler.records import record_key
 
 Row = tuple[Any, ...]
 Getter = Callable[[dict[str, Any]], Any]

@@ -8,6 +8,6 @@ what was not found. Small components wired by settings (``EXTENSIONS``):
 
 from atlas_crawler.run.collector import RunCollector
 from atlas_crawler.run.jobstate import JobState
-from atlas_crawler.run.report.writer import ReportWriter, report_path
+from atlas_crawler.run.report.writer import ReportWriter
 
-__all__ = ["JobState", "ReportWriter", "RunCollector", "report_path"]
+__all__ = ["JobState", "ReportWriter", "RunCollector"]

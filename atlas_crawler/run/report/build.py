@@ -6,9 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from atlas_crawler import stats as names
-from atlas_crawler.pages.registry import ITEM_CLASSES
 from atlas_crawler.run.state import RunState
-from atlas_crawler.schemas import fields
 
 _PAGE_TYPE = names.page_type("")
 _LIMITS = names.LIMITS_PREFIX
@@ -26,7 +24,7 @@ def build_report(
     finished = datetime.now(UTC)
     distinct = len(state.fetched)
     responses = sum(state.fetched.values())
-    lists = list_checks(state)
+    lists = state.list_checks()
     return {
         **context,
         "started_at": _iso(state.started_at),
@@ -34,7 +32,7 @@ def build_report(
         "finished_at": _iso(finished),
         "duration_seconds": round((finished - state.started_at).total_seconds(), 3),
         "finish_reason": reason,
-        "records": {kind: len(ids) for kind, ids in sorted(state.written.items())},
+        "records": state.records_by_type(),
         "pages_fetched": responses,
         "distinct_pages": distinct,
         "redundant_fetches": responses - distinct,
@@ -54,50 +52,11 @@ def build_report(
         },
         "browser": {k.removeprefix("playwright/"): v for k, v in sorted(stats.items()) if k.startswith("playwright/")},
         "monitors": stats.get(names.MONITORS, {}),
-        "field_coverage": coverage(stats),
+        "field_coverage": state.coverage(),
         "unreadable": unreadable(state, stats),
         "doubts": doubts,
         "warnings": state.warnings,
     }
-
-
-def list_checks(state: RunState) -> list[dict[str, Any]]:
-    """Each list: what it announced, what it listed, what of that was written."""
-    out = []
-    for url, entry in sorted(state.lists.items()):
-        written = state.written["project" if entry["kind"] == "project" else "collectivity"]
-        missing = sorted(entry["ids"] - written, key=int)
-        out.append(
-            {
-                "url": url,
-                "kind": entry["kind"],
-                "pages": entry["pages"],
-                "announced": entry["announced"],
-                "listed": len(entry["ids"]),
-                "written": len(entry["ids"]) - len(missing),
-                "missing_ids": missing,
-                "complete": entry["announced"] == len(entry["ids"]) and not missing,
-            }
-        )
-    return out
-
-
-def coverage(stats: dict[str, Any]) -> dict[str, Any]:
-    """For each field, on how many written records it was non-empty
-    (Spidermon's field counts; ``null``, ``[]``, ``{}`` count as empty)."""
-    out: dict[str, Any] = {}
-    for record_type, item_class in ITEM_CLASSES.items():
-        item_name = item_class.__name__
-        total = stats.get(f"spidermon_item_scraped_count/{item_name}", 0)
-        if not total:
-            continue
-        counts = {f: stats.get(f"spidermon_item_scraped_count/{item_name}/{f}", 0) for f in fields(record_type)}
-        out[record_type] = {
-            "records": total,
-            "fields": {f: {"found": n, "ratio": round(n / total, 4)} for f, n in counts.items()},
-            "never_found": [f for f, n in counts.items() if n == 0],
-        }
-    return out
 
 
 def unreadable(state: RunState, stats: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import re
 import sys
 from collections import Counter
@@ -22,7 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from atlas_crawler.extract.text import label_key
-from atlas_crawler.output.storage import write_atomically
+from atlas_crawler.files import records_of_report, report_view, write_atomically
+from atlas_crawler.records import RecordsFileError, read_records
+
+logger = logging.getLogger(__name__)
 
 #: How a funder's name gives its type: the first rule with a word of the name wins
 #: (names folded as labels are: no accents, lower case). A funder that is one of the
@@ -516,39 +520,18 @@ elle ne charge rien d'autre. Les champs sont décrits dans docs/DATA.md.</footer
 """
 
 
-def html_path(report_path: Path) -> Path:
-    """``atlas.report.json`` -> ``atlas.report.html``; ``report.json`` -> ``report.html``."""
-    return report_path.with_name(report_path.name.removesuffix(".json") + ".html")
-
-
-def records_beside(report_path: Path) -> Path | None:
-    """The records a report describes, when they lie beside it: ``atlas.report.json``
-    -> ``atlas.jsonl``; a run folder's ``report.json`` -> ``records.jsonl``."""
-    stem = report_path.name.removesuffix(".json").removesuffix(".report")
-    for candidate in (f"{stem}.jsonl", "records.jsonl") if stem != "report" else ("records.jsonl",):
-        if (path := report_path.with_name(candidate)).is_file():
-            return path
-    return None
-
-
-def _read_records(path: Path) -> Iterable[dict[str, Any]]:
-    with open(path, encoding="utf-8") as lines:
-        for line in lines:
-            if line.strip():
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError:
-                    continue  # a torn last line of an interrupted run: the report says the rest
-
-
 def write_html(report_json_path: Path | str, records_path: Path | str | None = None) -> Path:
     """Write ``report.html`` beside ``report_json_path``; the data charts come from
     ``records_path``, else from the records beside the report, else are left out."""
     report_path = Path(report_json_path)
     report = json.loads(report_path.read_text("utf-8"))
-    source = Path(records_path) if records_path else records_beside(report_path)
-    page = render_html(report, _read_records(source) if source and source.is_file() else None)
-    out = html_path(report_path)
+    source = Path(records_path) if records_path else records_of_report(report_path)
+    try:
+        page = render_html(report, read_records(source, torn_end=True) if source and source.is_file() else None)
+    except RecordsFileError as error:
+        logger.warning("report view drawn without the data charts: %s", error)
+        page = render_html(report, None)
+    out = report_view(report_path)
     write_atomically(out, page.encode("utf-8"))
     return out
 

@@ -15,35 +15,14 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from atlas_crawler import stats
-from atlas_crawler.output.storage import beside, local_feeds, write_atomically
-from atlas_crawler.run import folders
+from atlas_crawler.files import RunFiles, write_atomically
 from atlas_crawler.run.doubts import report_section, write_doubts
 from atlas_crawler.run.jobstate import job_stats
 from atlas_crawler.run.report.build import build_report
-from atlas_crawler.run.report.html import html_path, write_html
+from atlas_crawler.run.report.html import write_html
 from atlas_crawler.run.state import judged_doubts, run_state
 
 logger = logging.getLogger(__name__)
-DEFAULT_REPORT = Path("output/report.json")
-
-
-def report_path(settings: Any, crawler: Crawler | None = None) -> Path:
-    """``ATLAS_REPORT_PATH``, else ``<feed stem>.report.json`` beside the first
-    local feed (its URI as rendered for this run, ``%(time)s`` filled in, when
-    ``crawler`` is given), else ``output/report.json``."""
-    if settings.get("ATLAS_REPORT_PATH"):
-        return Path(settings.get("ATLAS_REPORT_PATH"))
-    for path, _format in local_feeds(settings, crawler):
-        return beside(path, folders.REPORT)
-    return DEFAULT_REPORT
-
-
-def doubts_path(settings: Any, crawler: Crawler | None = None) -> Path:
-    """``<feed stem>.doubts.jsonl`` beside the first local feed (a run folder's
-    ``doubts.jsonl``), else beside the report."""
-    for path, _format in local_feeds(settings, crawler):
-        return beside(path, folders.DOUBTS)
-    return report_path(settings, crawler).with_name(folders.DOUBTS)
 
 
 def save_report(path: Path, report: dict[str, Any]) -> None:
@@ -73,7 +52,7 @@ class ReportWriter:
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         self.reason = reason
-        path = doubts_path(self.crawler.settings, self.crawler)
+        path = RunFiles.of(self.crawler.settings).doubts
         judged = judged_doubts(self.crawler)
         write_doubts(path, judged)
         logger.info("%d doubted records written to %s", len(judged.records), path)
@@ -85,9 +64,10 @@ class ReportWriter:
             "base_url": self.crawler.settings.get("ATLAS_BASE_URL"),
             "entry": getattr(spider, "entry", None),
         }
-        doubts = report_section(judged_doubts(self.crawler), doubts_path(self.crawler.settings, self.crawler))
+        files = RunFiles.of(self.crawler.settings)
+        doubts = report_section(judged_doubts(self.crawler), files.doubts)
         report = build_report(run_state(self.crawler), job_stats(self.crawler), self.reason, context, doubts)
-        path = report_path(self.crawler.settings, self.crawler)
+        path = files.report
         save_report(path, report)
-        logger.info("run report written to %s (and its view, %s)", path, html_path(path).name)
+        logger.info("run report written to %s (and its view, %s)", path, files.report_view.name)
         self.crawler.stats.set_value(stats.REPORT_PATH, str(path))
