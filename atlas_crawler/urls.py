@@ -62,6 +62,13 @@ def page_name(url: str) -> str:
     return _JSESSIONID.sub("", urlsplit(url).path).rsplit("/", 1)[-1]
 
 
+def is_robots_txt(url: str) -> bool:
+    """A host's ``/robots.txt`` (RFC 9309: at the root, no query): never an atlas page.
+    Whether it is the atlas host's is the scope's business (``crawl/scope.py``)."""
+    parts = urlsplit(url)
+    return parts.path == "/robots.txt" and not parts.query
+
+
 def query_params(url: str) -> dict[str, str]:
     return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
 

@@ -203,7 +203,7 @@ def build_index(files: list[Path], pool: ProcessPoolExecutor) -> Index:
 def is_page(url: str) -> bool:
     """A page the spider parses: not robots.txt, not a further page of a table
     (those join the record of their project page)."""
-    if urls.page_name(url) == "robots.txt" or url.endswith("/robots.txt"):
+    if urls.is_robots_txt(url):
         return False
     return registry.type_of_url(url) is not registry.PROJECT_TABLE_PAGE
 

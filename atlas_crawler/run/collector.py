@@ -11,7 +11,7 @@ from scrapy.http import Response
 
 from atlas_crawler import signals as atlas_signals
 from atlas_crawler.run.state import RunState, run_state
-from atlas_crawler.urls import canonicalize
+from atlas_crawler.urls import canonicalize, is_robots_txt
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class RunCollector:
         self.state.record_written(item)
 
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:
-        if not request.url.endswith("/robots.txt"):  # not an atlas page; each run of a job reads it anew
+        if not is_robots_txt(request.url):  # not an atlas page; each run of a job reads it anew
             self.state.fetched[canonicalize(request.url)] += 1
 
     def page_failed(self, url: str, reason: str) -> None:

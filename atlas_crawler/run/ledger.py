@@ -255,12 +255,6 @@ def ledger_of(crawler: Crawler) -> Ledger | None:
     return _LEDGERS[crawler]
 
 
-def to_do(crawler: Crawler) -> list[Request] | None:
-    """For the spider's ``start()``: the requests a resumed job makes, None for a new job."""
-    ledger = ledger_of(crawler)
-    return ledger.to_do() if ledger is not None else None
-
-
 # --- the scheduler, its duplicate filter, the spider middleware -------------------------
 class LedgerDupeFilter(BaseDupeFilter):
     """Every fingerprint the job has scheduled, read from the ledger: Scrapy's
@@ -315,10 +309,11 @@ class LedgerScheduler(Scheduler):
 
 
 class LedgerMiddleware:
-    """Spider middleware: a page is ``done`` in the ledger once its callback's output
-    has been read, in the same transaction as the requests it gave become pending;
-    each record is noted before it goes on to the pipelines. Outermost of the spider
-    middlewares, so it sees what the others let through."""
+    """Spider middleware: a resumed job starts where it stopped; a page is ``done`` in
+    the ledger once its callback's output has been read, in the same transaction as
+    the requests it gave become pending; each record is noted before it goes on to
+    the pipelines. Outermost of the spider middlewares, so it sees what the others
+    let through."""
 
     def __init__(self, ledger: Ledger | None) -> None:
         self.ledger = ledger
@@ -326,6 +321,17 @@ class LedgerMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> LedgerMiddleware:
         return cls(ledger_of(crawler))
+
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        """A resumed job starts from the pages it has left, not from the spider's
+        start (the home page); a new job, or a crawl without ``JOBDIR``, from the spider's."""
+        resumed = self.ledger.to_do() if self.ledger is not None else None
+        if resumed is None:
+            async for element in start:
+                yield element
+            return
+        for request in resumed:
+            yield request
 
     def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
         if self.ledger is None:

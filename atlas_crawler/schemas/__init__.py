@@ -18,6 +18,27 @@ def load_schema(name: str) -> dict[str, Any]:
     return json.loads(resources.files(__package__).joinpath(f"{name}.schema.json").read_text("utf-8"))
 
 
+@cache
+def inlined_schema(name: str) -> dict[str, Any]:
+    """The schema with its local ``#/$defs/…`` references written out (a node's own
+    words win over its definition's): what validators compile (no reference
+    resolution per value) and what the exports read field by field (do not mutate)."""
+    schema = load_schema(name)
+    defs = schema.get("$defs", {})
+
+    def expand(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return expand({**defs[ref.removeprefix("#/$defs/")], **{k: v for k, v in node.items() if k != "$ref"}})
+            return {k: expand(v) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [expand(v) for v in node]
+        return node
+
+    return expand(schema)
+
+
 def fields(name: str) -> tuple[str, ...]:
     """The record's fields, in schema order (the order of every written record)."""
     return tuple(load_schema(name)["properties"])

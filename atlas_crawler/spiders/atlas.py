@@ -22,7 +22,6 @@ from atlas_crawler.outcome import REASON_SITE_UNREACHABLE
 from atlas_crawler.pages import registry
 from atlas_crawler.pages.common import announced_count, links, utc_now
 from atlas_crawler.pages.registry import RecordAssembly
-from atlas_crawler.run import ledger
 
 ENTRIES = ("lists", "map")
 #: Addresses that are never pages of the atlas (files the pages merely use).
@@ -57,12 +56,9 @@ class AtlasSpider(Spider):
         return urls.canonicalize(self.settings.get("ATLAS_HOME_PAGE") or urls.HOME_PAGE, self.base)
 
     async def start(self) -> AsyncIterator[Request]:
-        resumed = ledger.to_do(self.crawler)  # a JOBDIR job started before: the pages it has left
-        if resumed is None:
-            yield Request(self.home, callback=self.parse_home, errback=self.home_failed)
-            return
-        for request in resumed:
-            yield request
+        """The home page (a resumed ``JOBDIR`` job starts from the pages it has left
+        instead: ``atlas_crawler.run.ledger.LedgerMiddleware``)."""
+        yield Request(self.home, callback=self.parse_home, errback=self.home_failed)
 
     # --- pages ------------------------------------------------------------------
     def parse_home(self, response: Response) -> Iterator[Request]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from atlas_crawler.schemas import RECORD_TYPES, load_schema
+from atlas_crawler.schemas import RECORD_TYPES, inlined_schema, load_schema
 
 __all__ = ["RECORD_TYPES", "Field", "load_schema", "record_fields", "walk"]
 _ISO_DATE = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
@@ -39,7 +39,7 @@ class Field:
 @cache
 def record_fields(record_type: str) -> tuple[Field, ...]:
     """The top-level fields of one record type, in schema (= record key) order."""
-    schema = load_schema(record_type)
+    schema = inlined_schema(record_type)
     return _object_fields(schema, schema, "")
 
 
@@ -52,25 +52,11 @@ def walk(fields: tuple[Field, ...]) -> list[Field]:
     return out
 
 
-def _resolve(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
-    """A node with its ``$ref`` (``#/$defs/…``) merged in; the node's own words win."""
-    ref = node.get("$ref")
-    if not ref:
-        return node
-    target: Any = root
-    for part in ref.removeprefix("#/").split("/"):
-        target = target[part]
-    merged = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
-    if "description" not in node and "description" in target:
-        merged["description"] = target["description"]
-    return merged
-
-
 def _object_fields(node: dict[str, Any], root: dict[str, Any], prefix: str) -> tuple[Field, ...]:
     required = set(node.get("required", ()))
     out = []
     for name, raw in node.get("properties", {}).items():
-        out.append(_field(name, _resolve(raw, root), root, f"{prefix}{name}", name in required))
+        out.append(_field(name, raw, root, f"{prefix}{name}", name in required))
     return tuple(out)
 
 
@@ -104,7 +90,7 @@ def _field(name: str, node: dict[str, Any], root: dict[str, Any], path: str, req
         table_type = "date"
         constraints.pop("pattern")  # the date type says it
     elif base == "array":
-        items = _resolve(node.get("items", {}), root)
+        items = node.get("items", {})
         item_types = [t for t in _types(items) if t != "null"]
         item_type = item_types[0] if item_types else "string"
         if item_type == "object":
