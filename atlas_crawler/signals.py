@@ -3,7 +3,8 @@ request that failed for good, nor for what a list page announces)."""
 
 #: ``page_failed(url: str, reason: str, request: Request)``: a page failed after its retries.
 page_failed = object()
-#: ``list_page_parsed(list_url: str, page_url: str, announced: int | None, ids: list[str])``
+#: ``list_page_parsed(list_url: str, page_url: str, announced: int | None, ids: list[str], kind: str)``:
+#: a page of a list; ``kind`` is the record type it lists.
 list_page_parsed = object()
 #: ``crawl_warning(message: str)``: something the user must read in the report.
 crawl_warning = object()

@@ -14,7 +14,7 @@ import pytest
 from scrapy.http import HtmlResponse
 
 from atlas_crawler import stats
-from atlas_crawler.items import DOUBTS, CollectivityItem, ProjectItem
+from atlas_crawler.items import DOUBTS, RECORD_TYPES, CollectivityItem, ProjectItem
 from atlas_crawler.output.feeds import JsonLinesExporter
 from atlas_crawler.output.pipelines import UnreadableValuesPipeline
 from atlas_crawler.pages import registry
@@ -35,7 +35,8 @@ def test_items_and_schemas_cannot_drift_apart() -> None:
         record_fields = tuple(name for name in item_class.fields if name != DOUBTS)  # the parse's, not the record's
         assert record_fields == fields(schema) or set(record_fields) == set(fields(schema))
         assert set(load_schema(schema)["required"]) == set(record_fields)
-    assert {"project": ProjectItem, "collectivity": CollectivityItem} == registry.ITEM_CLASSES
+    assert {t.record_type for t in registry.PAGE_TYPES if t.gives_records} == set(RECORD_TYPES)
+    assert {t.name: t.item_class for t in RECORD_TYPES} == {"project": ProjectItem, "collectivity": CollectivityItem}
 
 
 @pytest.mark.parametrize("name", saved_pages("project") + saved_pages("handwritten") + saved_pages("collectivity"))

@@ -17,11 +17,11 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from atlas_crawler.archive.layout import WARC_SUFFIX, warc_files
 from atlas_crawler.archive.offline import OfflinePipelines
-from atlas_crawler.archive.workers import Index, Progress, reparse, workers
+from atlas_crawler.archive.workers import Index, reparse, workers
 from atlas_crawler.files import DOUBTS, REPORT, beside
 from atlas_crawler.output.feeds import JsonLinesExporter
 from atlas_crawler.run.doubts import report_section, write_doubts
@@ -44,6 +44,28 @@ def inputs(paths: list[Path]) -> list[Path]:
     return found
 
 
+class ReparseProgress:
+    """The re-parse's progress on stderr, every ``every`` pages: done, share, records, speed
+    (a crawl's progress line is ``atlas_crawler.run.progress``)."""
+
+    def __init__(self, total: int, every: int = 2000, stream: IO[str] = sys.stderr) -> None:
+        self.total, self.every, self.stream = total, every, stream
+        self.start = time.perf_counter()
+        self.done = self.shown = 0
+
+    def update(self, pages: int, records: int) -> None:
+        self.done += pages
+        if self.done - self.shown >= self.every or self.done == self.total:
+            self.shown = self.done
+            rate = self.done / max(time.perf_counter() - self.start, 1e-9)
+            share = 100 * self.done / max(self.total, 1)
+            print(
+                f"reparse: {self.done}/{self.total} pages ({share:.0f} %), {records} records, {rate:.0f} pages/s",
+                file=self.stream,
+                flush=True,
+            )
+
+
 def run(sources: list[Path], output: Path, processes: int) -> dict[str, Any]:
     started = datetime.now(UTC)
     clock = time.perf_counter()
@@ -52,7 +74,7 @@ def run(sources: list[Path], output: Path, processes: int) -> dict[str, Any]:
     counts: Counter[str] = Counter()
     failed: list[dict[str, Any]] = []
     index: Index | None = None
-    progress: Progress | None = None
+    progress: ReparseProgress | None = None
     output.parent.mkdir(parents=True, exist_ok=True)
     with output.open("wb") as out:
         exporter = JsonLinesExporter(out)
@@ -60,7 +82,7 @@ def run(sources: list[Path], output: Path, processes: int) -> dict[str, Any]:
         for kind, value in reparse(sources, processes):
             if kind == "index":
                 index = value
-                progress = Progress(len(index.order))
+                progress = ReparseProgress(len(index.order))
                 print(f"reparse: {len(index.files)} WARC files, {len(index.order)} pages", file=sys.stderr, flush=True)
                 continue
             counts.update(value.counts)

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import io
 import os
-import sys
-import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -215,27 +213,6 @@ def chunks(items: list[str], size: int) -> Iterator[list[str]]:
 
 def workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-
-
-class Progress:
-    """A line on stderr every ``every`` pages: done, share, records, speed."""
-
-    def __init__(self, total: int, every: int = 2000, stream: IO[str] = sys.stderr) -> None:
-        self.total, self.every, self.stream = total, every, stream
-        self.start = time.perf_counter()
-        self.done = self.shown = 0
-
-    def update(self, pages: int, records: int) -> None:
-        self.done += pages
-        if self.done - self.shown >= self.every or self.done == self.total:
-            self.shown = self.done
-            rate = self.done / max(time.perf_counter() - self.start, 1e-9)
-            share = 100 * self.done / max(self.total, 1)
-            print(
-                f"reparse: {self.done}/{self.total} pages ({share:.0f} %), {records} records, {rate:.0f} pages/s",
-                file=self.stream,
-                flush=True,
-            )
 
 
 def reparse(files: list[Path], processes: int | None = None) -> Iterator[tuple[str, Any]]:

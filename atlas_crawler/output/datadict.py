@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from atlas_crawler.output.export.labels import french_label, label_keys
-from atlas_crawler.output.export.schema import RECORD_TYPES, Field, load_schema, record_fields, walk
+from atlas_crawler.items import RECORD_TYPES
+from atlas_crawler.output.export.schema import Field, load_schema, record_fields, walk
 from atlas_crawler.output.export.tables import (
-    CHILD_TABLES,
     DOUBTED,
     DOUBTS_TABLE,
     ONE_PERCENT_COLUMNS,
@@ -38,7 +38,7 @@ _EXAMPLE_WIDTH = 60
 # --- examples ----------------------------------------------------------------------
 def example_records(pages: Path = PAGES) -> dict[str, list[dict[str, Any]]]:
     """The saved pages' expected records by type, the real seed page first."""
-    out: dict[str, list[dict[str, Any]]] = {t: [] for t in RECORD_TYPES}
+    out: dict[str, list[dict[str, Any]]] = {t.name: [] for t in RECORD_TYPES}
     folders = sorted((p.parent for p in pages.glob("*/meta.json")), key=lambda p: (p.name != SEED_PAGE, p.name))
     for folder in folders:
         meta = json.loads((folder / "meta.json").read_text("utf-8"))
@@ -169,7 +169,7 @@ def funder_section() -> list[str]:
 
 def render(pages: Path = PAGES) -> str:
     examples = example_records(pages)
-    children = ", ".join(f"`{name}`" for name, _, _ in CHILD_TABLES.values())
+    children = ", ".join(f"`{child.name}`" for t in RECORD_TYPES for child in t.child_tables.values())
     lines = [
         "# The atlas data: a dictionary",
         "",
@@ -189,7 +189,7 @@ def render(pages: Path = PAGES) -> str:
         "",
     ]
     for record_type in RECORD_TYPES:
-        lines += record_section(record_type, examples.get(record_type, []))
+        lines += record_section(record_type.name, examples.get(record_type.name, []))
     lines += [
         "## Tables",
         "",

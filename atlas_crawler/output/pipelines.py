@@ -17,12 +17,12 @@ from scrapy.exceptions import DropItem
 from atlas_crawler import signals, stats
 from atlas_crawler.run import ledger
 from atlas_crawler.extract.text import clean, may_hold_template_key
-from atlas_crawler.items import DOUBTS
+from atlas_crawler.items import DOUBTS, RECORD_TYPES
 from atlas_crawler.records import record_key
 from atlas_crawler.pages.loaders import UNREADABLE
 from atlas_crawler.run.doubts import Boilerplate, doubt_stats
 from atlas_crawler.run.state import judged_doubts, run_state
-from atlas_crawler.schemas import RECORD_TYPES, inlined_schema, load_schema
+from atlas_crawler.schemas import inlined_schema, load_schema
 
 #: Where ``extra`` keeps a value whose label was only a template key.
 UNLABELLED = "(sans libellé)"
@@ -174,9 +174,9 @@ class SchemaValidationPipeline:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.fast = {name: compile_schema(name) for name in RECORD_TYPES}
+        self.fast = {t.name: compile_schema(t.name) for t in RECORD_TYPES}
         self.validators = {
-            name: Draft202012Validator(load_schema(name), format_checker=FormatChecker()) for name in RECORD_TYPES
+            t.name: Draft202012Validator(load_schema(t.name), format_checker=FormatChecker()) for t in RECORD_TYPES
         }
 
     @classmethod

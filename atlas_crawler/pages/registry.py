@@ -25,11 +25,11 @@ from typing import Any
 from lxml import etree
 from scrapy.http import TextResponse
 
-from atlas_crawler import urls
+from atlas_crawler import items, urls
 from atlas_crawler.extract.doubts import AMBIGUOUS, Doubt
 from atlas_crawler.extract.reading import Reading, read_page
 from atlas_crawler.extract.text import fold
-from atlas_crawler.items import DOUBTS, CollectivityItem, ProjectItem
+from atlas_crawler.items import DOUBTS, RecordType
 from atlas_crawler.pages import collectivity as collectivity_page
 from atlas_crawler.pages import project as project_page
 from atlas_crawler.pages.collectivity import parse_collectivity
@@ -83,9 +83,10 @@ class PageType:
     canonical_url: Callable[[str], str] = urls.canonicalize
     #: Reads a response into a record (with its pending table pages).
     parse: Parser | None = None
-    item_class: type | None = None
-    #: ``schemas/<schema>.schema.json`` (the record's ``type``).
-    schema: str | None = None
+    #: The record it gives (``atlas_crawler.items``: item class, schema, tables),
+    #: and the id of that record in an address of this type.
+    record_type: RecordType | None = None
+    record_id: Callable[[str], str | None] | None = None
     #: Words a whole page of this type holds at least one of (its labels); a page
     #: with none of them was cut short or is not what its address announced.
     required_words: tuple[str, ...] = ()
@@ -192,8 +193,8 @@ PROJECT = PageType(
     by_url=lambda url: urls.project_id(url) is not None,
     canonical_url=urls.project_url,
     parse=_project,
-    item_class=ProjectItem,
-    schema="project",
+    record_type=items.PROJECT,
+    record_id=urls.project_id,
     required_words=tuple(project_page.LABELS) + tuple(project_page.CHECKBOXES),
 )
 #: French and foreign collectivity pages: one page type, the record's ``kind``
@@ -203,8 +204,8 @@ COLLECTIVITY = PageType(
     fit=_collectivity_fit,
     canonical_url=urls.collectivity_url,
     parse=_collectivity,
-    item_class=CollectivityItem,
-    schema="collectivity",
+    record_type=items.COLLECTIVITY,
+    record_id=urls.collectivity_id,
     required_words=tuple(collectivity_page.LABELS) + _COLLECTIVITY_WORDS,
 )
 LIST = PageType("list", fit=_list_fit)
@@ -226,9 +227,6 @@ PAGE_TYPES: tuple[PageType, ...] = (
     REGION_LIST,
     MENU,
 )
-RECORD_PAGE_TYPES = tuple(t for t in PAGE_TYPES if t.gives_records)
-#: Record type (``schemas/<name>``) -> item class, for the pipelines and the report.
-ITEM_CLASSES: dict[str, type] = {t.schema: t.item_class for t in RECORD_PAGE_TYPES if t.schema and t.item_class}
 
 
 def type_of_url(url: str) -> PageType | None:
@@ -315,6 +313,16 @@ def expected_type(url: str) -> PageType | None:
     if (page_type := type_of_url(url)) is not None:
         return page_type
     return COLLECTIVITY if urls.collectivity_id(url) else None
+
+
+def record_of_url(url: str) -> tuple[str, str] | None:
+    """``(record type, id)`` of the record an address announces (a list's rows, a
+    failed page), or None for an address that gives no record."""
+    page_type = expected_type(url)
+    if page_type is None or page_type.record_type is None or page_type.record_id is None:
+        return None
+    record_id = page_type.record_id(url)
+    return (page_type.record_type.name, record_id) if record_id else None
 
 
 def incomplete_reason(response: TextResponse) -> str | None:

@@ -20,8 +20,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from atlas_crawler import urls
 from atlas_crawler.files import RECORDS, REPORT, beside, write_atomically
+from atlas_crawler.pages.registry import record_of_url
 from atlas_crawler.records import RecordKey, key_fields, key_order, label, read_records, record_key, records_by_key
 
 IGNORED_FIELDS = frozenset({"crawled_at"})  # differs on every run, says nothing about the atlas
@@ -95,16 +95,14 @@ class _Hidden:
         self.other_failures: list[str] = []
         for failure in report.get("failures") or []:
             url, why = failure["url"], failure.get("reason") or "failed"
-            if pid := urls.project_id(url):
-                self.failed["project", pid] = why
-            elif (cid := urls.collectivity_id(url)) and urls.collectivity_kind(url):
-                self.failed["collectivity", cid] = why
+            if (record := record_of_url(url)) is not None:
+                self.failed[record] = why
             else:
                 self.other_failures.append(url)
         self.missing: set[tuple[str, str]] = set()
         for entry in (report.get("lists") or {}).get("all") or (report.get("lists") or {}).get("incomplete") or []:
             for record_id in entry.get("missing_ids") or []:
-                self.missing.add(("project" if entry.get("kind") == "project" else "collectivity", str(record_id)))
+                self.missing.add((entry.get("kind"), str(record_id)))
 
     def why(self, key: RecordKey, before: dict[str, Any]) -> str | None:
         """Why ``before``'s absence from NEW proves nothing (None: it was removed)."""

@@ -9,8 +9,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-RECORD_TYPES = ("project", "collectivity")
-
 
 @cache
 def load_schema(name: str) -> dict[str, Any]:

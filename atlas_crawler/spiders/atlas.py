@@ -18,6 +18,7 @@ from twisted.python.failure import Failure
 from atlas_crawler import signals, stats, urls
 from atlas_crawler.crawl.browser import browser_problem, close_page, with_browser
 from atlas_crawler.crawl.robots import RobotsUnavailable
+from atlas_crawler.items import RECORD_TYPES
 from atlas_crawler.outcome import REASON_SITE_UNREACHABLE
 from atlas_crawler.pages import registry
 from atlas_crawler.pages.common import announced_count, links, utc_now
@@ -110,16 +111,20 @@ class AtlasSpider(Spider):
         )
 
     def list_parsed(self, response: TextResponse) -> None:
-        found = links(response)
-        projects = sorted({pid for u in found if (pid := urls.project_id(u))})
-        collectivities = sorted({cid for u in found if (cid := urls.collectivity_id(u))})
+        """What a list page lists (the ids of the first record type it has rows of)
+        and announces, for the run's list checks."""
+        listed: dict[str, set[str]] = {t.name: set() for t in RECORD_TYPES}
+        for url in links(response):
+            if (record := registry.record_of_url(url)) is not None:
+                listed[record[0]].add(record[1])
+        kind = next((name for name, ids in listed.items() if ids), RECORD_TYPES[0].name)
         self.crawler.signals.send_catch_log(
             signals.list_page_parsed,
             list_url=urls.without_page_params(urls.canonicalize(response.url)),
             page_url=response.url,
             announced=announced_count(response),
-            ids=projects or collectivities,
-            kind="project" if projects else "collectivity",
+            ids=sorted(listed[kind]),
+            kind=kind,
         )
 
     # --- the world map (entry=map) ------------------------------------------------

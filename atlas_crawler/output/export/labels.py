@@ -11,12 +11,8 @@ from functools import cache
 from typing import Any
 
 from atlas_crawler.extract.text import label_key
+from atlas_crawler.items import BY_NAME
 
-#: Where the parsers declare their labels: record type -> modules, tried in order.
-_LABEL_MODULES = {
-    "project": ("atlas_crawler.pages.project",),
-    "collectivity": ("atlas_crawler.pages.collectivity",),
-}
 #: Module attributes holding labels: ``{label key: field}`` maps (values, statements,
 #: blocks such as the embassy's) and table specs (``field``, ``titles``, ``columns``).
 _LABEL_MAPS = ("LABELS", "CHECKBOXES", "BLOCKS")
@@ -38,28 +34,18 @@ def label_keys(record_type: str) -> dict[str, tuple[str, ...]]:
         if key and key not in found[path]:
             found[path].append(key)
 
-    for module in _modules(record_type):
-        for name in _LABEL_MAPS:
-            for key, path in dict(getattr(module, name, {}) or {}).items():
-                add(path, key)
-        for name in _TABLE_SPECS:
-            specs = getattr(module, name, ())
-            for spec in specs if isinstance(specs, tuple | list) else (specs,):
-                _add_table(spec, add)
-        for name, path in _BLOCK_LABELS.items():
-            if isinstance(getattr(module, name, None), str):
-                add(path, getattr(module, name))
+    module = importlib.import_module(BY_NAME[record_type].page_module)  # where its parser declares them
+    for name in _LABEL_MAPS:
+        for key, path in dict(getattr(module, name, {}) or {}).items():
+            add(path, key)
+    for name in _TABLE_SPECS:
+        specs = getattr(module, name, ())
+        for spec in specs if isinstance(specs, tuple | list) else (specs,):
+            _add_table(spec, add)
+    for name, path in _BLOCK_LABELS.items():
+        if isinstance(getattr(module, name, None), str):
+            add(path, getattr(module, name))
     return {path: tuple(keys) for path, keys in found.items()}
-
-
-def _modules(record_type: str) -> list[Any]:
-    out = []
-    for name in _LABEL_MODULES[record_type]:
-        try:
-            out.append(importlib.import_module(name))
-        except ImportError:  # moved by a refactor: the dictionary test says so
-            continue
-    return out
 
 
 def _add_table(spec: Any, add: Any) -> None:

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from atlas_crawler.schemas import RECORD_TYPES, inlined_schema, load_schema
+from atlas_crawler.schemas import inlined_schema, load_schema
 
-__all__ = ["RECORD_TYPES", "Field", "load_schema", "record_fields", "walk"]
+__all__ = ["Field", "load_schema", "record_fields", "walk"]
 _ISO_DATE = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 

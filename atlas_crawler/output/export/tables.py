@@ -15,11 +15,13 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from operator import itemgetter
 from typing import Any
 
 from atlas_crawler.output.export.labels import french_label
 from atlas_crawler.output.export.schema import Field, record_fields
 from atlas_crawler.extract.doubts import RULES
+from atlas_crawler.items import BY_NAME, COLLECTIVITY, PROJECT, RECORD_TYPES, ChildTable, RecordType
 from atlas_crawler.records import record_key
 
 Row = tuple[Any, ...]
@@ -110,50 +112,6 @@ class Table:
         return next(c for c in self.columns if c.name == name)
 
 
-#: List-of-objects fields (and ``project_ids``) -> their table, title (FR) and description (EN).
-CHILD_TABLES: dict[tuple[str, str], tuple[str, str, str]] = {
-    ("project", "other_themes"): (
-        "project_themes",
-        "Thématiques des projets",
-        "One row per theme of a project: its main theme (row_no 0, main = true, from the project's "
-        "theme fields) and each row of its 'Autres thématiques' table (row_no 1, 2, … in page order).",
-    ),
-    ("project", "foreign_partners"): (
-        "foreign_partners",
-        "Partenaires étrangers",
-        "One row per foreign partner collectivity of a project, in page order.",
-    ),
-    ("project", "foreign_partner_contacts"): (
-        "partner_contacts",
-        "Contacts chez les partenaires étrangers",
-        "One row per contact person in a project's foreign partner collectivities, in page order.",
-    ),
-    ("project", "french_partners"): (
-        "french_partners",
-        "Collectivités territoriales françaises partenaires",
-        "One row per French partner collectivity of a project, in page order.",
-    ),
-    ("project", "funding"): (
-        "funding",
-        "Financement",
-        "One row per line of a project's funding table, in page order, the 'Montant 1%' cells as named columns.",
-    ),
-    ("project", "volunteers"): (
-        "volunteers",
-        "Volontaires",
-        "One row per volunteer involved in a project, in page order.",
-    ),
-    ("project", "embassy.contacts"): (
-        "embassy_contacts",
-        "Contacts au poste diplomatique",
-        "One row per contact of the French embassy block of a project (its name is projects.embassy_name).",
-    ),
-    ("collectivity", "project_ids"): (
-        "collectivity_projects",
-        "Projets des collectivités",
-        "One row per project listed on a collectivity's page ('Projets de la collectivité'), in page order.",
-    ),
-}
 #: Child-table columns named after what they refer to.
 RENAMED = {
     "foreign_partners[].id": "collectivity_id",
@@ -202,9 +160,13 @@ def _scalar_columns(fields: Iterable[Field], record_type: str, prefix: str = "")
     for f in fields:
         if f.name == "type" and f.constraints.get("enum"):
             continue  # the table says it
-        if f.is_table or (record_type, f.path) in CHILD_TABLES:
-            if (record_type, f.path) not in CHILD_TABLES:
-                raise ExportError(f"schema field {record_type}.{f.path} has no table: add it to CHILD_TABLES")
+        child_tables = BY_NAME[record_type].child_tables
+        if f.is_table or f.path in child_tables:
+            if f.path not in child_tables:
+                raise ExportError(
+                    f"schema field {record_type}.{f.path} has no table: add it to the record type's child_tables "
+                    "(atlas_crawler/items.py)"
+                )
             continue
         if f.type == "object" and f.children:
             out += _nested_columns(f, record_type)
@@ -282,26 +244,22 @@ def _one_percent_columns(f: Field, record_type: str) -> list[Column]:
     return out
 
 
-def _parent_columns(record_type: str) -> list[Column]:
-    ids = {f.name: f for f in record_fields(record_type)}
-    if record_type == "project":
-        return [
-            Column(
-                "project_id",
-                "string",
-                None,
-                "The project (projects.id).",
-                dict(ids["id"].constraints),
-                "id",
-                lambda r: r["id"],
-            )
-        ]
+def _parent_columns(record_type: RecordType) -> list[Column]:
+    """A child row's reference to its record: one column per field of the record's key."""
+    ids = {f.name: f for f in record_fields(record_type.name)}
+    name, table = record_type.name, record_type.table
     return [
-        Column("collectivity_kind", "string", None, "The collectivity's kind (collectivities.kind).",
-               dict(ids["kind"].constraints), "kind", lambda r: r["kind"]),
-        Column("collectivity_id", "string", None, "The collectivity (collectivities.id).",
-               dict(ids["id"].constraints), "id", lambda r: r["id"]),
-    ]  # fmt: skip
+        Column(
+            f"{name}_{k}",
+            "string",
+            None,
+            f"The {name} ({table}.{k})." if k == "id" else f"The {name}'s {k} ({table}.{k}).",
+            dict(ids[k].constraints),
+            k,
+            itemgetter(k),
+        )
+        for k in record_type.key
+    ]
 
 
 def _row_number(start: int) -> Column:
@@ -328,21 +286,21 @@ def _theme_items(record: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]
         yield number, {**item, "main": False}
 
 
-def _child_table(record_type: str, f: Field, parent_table: str) -> Table:
-    name, title, description = CHILD_TABLES[(record_type, f.path)]
+def _child_table(record_type: RecordType, f: Field, child: ChildTable) -> Table:
+    name, title, description = child.name, child.title, child.description
     parents = _parent_columns(record_type)
     start = 1
     items = _list_items(f.path)
     if f.is_table:
         columns = []
-        for child in f.children:
-            renamed = RENAMED.get(child.path)
+        for g in f.children:
+            renamed = RENAMED.get(g.path)
             if renamed:
-                columns.append(_column(child, record_type, name=renamed))
+                columns.append(_column(g, record_type.name, name=renamed))
             else:
-                columns += _scalar_columns([child], record_type)
+                columns += _scalar_columns([g], record_type.name)
     else:  # a list of project ids: one column, named after what it refers to
-        project_id = next(c for c in _parent_columns("project"))
+        project_id = next(c for c in _parent_columns(PROJECT))
         columns = [
             Column(
                 "project_id",
@@ -362,15 +320,14 @@ def _child_table(record_type: str, f: Field, parent_table: str) -> Table:
                    lambda item: item["main"], key="main")
         )  # fmt: skip
     parent_key = tuple(c.name for c in parents)
-    referenced = ("id",) if record_type == "project" else ("kind", "id")
     return Table(
         name=name,
-        record_type=record_type,
+        record_type=record_type.name,
         title=title,
         description=description,
         columns=(*parents, _row_number(start), *columns),
         primary_key=(*parent_key, "row_no"),
-        foreign_keys=(ForeignKey(parent_key, parent_table, referenced),),
+        foreign_keys=(ForeignKey(parent_key, record_type.table, record_type.key),),
         indexes=_INDEXES.get(name, ()),
         items=items,
     )
@@ -395,10 +352,11 @@ def _doubted_column() -> Column:
 
 def _doubts_table() -> Table:
     """One row per reason to doubt a record, from the doubts file (not the records)."""
-    ids = {f.name: f for f in record_fields("collectivity")}
+    ids = {f.name: f for f in record_fields(COLLECTIVITY.name)}
+    names = [t.name for t in RECORD_TYPES]
     columns = (
-        Column("type", "string", None, "The record's type: project or collectivity.",
-               {"required": True, "enum": ["project", "collectivity"]}),
+        Column("type", "string", None, f"The record's type: {' or '.join(names)}.",
+               {"required": True, "enum": list(names)}),
         Column("kind", "string", None, "The collectivity's kind (collectivities.kind); null for a project.",
                {"enum": ids["kind"].constraints["enum"]}),
         Column("id", "string", None, "The record's id (projects.id, or collectivities.id with kind).",
@@ -449,19 +407,18 @@ _INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
 def _tables() -> tuple[Table, ...]:
     """Each record type's table, then its child tables in schema order."""
     out: list[Table] = []
-    for record_type, name, title, description, key in (
-        ("project", "projects", "Projets", "One row per project (detailProjet page); its lists of objects "
-         "are the child tables.", ("id",)),
-        ("collectivity", "collectivities", "Collectivités", "One row per French or foreign collectivity page; "
-         "kind and id together identify it.", ("kind", "id")),
-    ):  # fmt: skip
-        fields = record_fields(record_type)
-        columns = (*_scalar_columns(fields, record_type), _doubted_column())
-        out.append(Table(name, record_type, title, description, columns, key, indexes=_INDEXES.get(name, ())))
+    for record_type in RECORD_TYPES:
+        fields = record_fields(record_type.name)
+        columns = (*_scalar_columns(fields, record_type.name), _doubted_column())
+        name = record_type.table
+        out.append(
+            Table(name, record_type.name, record_type.title, record_type.description, columns, record_type.key,
+                  indexes=_INDEXES.get(name, ()))
+        )  # fmt: skip
         for f in fields:
             for g in (f, *f.children) if f.type == "object" else (f,):
-                if (record_type, g.path) in CHILD_TABLES:
-                    out.append(_child_table(record_type, g, name))
+                if (child := record_type.child_tables.get(g.path)) is not None:
+                    out.append(_child_table(record_type, g, child))
     return (*out, _doubts_table())
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from atlas_crawler.extract.text import label_key
 from atlas_crawler.files import records_of_report, report_view, write_atomically
+from atlas_crawler.items import RECORD_TYPES
 from atlas_crawler.records import RecordsFileError, read_records
 
 logger = logging.getLogger(__name__)
@@ -228,7 +229,7 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[Any]], numeric: Seque
 
 
 # --- the run's health ------------------------------------------------------------
-_RECORD_NAMES = {"project": "projets", "collectivity": "collectivités"}
+_RECORD_NAMES = {t.name: t.title.lower() for t in RECORD_TYPES}
 
 
 def _cards(report: dict[str, Any]) -> str:
