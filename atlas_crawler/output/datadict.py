@@ -203,7 +203,7 @@ def render(pages: Path = PAGES) -> str:
         "as foreign keys: that page may have failed or be gone from the atlas, and the row is still true. "
         f"The `{DOUBTS_TABLE}` table and the `{DOUBTED}` column of `projects` and `collectivities` come from "
         "the crawl's doubts file beside the records, not from the records: a doubted record is one whose page "
-        "the parse could not wholly explain (README, Doubts).",
+        "the parse could not wholly explain (docs/OUTPUT.md, Doubts).",
         "",
         "How each type is written:",
         "",
