@@ -52,7 +52,7 @@ class ArchiveMiddleware:
         self.started_at = datetime.now(UTC)
         self.finish_reason: str | None = None
         spider = getattr(crawler, "spider", None)
-        user_agent = str(settings.get("USER_AGENT", "")).replace("{contact}", str(settings.get("ATLAS_CONTACT", "")))
+        user_agent = str(settings.get("USER_AGENT")).replace("{contact}", str(settings.get("ATLAS_CONTACT")))
         info = warcinfo(settings, spider.name if spider else "atlas", user_agent, self.commit)
         files = WarcFiles(self.directory, "atlas", settings.getint("ATLAS_WARC_MAX_SIZE"), info, first_number)
         self.writer = ArchiveWriter(files, self.directory / CAPTURES)

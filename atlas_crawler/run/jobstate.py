@@ -67,7 +67,7 @@ class JobState:
         state.earlier_stats = {}
 
     def engine_started(self) -> None:
-        interval = self.crawler.settings.getfloat("ATLAS_JOB_STATE_INTERVAL", 10.0)
+        interval = self.crawler.settings.getfloat("ATLAS_JOB_STATE_INTERVAL")
         self.saver = create_looping_call(self.save)
         self.saver.start(interval, now=True)  # now: a run killed at once still counts as a run of the job
 

@@ -46,7 +46,7 @@ class ReportWriter:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ReportWriter:
-        if not crawler.settings.getbool("ATLAS_REPORT_ENABLED", True):
+        if not crawler.settings.getbool("ATLAS_REPORT_ENABLED"):
             raise NotConfigured  # ATLAS_REPORT_ENABLED off, e.g. `scrapy parse`: no report to overwrite
         return cls(crawler)
 
