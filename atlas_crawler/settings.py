@@ -1,84 +1,193 @@
-"""Settings of atlas-crawler. Every ``ATLAS_*`` setting is documented in the
-README; standard Scrapy settings given with ``-s`` override these."""
+"""Settings of atlas-crawler. Every ``ATLAS_*`` setting is documented in
+docs/SETTINGS.md; standard Scrapy settings given with ``-s`` override these.
 
-from atlas_crawler import __version__
-from atlas_crawler.urls import LIVE_BASE_URL
+One policy for defaults: every ``ATLAS_*`` setting is defined here, once, with its
+default, and the code that reads it never repeats that default. Each component
+dict (``DOWNLOADER_MIDDLEWARES``, ``SPIDER_MIDDLEWARES``, ``EXTENSIONS``,
+``ITEM_PIPELINES``, ``FEED_EXPORTERS``, ``FEED_STORAGES``) is written once, in the
+section "the crawl's components", its entries in the order of their numbers; the
+other sections say which entry serves them."""
 
-BOT_NAME = "atlas_crawler"
-SPIDER_MODULES = ["atlas_crawler.spiders"]
-NEWSPIDER_MODULE = "atlas_crawler.spiders"
+from atlas_crawler import __version__, urls
 
-# --- the atlas --------------------------------------------------------------
-ATLAS_BASE_URL = LIVE_BASE_URL
+BOT_NAME = "atlas_crawler"  # default "scrapybot": the project's name (logs, Scrapyd)
+SPIDER_MODULES = ["atlas_crawler.spiders"]  # default []: where `scrapy crawl atlas` finds the spider
+NEWSPIDER_MODULE = "atlas_crawler.spiders"  # default "": where `scrapy genspider` would put a new one
+LOG_LEVEL = "INFO"  # default DEBUG: one line per request is too much for a 45,000-page crawl
+
+# --- the atlas ----------------------------------------------------------------------
+ATLAS_BASE_URL = urls.LIVE_BASE_URL  # where the atlas lives; the crawl never leaves it (crawl/scope.py)
+ATLAS_HOME_PAGE = urls.HOME_PAGE  # accesAtlas.html: where the walk starts, relative to ATLAS_BASE_URL
+#: Your e-mail address, put into USER_AGENT; left at this reminder, ContactCheck (EXTENSIONS 100)
+#: warns at start.
 ATLAS_CONTACT = "set ATLAS_CONTACT to your e-mail address"
-ATLAS_HOME_PAGE = "accesAtlas.html"  # where the walk starts, relative to ATLAS_BASE_URL
-ATLAS_REPORT_PATH = None  # default: beside the first local feed, else output/report.json
-ATLAS_REPORT_ENABLED = True  # the run report (off for `scrapy parse`, which must not overwrite a crawl's)
-ATLAS_RETRY_AFTER_MAX = 120.0  # longest Retry-After wait honoured, seconds
-ATLAS_MAP_TIMEOUT_MS = 20000  # how long the browser waits for the map's country links
 
-# --- politeness: a public service on modest hardware -------------------------
+# --- politeness: a public service on modest hardware ---------------------------------
+#: Names the project and the operator: ``{contact}`` is filled from ATLAS_CONTACT by
+#: ContactUserAgentMiddleware (DOWNLOADER_MIDDLEWARES, 500).
 USER_AGENT = f"atlas-crawler/{__version__} (research crawler of the CNCD atlas; contact: {{contact}})"
-ROBOTSTXT_OBEY = True  # Scrapy's default is False
+ROBOTSTXT_OBEY = True  # Scrapy's default is False; read by AtlasRobotsTxtMiddleware (100)
+ATLAS_ROBOTS_RETRY_TIMES = 2  # robots.txt retries on 5xx/timeouts before the crawl stops (robots_unavailable)
 CONCURRENT_REQUESTS = 2  # default 16: two requests in flight at most, whatever the host
 CONCURRENT_REQUESTS_PER_DOMAIN = 2  # default 8
 DOWNLOAD_DELAY = 0.5  # default 0: at least half a second between two requests
-AUTOTHROTTLE_ENABLED = True  # slows down further when the site answers slowly
+#: Default 0.5. DOWNLOAD_DELAY is a floor, never a mean: Scrapy's default jitter (±50 %) drew
+#: gaps down to half of it, also under AutoThrottle (its delays never go below DOWNLOAD_DELAY,
+#: the jitter did). DelayFloor (EXTENSIONS, 100) warns when it is above 0.
+DOWNLOAD_DELAY_JITTER = 0.0
+#: Slots wait 10 % more than DOWNLOAD_DELAY (DelayFloor, EXTENSIONS 100): a busy event loop
+#: sends some requests late, and the site must never see a shorter gap.
+ATLAS_DELAY_MARGIN = 0.1
+AUTOTHROTTLE_ENABLED = True  # default False: slows down further when the site answers slowly
 AUTOTHROTTLE_START_DELAY = 1.0  # default 5: the first requests need not wait that long
 AUTOTHROTTLE_MAX_DELAY = 30.0  # default 60: a day-long crawl should not stall for a minute per page
 DOWNLOAD_TIMEOUT = 60  # default 180: a page that takes a minute has failed; it is retried
 RETRY_TIMES = 3  # default 2: the atlas answers 500/503 now and then; a fourth try usually works
+ATLAS_RETRY_AFTER_MAX = 120.0  # longest Retry-After wait honoured, seconds (RetryAfterMiddleware, 550)
 COOKIES_ENABLED = True  # Scrapy's default, kept on purpose: the JSESSIONID cookie keeps ;jsessionid out of links
 TELNETCONSOLE_ENABLED = False  # default on: no listening port for a crawler that runs unattended
-LOG_LEVEL = "INFO"  # default DEBUG: one line per request is too much for a 45,000-page crawl
-# DOWNLOAD_DELAY is a floor, never a mean: Scrapy's default jitter (±50 %) drew gaps down to
-# half of it, also under AutoThrottle (its delays never go below DOWNLOAD_DELAY, the jitter did).
-DOWNLOAD_DELAY_JITTER = 0.0
-ATLAS_DELAY_MARGIN = 0.1  # slots wait 10 % more than DOWNLOAD_DELAY: a busy event loop sends some requests late
-# Default on since Scrapy 2.19: an HTTP server on a local port that runs any Python code sent
-# with its token, and a token file per run in ~/.local/state/scrapy that killed runs leave behind.
+#: Default on since Scrapy 2.19: an HTTP server on a local port that runs any Python code sent
+#: with its token, and a token file per run in ~/.local/state/scrapy that killed runs leave behind.
 REMOTE_CONTROL_ENABLED = False
-ATLAS_STOP_GRACE_SECONDS = 5.0  # after SIGTERM/Ctrl-C, requests in flight get this long, then are cancelled
-ATLAS_ROBOTS_RETRY_TIMES = 2  # robots.txt retries on 5xx/timeouts before the crawl stops (robots_unavailable)
+#: After SIGTERM/Ctrl-C, requests in flight get this long, then are cancelled (GracefulStop,
+#: EXTENSIONS 100) and handed back to the scheduler (RequeueOnStop, DOWNLOADER_MIDDLEWARES 990).
+ATLAS_STOP_GRACE_SECONDS = 5.0
 
-# --- one request per page ------------------------------------------------------
-#: One fingerprint per canonical address: ;jsessionid, parameter order and tracking never make two requests.
+# --- the crawl's components ----------------------------------------------------------
+#: Default Scrapy's own. One fingerprint per canonical address: ;jsessionid, parameter
+#: order and tracking never make two requests.
 REQUEST_FINGERPRINTER_CLASS = "atlas_crawler.crawl.fingerprint.CanonicalRequestFingerprinter"
+#: Default scrapy.core.scheduler.Scheduler, which this is, but under JOBDIR with memory queues
+#: only and a duplicate filter fed from JOBDIR/ledger.sqlite (Scrapy's disk queue and
+#: requests.seen survive clean stops only). See "a JOBDIR job" below.
+SCHEDULER = "atlas_crawler.run.ledger.LedgerScheduler"
 
+#: A request goes through these in increasing order, a response in decreasing order.
+#: Scrapy's own at their places (DOWNLOADER_MIDDLEWARES_BASE): offsite 50, robots.txt 100,
+#: auth 300, timeout 350, default headers 400, User-Agent 500, retry 550, meta refresh 580,
+#: decompression 590, redirect 600, cookies 700, proxy 750, stats 850, cache 900. A replaced
+#: one is turned off (None) beside the project's own, which takes its place.
 DOWNLOADER_MIDDLEWARES = {
     # Never off the atlas (atlas_crawler/crawl/scope.py): requests are checked before any other
     # middleware, Scrapy's RobotsTxtMiddleware (100) included, which would otherwise fetch
     # the robots.txt of whatever host a request names.
     "atlas_crawler.crawl.scope.ScopeMiddleware": 40,
-    # robots.txt as RFC 9309 reads it: 5xx or timeout stops the crawl, 4xx allows all.
+    # robots.txt as RFC 9309 reads it, at Scrapy's own place: 5xx or timeout stops the crawl
+    # (retried ATLAS_ROBOTS_RETRY_TIMES first), 4xx allows all. Replaces Scrapy's.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "atlas_crawler.crawl.robots.AtlasRobotsTxtMiddleware": 100,
-    # Every redirect hop checked against the scope, at Scrapy's own places: 3xx (600) before
-    # decompression (590), meta refresh (580) after it, as it reads the body.
-    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
-    "atlas_crawler.crawl.scope.ScopedRedirectMiddleware": 600,
-    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
-    "atlas_crawler.crawl.scope.ScopedMetaRefreshMiddleware": 580,
+    # USER_AGENT with {contact} filled from ATLAS_CONTACT, at Scrapy's own place. Replaces Scrapy's.
+    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
+    "atlas_crawler.crawl.politeness.ContactUserAgentMiddleware": 500,
+    # Scrapy's retry, at its own place, but a 429/503 with Retry-After waits that long (at
+    # most ATLAS_RETRY_AFTER_MAX) first. Replaces Scrapy's. It sees a response after the
+    # soft-error (560) and whole-page (570) checks.
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "atlas_crawler.crawl.politeness.RetryAfterMiddleware": 550,
+    # A 200 page that says it failed ("Erreur technique", maintenance) is retried like a 500,
+    # then failed, never parsed: after the whole-page check (570), before the retries (550).
+    "atlas_crawler.crawl.softerrors.SoftErrorMiddleware": 560,
     # Whole pages only: sees a response after decompression (590) and before the soft-error
     # check (560) and the retries (550), so a cut page is retried, never judged or parsed.
     "atlas_crawler.crawl.wholepage.WholePageMiddleware": 570,
-    # Next to the download handler, so it sees first a download cancelled by a forced stop.
+    # Every redirect hop checked against the scope, at Scrapy's own places: 3xx (600) before
+    # decompression (590), meta refresh (580) after it, as it reads the body. Both replace Scrapy's.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "atlas_crawler.crawl.scope.ScopedMetaRefreshMiddleware": 580,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "atlas_crawler.crawl.scope.ScopedRedirectMiddleware": 600,
+    # Archival dumps (atlas_crawler/archive; off, NotConfigured, unless ATLAS_ARCHIVE is set).
+    # 950: below (a higher number than) HttpCompressionMiddleware (590), so it records the
+    # body as the server sent it, before decompression, with headers that still match it;
+    # below the retry (550), soft-error (560), whole-page (570) and redirect (600)
+    # middlewares, so it sees every attempt, every failed answer and every redirect hop;
+    # below the cookies (700) and stats (850), so a request record holds the headers as sent.
+    # Above RequeueOnStop (990), which must stay next to the download handler.
+    "atlas_crawler.archive.middleware.ArchiveMiddleware": 950,
+    # Next to the download handler, so it sees first a download cancelled by a forced stop
+    # (GracefulStop) and hands the request back to the scheduler, before the retries or the
+    # spider's errback see it.
     "atlas_crawler.crawl.stopping.RequeueOnStop": 990,
-    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
-    "atlas_crawler.crawl.politeness.ContactUserAgentMiddleware": 500,
-    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "atlas_crawler.crawl.politeness.RetryAfterMiddleware": 550,
-    "atlas_crawler.crawl.softerrors.SoftErrorMiddleware": 560,
 }
 
-# --- limits on traps (atlas_crawler.crawl.limits) ---------------------------------------
-# Each limit is derived from what the site says where it can be (announced counts,
-# rows on a page, a pager's last page); these settings stand in where it says nothing.
+#: The spider's output goes through these in decreasing order (the highest number is
+#: closest to the spider). Scrapy's own (SPIDER_MIDDLEWARES_BASE): start 25, HTTP errors 50,
+#: referer 700, URL length 800, depth 900, meta copy detection 1000.
 SPIDER_MIDDLEWARES = {
-    # Closer to the spider than Scrapy's UrlLengthMiddleware (800), so that a long URL
-    # is stopped here, with a warning in the report, instead of silently.
+    # A JOBDIR job (atlas_crawler/run/ledger.py): marks a page done in the ledger once its
+    # output is consumed; a resumed job starts from it. Outermost (10, before
+    # StartSpiderMiddleware's 25), so it sees the output every other middleware let through.
+    "atlas_crawler.run.ledger.LedgerMiddleware": 10,
+    # Limits on traps (atlas_crawler/crawl/limits.py). Closer to the spider than Scrapy's
+    # UrlLengthMiddleware (800), so that a long URL is stopped here, with a warning in the
+    # report, instead of silently.
     "atlas_crawler.crawl.limits.TrapLimitsMiddleware": 850,
 }
+
+#: Built in increasing order; of equal numbers, in the order written. Signal handlers run in
+#: the order the extensions connected them.
+EXTENSIONS = {
+    "atlas_crawler.crawl.politeness.ContactCheck": 100,  # a warning at start when ATLAS_CONTACT is unset
+    "atlas_crawler.crawl.stopping.GracefulStop": 100,  # a stop within ATLAS_STOP_GRACE_SECONDS + a second or two
+    "atlas_crawler.crawl.politeness.DelayFloor": 100,  # DOWNLOAD_DELAY as the site sees it (see ATLAS_DELAY_MARGIN)
+    # Spidermon: the close monitors (SPIDERMON_SPIDER_CLOSE_MONITORS) and field coverage.
+    "spidermon.contrib.scrapy.extensions.Spidermon": 500,
+    # The run report's components (atlas_crawler/run/report). The writer writes the report
+    # and the doubts file when the spider closes and the engine stops, after Spidermon's close
+    # monitors, so the order of these three after Spidermon (500) does not matter.
+    "atlas_crawler.run.collector.RunCollector": 510,  # collects the run from signals into the run state
+    "atlas_crawler.run.jobstate.JobState": 520,  # carries that state across the runs of a JOBDIR job
+    "atlas_crawler.run.report.writer.ReportWriter": 530,  # builds and writes the report (off: ATLAS_REPORT_ENABLED)
+    # One progress line every ATLAS_PROGRESS_INTERVAL: pages, pending requests, records, lists
+    # done, time left.
+    "atlas_crawler.run.progress.Progress": 600,
+    # Exports the feed to tables (ATLAS_EXPORT; NotConfigured while it is empty). Runs on
+    # engine_stopped, after every feed is closed and moved into place, and after the report
+    # writer (530), which writes the doubts file the tables read.
+    "atlas_crawler.output.export.extension.AutoExport": 900,
+}
+
+#: In increasing order.
+ITEM_PIPELINES = {
+    # First: item["doubts"] is no field of the record; off before the cleaner, the duplicate
+    # check, the validation (the schema rejects unknown keys) and the feed see the record.
+    "atlas_crawler.output.pipelines.DoubtsPipeline": 50,
+    # Unresolved template keys (???menu.atlas.libelle???) never reach a record: cleaned before
+    # the validation (300) judges the record the feed gets.
+    "atlas_crawler.output.pipelines.TemplateKeyCleanerPipeline": 100,
+    # One record per (type, kind, id): dropped before it is counted (250) or validated (300).
+    "atlas_crawler.output.pipelines.DuplicatesPipeline": 200,
+    # Counts, per field, the values no reader could read; after the duplicate check (200), so
+    # it counts only duplicates-free records.
+    "atlas_crawler.output.pipelines.UnreadableValuesPipeline": 250,
+    # Last: each record against its schema, as the feed will get it.
+    "atlas_crawler.output.pipelines.SchemaValidationPipeline": 300,
+}
+
+#: By format (-o file.<format> or FEEDS' "format"); the others stay Scrapy's own.
+FEED_EXPORTERS = {
+    # JSON Lines through the jsonlines package: UTF-8, not \u-escaped, one record per line,
+    # keys in schema order. The three spellings Scrapy accepts for the format.
+    "jsonl": "atlas_crawler.output.feeds.JsonLinesExporter",
+    "jsonlines": "atlas_crawler.output.feeds.JsonLinesExporter",
+    "jl": "atlas_crawler.output.feeds.JsonLinesExporter",
+    # `-o out.csv`: the projects with every schema field (header from the schema, lists as JSON
+    # text); collectivities are left out, with a log line naming the export command.
+    "csv": "atlas_crawler.output.feeds.ProjectCsvExporter",
+}
+
+#: By URI scheme. Local feeds (-o/-O) go to a temporary file moved into place when the run
+#: ends; a run that scraped nothing leaves the previous file byte-identical (Scrapy's
+#: FileFeedStorage would have emptied it at the start). Under JOBDIR the feed is written
+#: in place, line by line.
+FEED_STORAGES = {
+    "": "atlas_crawler.output.storage.AtomicFileFeedStorage",  # a plain path
+    "file": "atlas_crawler.output.storage.AtomicFileFeedStorage",  # a file:// URI
+}
+
+# --- limits on traps (TrapLimitsMiddleware, SPIDER_MIDDLEWARES 850) ---------------------
+# Each limit is derived from what the site says where it can be (announced counts,
+# rows on a page, a pager's last page); these settings stand in where it says nothing.
 ATLAS_MAX_URL_LENGTH = 2000  # atlas links are < 200 characters; below Scrapy's URLLENGTH_LIMIT (2083)
 ATLAS_MAX_PATH_DEPTH = 3  # path segments below ATLAS_BASE_URL; every atlas page has 1
 ATLAS_MAX_ID = 2147483647  # a Java int: the site is a Java application, larger ids are not records
@@ -90,62 +199,45 @@ ATLAS_MAX_QUERY_VARIANTS = 1000  # parameter variants per page name, ids and pag
 ATLAS_MAX_PAGE_NAMES = 50  # distinct page names under the atlas (it has about 10)
 ATLAS_MAX_WARNINGS_PER_LIMIT = 20  # warnings one limit may add to the report; its stat counts everything
 
-# --- a JOBDIR job that survives kill -9 (atlas_crawler/run/ledger.py) -------------------
-#: Scrapy's scheduler; under JOBDIR with memory queues only and a duplicate filter fed from
-#: JOBDIR/ledger.sqlite (Scrapy's disk queue and requests.seen survive clean stops only).
-SCHEDULER = "atlas_crawler.run.ledger.LedgerScheduler"
-#: Marks a page done in the ledger once its output is consumed: outermost (10, before
-#: StartSpiderMiddleware's 25), so it sees the output every other middleware let through.
-SPIDER_MIDDLEWARES["atlas_crawler.run.ledger.LedgerMiddleware"] = 10
+# --- a JOBDIR job that survives kill -9 (atlas_crawler/run/ledger.py) -----------------
+# Its components: SCHEDULER (LedgerScheduler) and LedgerMiddleware (SPIDER_MIDDLEWARES 10)
+# above, JobState (EXTENSIONS 520).
 ATLAS_JOB_STATE_INTERVAL = 10.0  # seconds between two saves of the report's state in the ledger
 
-# --- output -----------------------------------------------------------------
-#: Scrapy starts this many asyncio tasks for every response's output; our pipelines are
-#: synchronous, so 100 (the default) only costs: 16 makes a CPU-bound crawl ~25 % faster.
+# --- output ----------------------------------------------------------------------------
+# Its components: ITEM_PIPELINES, FEED_EXPORTERS and FEED_STORAGES above.
+#: Default 100. Scrapy starts this many asyncio tasks for every response's output; our
+#: pipelines are synchronous, so 100 only costs: 16 makes a CPU-bound crawl ~25 % faster.
 CONCURRENT_ITEMS = 16
-ITEM_PIPELINES = {
-    # First: item["doubts"] is no field of the record; off before the cleaner, the duplicate
-    # check, the validation (the schema rejects unknown keys) and the feed see the record.
-    "atlas_crawler.output.pipelines.DoubtsPipeline": 50,
-    "atlas_crawler.output.pipelines.TemplateKeyCleanerPipeline": 100,
-    "atlas_crawler.output.pipelines.DuplicatesPipeline": 200,
-    "atlas_crawler.output.pipelines.UnreadableValuesPipeline": 250,  # counts only duplicates-free records
-    "atlas_crawler.output.pipelines.SchemaValidationPipeline": 300,
-}
-FEED_EXPORTERS = {
-    "jsonl": "atlas_crawler.output.feeds.JsonLinesExporter",
-    "jsonlines": "atlas_crawler.output.feeds.JsonLinesExporter",
-    "jl": "atlas_crawler.output.feeds.JsonLinesExporter",
-}
+#: Default None (Scrapy's JSON exporters escape to ASCII): UTF-8 for every feed, the CSV one
+#: included (ProjectCsvExporter takes its encoding from here).
 FEED_EXPORT_ENCODING = "utf-8"
 
-EXTENSIONS = {
-    "atlas_crawler.crawl.politeness.ContactCheck": 100,  # a warning at start when ATLAS_CONTACT is unset
-    "atlas_crawler.crawl.stopping.GracefulStop": 100,  # a stop within ATLAS_STOP_GRACE_SECONDS + a second or two
-    "atlas_crawler.crawl.politeness.DelayFloor": 100,  # DOWNLOAD_DELAY as the site sees it (see ATLAS_DELAY_MARGIN)
-    "spidermon.contrib.scrapy.extensions.Spidermon": 500,
-    # The run report's components; the writer writes the report and the doubts file when
-    # the engine stops, after Spidermon's close monitors, so their order here does not matter.
-    "atlas_crawler.run.report.RunCollector": 510,
-    "atlas_crawler.run.report.JobState": 520,
-    "atlas_crawler.run.report.ReportWriter": 530,
-}
-SPIDERMON_ENABLED = True
+# --- monitors and reports ----------------------------------------------------------------
+ATLAS_REPORT_ENABLED = True  # the run report (off for `scrapy parse`, which must not overwrite a crawl's)
+ATLAS_REPORT_PATH = None  # default: beside the first local feed, else output/report.json
+SPIDERMON_ENABLED = True  # default False: the Spidermon extension (EXTENSIONS 500) does nothing without it
+#: Default False: field_coverage stats, which FieldCoverageMonitor and the report read.
 SPIDERMON_ADD_FIELD_COVERAGE = True
-SPIDERMON_FIELD_COVERAGE_SKIP_NONE = True
-SPIDERMON_FIELD_COVERAGE_SKIP_FALSY = False
+SPIDERMON_FIELD_COVERAGE_SKIP_NONE = True  # default False: a field set to None was not found
+SPIDERMON_FIELD_COVERAGE_SKIP_FALSY = False  # default True: 0 and False are values found
+#: Default also skips "N/A" and "-": only empty values count as not found.
 SPIDERMON_FIELD_COVERAGE_SKIP_VALUES = [[], {}, ""]
-SPIDERMON_SPIDER_CLOSE_MONITORS = ["atlas_crawler.run.monitors.AtlasCloseMonitorSuite"]
+#: Default none. The close monitors (AtlasCloseMonitorSuite: finish reason, failed pages,
+#: invalid and doubted records, field coverage), plus the alerts ATLAS_ALERTS names
+#: (see "scheduled runs").
+SPIDERMON_SPIDER_CLOSE_MONITORS = ["atlas_crawler.run.alerts.AlertingCloseMonitorSuite"]
+#: Spidermon's own default, written out: FinishReasonMonitor fails any other finish reason.
 SPIDERMON_EXPECTED_FINISH_REASONS = ["finished"]
 ATLAS_MAX_FAILED_PAGES = 0  # FailedPagesMonitor: pages failed after retries
 ATLAS_MAX_INVALID_RECORDS = 0  # InvalidRecordsMonitor: records rejected by the schema
-ATLAS_MAX_DOUBTED_RECORDS = 0  # DoubtedRecordsMonitor: records written with doubts (README "Doubts")
+ATLAS_MAX_DOUBTED_RECORDS = 0  # DoubtedRecordsMonitor: records written with doubts (docs/OUTPUT.md "Doubts")
 #: Learnt boilerplate: a text unclaimed on this share of the written records of a type is page
 #: chrome, not a doubt, once the type has ATLAS_BOILERPLATE_MIN_RECORDS written records.
 ATLAS_BOILERPLATE_SHARE = 0.5
 ATLAS_BOILERPLATE_MIN_RECORDS = 20
-#: FieldCoverageMonitor: share of records on which a field must be found. Fields that
-#: pages may legitimately lack are not listed; field_coverage in the report has them all.
+#: Default none. FieldCoverageMonitor: share of records on which a field must be found. Fields
+#: that pages may legitimately lack are not listed; field_coverage in the report has them all.
 SPIDERMON_FIELD_COVERAGE_RULES = {
     "ProjectItem/id": 1.0,
     "ProjectItem/url": 1.0,
@@ -156,11 +248,13 @@ SPIDERMON_FIELD_COVERAGE_RULES = {
     "CollectivityItem/name": 0.95,
 }
 
-# --- the world map, rendered by a real browser (only with -a entry=map) ---------
+# --- the world map, rendered by a real browser (only with -a entry=map) ---------------
 # The spider installs scrapy-playwright's download handlers itself for entry=map
 # (atlas_crawler.crawl.browser.with_browser); every other run, `scrapy shell` and
 # `scrapy parse` included, keeps Scrapy's own handlers and starts no browser.
-PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_BROWSER_TYPE = "chromium"  # scrapy-playwright's default, written out: the browser below is Chromium
+#: Default: Playwright's own browser. Debian's Chromium, headless, light (no GPU, no
+#: background traffic, no extensions), its V8 heap capped at 256 MB.
 PLAYWRIGHT_LAUNCH_OPTIONS = {
     "executable_path": "/usr/bin/chromium",
     "headless": True,
@@ -176,57 +270,39 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
         "--js-flags=--max-old-space-size=256",
     ],
 }
-PLAYWRIGHT_MAX_CONTEXTS = 1
-PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 1
+PLAYWRIGHT_MAX_CONTEXTS = 1  # default unlimited: one context renders the one map page
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 1  # default CONCURRENT_REQUESTS: one page at a time
+#: Default Playwright's own (30 s), written out: a page being rendered is bounded by it
+#: (GracefulStop cannot cancel it).
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30000
+#: Default none: images, media, fonts and styles are not fetched (lighter browser, site unbothered).
 PLAYWRIGHT_ABORT_REQUEST = "atlas_crawler.crawl.browser.abort_heavy_resources"
+ATLAS_MAP_TIMEOUT_MS = 20000  # how long the browser waits for the map's country links
 ATLAS_MAP_LINK_SELECTOR = 'a[href*="codePays"]'  # the country links the map's script writes
 
-# --- scheduled crawls: exit codes, safe output, run folders, progress, alerts -----
-#: ``scrapy crawl`` from atlas_crawler/commands/crawl.py: Scrapy's own, plus an exit status
-#: that says whether the run was complete (atlas_crawler/outcome.py), a lock, run folders.
+# --- scheduled runs: exit codes, safe output, run folders, progress, alerts -------------
+#: Default none. ``scrapy crawl`` from atlas_crawler/commands/crawl.py: Scrapy's own, plus an
+#: exit status that says whether the run was complete (atlas_crawler/outcome.py), a lock,
+#: run folders. (Safe output: FEED_STORAGES above.)
 COMMANDS_MODULE = "atlas_crawler.commands"
-#: Local feeds (-o/-O) go to a temporary file moved into place when the run ends; a run
-#: that scraped nothing leaves the previous file byte-identical (Scrapy's FileFeedStorage
-#: would have emptied it at the start).
-FEED_STORAGES = {
-    "": "atlas_crawler.output.storage.AtomicFileFeedStorage",
-    "file": "atlas_crawler.output.storage.AtomicFileFeedStorage",
-}
 ATLAS_RUNS_DIR = None  # e.g. output/runs: one folder per run, `latest`, changes.jsonl (make crawl sets it)
 ATLAS_KEEP_RUNS = 10  # run folders kept under ATLAS_RUNS_DIR (0: all); the one `latest` points at is always kept
-ATLAS_PROGRESS_INTERVAL = 60.0  # seconds between two progress lines (0: none)
-#: One progress line a minute: pages, pending requests, records, lists done, time left.
-EXTENSIONS["atlas_crawler.run.progress.Progress"] = 600
-#: Alerts through Spidermon's own actions when a close monitor fails, off by default:
-#: ATLAS_ALERTS = ["email"] (with the SPIDERMON_EMAIL_* and SPIDERMON_SMTP_* settings),
-#: ["slack"] (SPIDERMON_SLACK_*; needs `pip install slack_sdk`), "telegram", "discord".
+ATLAS_PROGRESS_INTERVAL = 60.0  # seconds between two progress lines (0: none; Progress, EXTENSIONS 600)
+#: Alerts through Spidermon's own actions when a close monitor fails (AlertingCloseMonitorSuite,
+#: SPIDERMON_SPIDER_CLOSE_MONITORS), off by default: ATLAS_ALERTS = ["email"] (with the
+#: SPIDERMON_EMAIL_* and SPIDERMON_SMTP_* settings), ["slack"] (SPIDERMON_SLACK_*; needs
+#: `pip install slack_sdk`), "telegram", "discord".
 ATLAS_ALERTS: list[str] = []
-#: Replaces the suite set above: the same close monitors (AtlasCloseMonitorSuite), plus
-#: the actions ATLAS_ALERTS names.
-SPIDERMON_SPIDER_CLOSE_MONITORS = ["atlas_crawler.run.alerts.AlertingCloseMonitorSuite"]
 
-# --- archival dumps (atlas_crawler/archive; README "Archival dumps") -----------------
+# --- archival dumps (atlas_crawler/archive; docs/ARCHIVES.md) ---------------------------
+# Its component: ArchiveMiddleware (DOWNLOADER_MIDDLEWARES 950; the comment there says why 950).
 ATLAS_ARCHIVE = False  # True: every exchange to WARC, with an index, a WACZ package and a manifest
 ATLAS_ARCHIVE_DIR = None  # default: <feed name>.archive/ beside the first local feed, else output/archive
 ATLAS_WARC_MAX_SIZE = 1_000_000_000  # bytes: a new WARC file once the current one reaches 1 GB
-#: Order 950: below (a higher number than) HttpCompressionMiddleware (590), so it records the
-#: body as the server sent it, before decompression, with headers that still match it; below
-#: the retry (550), soft-error (560), whole-page (570) and redirect (600) middlewares, so it
-#: sees every attempt, every failed answer and every redirect hop; below the cookies (700) and
-#: stats (850), so a request record holds the headers as sent. Above RequeueOnStop (990), which
-#: must stay next to the download handler. Off (NotConfigured) unless ATLAS_ARCHIVE is set.
-DOWNLOADER_MIDDLEWARES["atlas_crawler.archive.middleware.ArchiveMiddleware"] = 950
 
-# --- data people can use at once: flat tables and the CSV feed (atlas_crawler/export) -----
+# --- export: data people can use at once (atlas_crawler/output/export) -----------------
+# Its components: AutoExport (EXTENSIONS 900) and the CSV feed (FEED_EXPORTERS "csv").
 #: Formats to export the JSON Lines feed to when the crawl ends ("csv", "parquet", "sqlite"),
 #: into <feed name>.tables/<format>/ beside it (a run folder: tables/<format>/); [] = none.
 #: Also `python -m atlas_crawler.export atlas.jsonl --to csv` at any time.
 ATLAS_EXPORT: list[str] = []
-#: Runs on engine_stopped, after every feed is closed and moved into place, and after the
-#: report writer (530), which writes the doubts file the tables read; does nothing
-#: (NotConfigured) while ATLAS_EXPORT is empty.
-EXTENSIONS["atlas_crawler.output.export.extension.AutoExport"] = 900
-#: `-o out.csv`: the projects with every schema field (header from the schema, lists as JSON
-#: text); collectivities are left out, with a log line naming the export command.
-FEED_EXPORTERS["csv"] = "atlas_crawler.output.feeds.ProjectCsvExporter"

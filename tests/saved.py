@@ -14,6 +14,9 @@ from atlas_crawler import settings as project_settings
 from atlas_crawler.spiders.atlas import AtlasSpider
 
 PAGES = Path(__file__).parent / "pages"
+#: What the walk must make of a saved page that gives no record (a list, a menu, the
+#: map), beside it; ``expected.json`` is a record's (tests/pages/capture_navigation.py).
+WALK = "walk.json"
 
 
 def saved_response(name: str, url: str | None = None) -> HtmlResponse:
@@ -42,6 +45,21 @@ def saved_pages(prefix: str) -> list[str]:
         for p in PAGES.iterdir()
         if p.name.startswith(prefix) and (p / _meta(p.name).get("expected", "expected.json")).exists()
     )
+
+
+def saved_pages_of(*prefixes: str) -> list[str]:
+    """``saved_pages`` of several prefixes (``"project", "collectivity"``), in one sorted list."""
+    return sorted({name for prefix in prefixes for name in saved_pages(prefix)})
+
+
+def walked_pages(*prefixes: str) -> list[str]:
+    """The saved pages without records (``"list", "menu", "map"``) that say what the walk makes of them."""
+    return sorted(p.name for p in PAGES.iterdir() if p.name.startswith(prefixes) and (p / WALK).exists())
+
+
+def walk(name: str) -> dict[str, Any]:
+    """What the walk must make of the saved page ``name`` (its ``walk.json``)."""
+    return json.loads((PAGES / name / WALK).read_text("utf-8"))
 
 
 def html_response(

@@ -31,8 +31,9 @@ from atlas_crawler.records import read_records
 from atlas_crawler.replica.world import World
 from atlas_crawler.run.alerts import AlertingCloseMonitorSuite
 from atlas_crawler.run.doubts import Boilerplate, DoubtLog, judge, report_section
+from atlas_crawler.run.jobstate import JobState
 from atlas_crawler.run.ledger import ledger_of
-from atlas_crawler.run.report import JobState, ReportWriter
+from atlas_crawler.run.report.writer import ReportWriter
 from atlas_crawler.run.state import RunState, run_state
 from tests.saved import project_crawler, saved_response
 

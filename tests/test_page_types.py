@@ -115,15 +115,16 @@ def test_the_exporter_honours_feed_export_fields() -> None:
     assert record["id"] == "2431" and record["missing"] is None
 
 
+@pytest.mark.e2e  # a replica and a crawl in subprocesses: about 6 s each
 @pytest.mark.parametrize("order", [490, 530])
 def test_the_report_holds_the_monitors_whatever_the_extension_order(tmp_path, order: int) -> None:
     """The writer writes at engine_stopped, after Spidermon's close monitors."""
     output = tmp_path / "atlas.jsonl"
     extensions = {
         "spidermon.contrib.scrapy.extensions.Spidermon": 500,
-        "atlas_crawler.run.report.RunCollector": 510,
-        "atlas_crawler.run.report.JobState": 520,
-        "atlas_crawler.run.report.ReportWriter": order,
+        "atlas_crawler.run.collector.RunCollector": 510,
+        "atlas_crawler.run.jobstate.JobState": 520,
+        "atlas_crawler.run.report.writer.ReportWriter": order,
     }
     with replica(projects=10) as base:
         result = crawl(base, output, settings={"EXTENSIONS": json.dumps(extensions)})

@@ -30,6 +30,7 @@ from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from atlas_crawler import signals as atlas_signals
 from atlas_crawler import stats
 from atlas_crawler.pages.common import announced_count
+from atlas_crawler.pages.registry import RecordAssembly
 from atlas_crawler.urls import (
     COLLECTIVITY_ID_PARAM,
     PAGE_PARAM,
@@ -196,9 +197,9 @@ class Seen:
 
 class TrapLimitsMiddleware(BaseSpiderMiddleware):
     """Drops the requests a trap makes the spider yield (see the module's docstring).
-    A dropped page of an in-page table does not lose its record: the spider is asked
-    to finish the record with what it has (a page beyond the table's own pager holds
-    nothing real)."""
+    A dropped page of an in-page table does not lose its record: the record is
+    finished with what it has (a page beyond the table's own pager holds nothing
+    real), without calling into the spider."""
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
@@ -400,12 +401,15 @@ class TrapLimitsMiddleware(BaseSpiderMiddleware):
         self.crawler.signals.send_catch_log(atlas_signals.crawl_warning, message=message)
 
     def record_continuation(self, request: Request) -> Iterable[Any]:
-        """What the spider does when a record's next table page is not fetched:
-        that table is taken as complete, and the record goes on to its other
-        pending table pages or is yielded."""
+        """When a record's next table page is not fetched, that table is complete
+        (its assembly says so, ``RecordAssembly.table_complete``): the record goes
+        on to its next pending table page, asked for as the stopped page was, or is
+        yielded."""
         assembly = request.cb_kwargs.get("assembly")
-        assemble = getattr(self.crawler.spider, "assemble", None)
-        if assembly is None or assemble is None:
+        if not isinstance(assembly, RecordAssembly):
             return ()
-        assembly.pending.pop(request.cb_kwargs.get("field"), None)
-        return assemble(assembly)
+        step = assembly.table_complete(request.cb_kwargs.get("field"))
+        if step is None:
+            return (assembly.item,)
+        field, url = step
+        return (request.replace(url=url, cb_kwargs={"assembly": assembly, "field": field}),)

@@ -90,7 +90,7 @@ class DelayFloor:
         if delay <= 0:
             raise NotConfigured  # no DOWNLOAD_DELAY: nothing to keep (no warning: a chosen setting)
         self.crawler = crawler
-        self.floor = delay * (1 + crawler.settings.getfloat("ATLAS_DELAY_MARGIN", 0.1))
+        self.floor = delay * (1 + crawler.settings.getfloat("ATLAS_DELAY_MARGIN"))
         if crawler.settings.getfloat("DOWNLOAD_DELAY_JITTER") > 0:
             logger.warning("DOWNLOAD_DELAY_JITTER > 0: some requests will be closer than DOWNLOAD_DELAY")
         crawler.signals.connect(self.engine_started, signal=signals.engine_started)
@@ -150,5 +150,5 @@ class ContactUserAgentMiddleware(UserAgentMiddleware):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ContactUserAgentMiddleware:
-        agent = crawler.settings.get("USER_AGENT", "")
-        return cls(agent.replace("{contact}", crawler.settings.get("ATLAS_CONTACT", "")))
+        agent = crawler.settings.get("USER_AGENT")
+        return cls(agent.replace("{contact}", crawler.settings.get("ATLAS_CONTACT")))

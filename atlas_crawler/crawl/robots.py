@@ -49,7 +49,7 @@ class AtlasRobotsTxtMiddleware(RobotsTxtMiddleware):
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self.retry_times = crawler.settings.getint("ATLAS_ROBOTS_RETRY_TIMES", 2)
+        self.retry_times = crawler.settings.getint("ATLAS_ROBOTS_RETRY_TIMES")
         self.unavailable: dict[str, str] = {}  # netloc -> why
         self.closing: Deferred[None] | None = None
 

@@ -18,7 +18,6 @@ from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, Redirec
 from scrapy.exceptions import IgnoreRequest
 
 from atlas_crawler import signals, stats
-from atlas_crawler.spiders.atlas import AtlasSpider
 from atlas_crawler.urls import in_scope
 
 logger = logging.getLogger(__name__)
@@ -42,8 +41,11 @@ class Scope:
 
     def allows(self, url: str) -> bool:
         """In scope, or not an atlas crawl at all: ``scrapy shell URL`` fetches what
-        its user typed (its spider is Scrapy's default one, not the atlas walk)."""
-        if not isinstance(self.crawler.spider, AtlasSpider):
+        its user typed (its spider is Scrapy's default one, not the atlas walk). A
+        spider is held to the scope when it says it walks the atlas: its attribute
+        ``stays_on_atlas`` is true (``AtlasSpider``'s is), read as Scrapy's offsite
+        check reads ``allowed_domains``, so this module needs no spider class."""
+        if not getattr(self.crawler.spider, "stays_on_atlas", False):
             return True
         return in_scope(url, self.base) or self.is_robots_txt(url)
 

@@ -43,7 +43,7 @@ class GracefulStop:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.grace = crawler.settings.getfloat("ATLAS_STOP_GRACE_SECONDS", 5.0)
+        self.grace = crawler.settings.getfloat("ATLAS_STOP_GRACE_SECONDS")
         if self.grace < 0:
             raise NotConfigured("ATLAS_STOP_GRACE_SECONDS < 0: Scrapy's own shutdown")
         self.forcing = False

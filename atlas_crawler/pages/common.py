@@ -72,19 +72,30 @@ _ANNOUNCED = re.compile(
 )
 #: Counts said in words.
 _COUNT_WORDS = {"un": 1, "une": 1, "aucun": 0, "aucune": 0}
+#: The texts that may hold a banner ("trouvé", any case), and the elements that are
+#: part of a line rather than a block of their own.
+_TROUV_TEXTS = "//text()[contains(translate(., 'TROUVÉ', 'trouvé'), 'trouv')]"
+_INLINE = frozenset({"a", "abbr", "b", "em", "font", "i", "label", "small", "span", "strong", "sub", "sup", "u"})
 
 
 def announced_count(response: TextResponse) -> int | None:
-    """``263 projet(s) trouvé(s)`` -> 263, ``Une ligne trouvée`` -> 1, ``Aucun élément trouvé`` -> 0."""
-    text = " ".join(response.selector.root.itertext())
-    match = _ANNOUNCED.search(text)
-    if not match:
-        return None
-    count = match.group(1).strip().lower()
-    if count in _COUNT_WORDS:
-        return _COUNT_WORDS[count]
-    digits = re.sub(r"\D", "", count)
-    return int(digits) if digits else None
+    """``263 projet(s) trouvé(s)`` -> 263, ``Une ligne trouvée`` -> 1, ``Aucun élément trouvé`` -> 0.
+    Read in the block that says it (a paragraph, a cell: the inline elements in it
+    joined), so that a number ending the block before it (a heading, a pager) is
+    never taken for part of the count."""
+    for text in response.selector.root.xpath(_TROUV_TEXTS):
+        owner = text.getparent()
+        block = owner.getparent() if text.is_tail and owner.getparent() is not None else owner
+        while block.getparent() is not None and str(block.tag).lower() in _INLINE:
+            block = block.getparent()
+        match = _ANNOUNCED.search("".join(block.itertext()))
+        if match:
+            count = match.group(1).strip().lower()
+            if count in _COUNT_WORDS:
+                return _COUNT_WORDS[count]
+            digits = re.sub(r"\D", "", count)
+            return int(digits) if digits else None
+    return None
 
 
 def add_unknown_tables(extra: dict[str, object], tables: Iterable[Table]) -> None:

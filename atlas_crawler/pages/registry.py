@@ -64,6 +64,14 @@ class RecordAssembly:
             self.pending[name] = page.next_pages[name]
         self.table_pages.append(urls.canonicalize(response.url))
 
+    def table_complete(self, name: str) -> tuple[str, str] | None:
+        """Table ``name`` has no further page to add (its next page is not to be
+        fetched, or is not to be had): the record goes on with the rows it has.
+        Returns ``next_page()``: the next table page still to add, or None when the
+        record is complete (``item``)."""
+        self.pending.pop(name, None)
+        return self.next_page()
+
     @property
     def complete(self) -> bool:
         return not self.pending
@@ -301,7 +309,7 @@ def records_from_responses(
         response = fetch(url)
         if response is None:
             missing.append(url)
-            assembly.pending.pop(name)
+            assembly.table_complete(name)
             continue
         assembly.add_table_page(name, response)
     yield assembly.item, missing

@@ -34,6 +34,10 @@ class AtlasSpider(Spider):
     of the atlas at ``ATLAS_BASE_URL``."""
 
     name = "atlas"
+    #: Held to the scope (``atlas_crawler.crawl.scope``): every request and every
+    #: redirect hop under ``ATLAS_BASE_URL``. Scrapy's default spider (``scrapy shell
+    #: URL``) has no such attribute and fetches what its user typed.
+    stays_on_atlas = True
 
     def __init__(self, entry: str = "lists", *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -54,7 +58,7 @@ class AtlasSpider(Spider):
 
     @property
     def home(self) -> str:
-        return urls.canonicalize(self.settings.get("ATLAS_HOME_PAGE") or urls.HOME_PAGE, self.base)
+        return urls.canonicalize(self.settings.get("ATLAS_HOME_PAGE"), self.base)
 
     async def start(self) -> AsyncIterator[Request]:
         """The home page (a resumed ``JOBDIR`` job starts from the pages it has left
