@@ -271,3 +271,20 @@ def test_a_pager_to_further_pages_of_no_one_table_is_doubted() -> None:
     pager = "<span class='pagelinks'>[Premier/Préc] 1, <a href='?d-1-p=2'>2</a> [Suiv/Dernier]</span>"
     record = parse(PAIRS, pager, "<dl><dt>Contexte</dt><dd>Un contexte.</dd></dl>")
     assert rules(record) == [(doubts.AMBIGUOUS, None)]
+
+
+@pytest.mark.parametrize(
+    ("pair", "label"),
+    [
+        ("<dl><dt>Télécopie</dt><dd></dd></dl>", "Télécopie"),
+        ("<div><span class='lib'>Superficie</span> <span class='val'></span></div>", "Superficie"),
+    ],
+)
+def test_an_unknown_label_without_a_value_is_kept_nowhere_so_it_is_doubted(pair: str, label: str) -> None:
+    """``extra`` holds an unknown label's value: one read with none (its value lost
+    to a pager, a title, the next label…) claims nothing, its words are doubted."""
+    laid_out = "<div><span class='lib'>Titre</span> <span class='val'>Un titre</span></div>"
+    record = parse(laid_out if "span" in pair else TITLE, pair, REST)
+    assert record["title"] == "Un titre"
+    assert record["extra"] == {}
+    assert record["doubts"] == [{"rule": doubts.UNCLAIMED, "field": None, "text": label}]

@@ -14,6 +14,7 @@ from tests.saved import html_response
 
 FRENCH = "https://atlas.test/cncdext/dyn/public/atlas/detailCollectiviteFrancaise.html?idCollectivite=9"
 START = "Année de début du partenariat"
+TITLE_DL = "<dl><dt>Titre</dt><dd>Un titre</dd></dl>"
 
 
 def project(body: str) -> dict:
@@ -162,6 +163,29 @@ def test_an_unknown_label_over_lines_or_pieces_goes_to_extra_whole(label: str) -
     assert record["extra"] == {"Référence interne": "CNCD-12"}
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "<ul><li><font>Nom de la</font> collectivité : <font>Commune</font> urbaine de Kayes</li></ul>",
+        "<ul><li><span>Nom de</span> la <i>collectivité</i> : Commune urbaine de Kayes</li></ul>",
+        "<p><span>Nom de la</span> collectivité : Commune <b>urbaine</b> de Kayes</p>",
+        "<div><font>Nom de la</font> collectivité&nbsp;: Commune urbaine de Kayes<br></div>",
+    ],
+)
+def test_a_label_over_inline_pieces_then_a_colon_and_its_value_in_one_element(line: str) -> None:
+    """``Titre : valeur`` in one element, the label's words split over inline pieces
+    (wrappers a reader does not see): the label up to the colon, its value after it.
+    Its first label lost, the record's content shrank to what the page named, and
+    the line stood outside it (silent: mutation seed 2000805)."""
+    type_row = "<table><tr><td>Type de collectivité :</td><td>Municipalité</td></tr></table>"
+    record = collectivity(f"<div class='bloc'>{line}{type_row}</div>")
+    assert (record["name"], record["collectivity_type"]) == ("Commune urbaine de Kayes", "Municipalité")
+    assert record["extra"] == {}
+    assert record["doubts"] == []
+    record = project("<div><p><font>Année de</font> début du partenariat : 2001</p>" + TITLE_DL + "</div>")
+    assert (record["start_year"], record["title"], record["doubts"]) == (2001, "Un titre", [])
+
+
 def test_a_statement_over_lines_is_one_statement() -> None:
     record = project(
         "<table><tr><td>Le partenariat<br>est triennal</td><td><input type=checkbox checked></td></tr></table>"
@@ -242,3 +266,40 @@ def test_pairs_one_under_the_other_are_no_row_of_labels(stack: str) -> None:
     record = project(stack + "<p><b>Contexte</b></p><p>Du texte.</p>")
     assert (record["start_year"], record["status"], record["end_date"]) == (2001, None, None)
     assert record["context"] == "Du texte."
+
+
+# --- an unknown label laid out as the known ones, its number right above a table ---------------
+FOREIGN = "https://atlas.test/cncdext/dyn/public/atlas/detailCollectiviteEtrangere.html?idCollectivite=9"
+PROJECTS = (
+    "<table summary='Projets de la collectivité'><caption>Projets de la collectivité :</caption>"
+    "<tr><th>Titre du projet</th><th></th></tr>"
+    "<tr><td><a href='detailProjet.html?criteres.prjId=4'>Eau</a></td><td></td></tr></table>"
+)
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [
+        "<div><span class='libelle'>{}</span> <span class='valeur'>{}</span></div>",
+        "<p><b>{}</b> {}</p>",
+        "<p><b>{}</b> <span>{}</span></p>",
+    ],
+)
+@pytest.mark.parametrize(("label", "value"), [("Population", "800"), ("Superficie", "12"), ("Nombre d'habitants", "1")])
+def test_a_number_after_an_unknown_label_laid_out_as_the_known_ones_is_its_value(
+    pair: str, label: str, value: str
+) -> None:
+    """No colon and no label element: the label is one by the layout of ``Pays``; the
+    number under 1000 right above the table (a one-page pager's page number, by its
+    look) fills the label's value place, so it is its value, not the table's pager."""
+    body = (
+        "<div class='bloc'><div class='ligne'><label>Nom</label> <div class='valeur'>Commune de Kayes</div></div>"
+        + pair.format("Pays", "Mali")
+        + pair.format(label, value)
+        + "</div>"
+        + PROJECTS
+    )
+    record = dict(parse_collectivity(html_response(f"<html><body>{body}</body></html>", FOREIGN)))
+    assert (record["name"], record["country"], record["project_ids"]) == ("Commune de Kayes", "Mali", ["4"])
+    assert record["extra"] == {label: value}
+    assert record["doubts"] == []

@@ -224,14 +224,23 @@ def known_mark(
 ) -> tuple[Mark | None, etree._Element | None, int]:
     """What token ``i`` names (``classify``), the element whose whole text names
     it and the token after that: the whole text of the short element it starts
-    first (a label over lines or inline pieces), else the token alone."""
+    first (a label over lines or inline pieces), else the token alone; else a
+    label over inline pieces up to a colon, its value after it in the same
+    element (``<font>Nom de la</font> collectivité : Kayes``: no label's element)."""
     joined = label_element(flow, i)
+    pieces, end = None, i + 1
     if joined is not None:
         element, end = joined
-        mark = classify(element_text(flow, i, end), labels, statements)
-        if mark is not None and mark.rest is None:
-            return mark, element, end
-    return classify(flow.texts[i], labels, statements), whole_element(flow, i), i + 1
+        pieces = classify(element_text(flow, i, end), labels, statements)
+        if pieces is not None and pieces.rest is None:
+            return pieces, element, end
+    mark = classify(flow.texts[i], labels, statements)
+    if mark is None and pieces is not None and pieces.kind == LABEL and ":" not in flow.texts[i]:
+        colon = next((j for j in range(i + 1, end) if flow.kinds[j] == TEXT and ":" in flow.texts[j]), None)
+        if colon is not None:
+            pieces.rest = flow.texts[colon].split(":", 1)[1]
+            return pieces, None, colon + 1
+    return mark, whole_element(flow, i), i + 1
 
 
 def signature(el: etree._Element) -> tuple[object, ...]:
@@ -282,6 +291,24 @@ def in_value_slot(flow: Flow, label: Mark, i: int) -> bool:
     return pair_root(flow, candidate) is slot and signature(candidate) != signature(label.element)
 
 
+def in_value_place(flow: Flow, label: Mark, span: tuple[int, int]) -> bool:
+    """Whether tokens ``span`` come right after ``label`` (nothing between) in the
+    place of its value: the text right after its element on its line, or all that
+    the element after it (``value_slot``) holds."""
+    if label.kind not in (LABEL, UNKNOWN) or label.element is None or label.rest is not None:
+        return False
+    first = next((j for j in range(*span) if flow.content[j]), None)
+    if label.value_span is not None or first is None or flow.has_content(label.end, first):
+        return False
+    if flow.tails[first] and first == flow.ends.get(pair_root(flow, label.element)):  # ``<b>Population</b> 800``
+        return flow.line_of(first)[0] <= label.at  # on the label's line: a block's tail is a line of its own
+    slot = value_slot(flow, label)
+    if slot is None:
+        return False
+    start, end = flow.span(slot)
+    return start <= first < end and span[1] <= end and not flow.has_content(span[1], end)
+
+
 def value_slot(flow: Flow, label: Mark) -> etree._Element | None:
     """The element right after a label's element (or the wrapper that holds only
     the label): where its value goes in pair layouts (``dd``, next cell, value ``div``)."""
@@ -307,8 +334,8 @@ def boundary(flow: Flow, mark: Mark, others: list[int] | None = None) -> int:
     marks (``others``, sorted): a label with nothing after it in its group of
     labels has an empty value, it does not reach into the page's footer."""
     el = mark.element if mark.element is not None else flow.owners[mark.at]
-    if mark.rest is not None and mark.rest.strip(" :\u00a0"):
-        return flow.span(flow.owners[mark.at])[1]
+    if mark.rest is not None and mark.rest.strip(" :\u00a0"):  # the element of the colon's text
+        return flow.span(flow.owners[mark.end - 1])[1]
     while el is not None:
         start, end = flow.span(el)
         if end > start:

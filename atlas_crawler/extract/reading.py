@@ -35,6 +35,7 @@ from atlas_crawler.extract.labels import (
     first_word,
     glyph_state,
     has_colon,
+    in_value_place,
     in_value_slot,
     known_mark,
     pair_root,
@@ -166,6 +167,7 @@ def read_page(root: etree._Element, vocabulary: Vocabulary) -> Reading:
     marks += unknown_statements(flow, marks, claimed, taken)
     marks.sort(key=lambda m: m.at)
     marks += _unknown_labels(flow, marks, claimed, taken)
+    marks = _numbers_after_labels(flow, marks, tables)
     start, end = _content(flow, marks, tables)
     marks = sorted((m for m in marks if m.field or start <= m.at < end), key=lambda m: m.at)  # a notice is chrome
     reading = Reading(tables=tables)
@@ -259,7 +261,8 @@ def _past_page_number(flow: Flow, table: Table, vocabulary: Vocabulary, chrome: 
     """Where a table's title is looked for: above its banners and pagers, and
     above page numbers alone right over it (displaytag's one-page pager,
     ``<strong>1</strong>``), which are its chrome, unless they are the value of
-    the text before them (``_a_value_of``: then nowhere)."""
+    the text before them (``_a_value_of``: then nowhere). An unknown label found
+    later may still take them as its value (``_numbers_after_labels``)."""
     start = table.zone[0] if table.zone else flow.table_at[table.element]
     if table.page_number is None:
         return start
@@ -533,6 +536,37 @@ def _unknown_labels(flow: Flow, marks: list[Mark], claimed: set[int], taken: set
     return found
 
 
+def _numbers_after_labels(flow: Flow, marks: list[Mark], tables: list[Table]) -> list[Mark]:
+    """Page numbers alone right above a table, sharing the block of the text before
+    them, taken for the table's one-page pager because that text was no label by
+    its words, its tag or a colon (``_a_value_of``), are the value of a label the
+    reader found since in that text, when they fill the place of its value (an
+    unknown label laid out as the page's known labels: ``<span>Pays</span>
+    <span>Mali</span>``, then ``<span>Population</span> <span>800</span>``): a value
+    follows its label. They leave the table's chrome. Sorts ``marks``."""
+    marks.sort(key=lambda m: m.at)
+    undecided = {t.page_number: t for t in tables if t.page_number is not None and t.page_number in t.chrome}
+    if not undecided:  # most pages: no page number alone above a table, or one decided already
+        return marks
+    kept: list[Mark] = []
+    for mark in marks:
+        span = (mark.at, mark.end)
+        if mark.kind == CHROME and span in undecided and kept and _value_of(flow, kept[-1], span):
+            undecided[span].chrome.remove(span)
+            continue
+        kept.append(mark)
+    return kept
+
+
+def _value_of(flow: Flow, label: Mark, numbers: tuple[int, int]) -> bool:
+    """Whether page numbers alone fill the value place of the label right before
+    them, in the label's block (in a block of their own, ``_a_value_of`` decided)."""
+    if not in_value_place(flow, label, numbers) or label.element is None:
+        return False
+    first = next(j for j in range(*numbers) if flow.content[j])
+    return _block_of(flow.owners[first]) is _block_of(label.element)
+
+
 def _lines_around(flow: Flow, mark: Mark) -> bool:
     """A line break in a label's element before or after its words (a block of
     text lines that holds only a label); a label over lines has its own."""
@@ -591,13 +625,16 @@ def _read_values(flow: Flow, marks: list[Mark], skip: set[int], reading: Reading
             continue
         start, end = value_range(flow, mark, _next_at(marks, positions, mark, len(flow)), others)
         text = value_text(flow, mark, start, end, skip)
+        value = clean(text) if mark.kind == UNKNOWN else None
         owner = f"extra:{extra_key(mark.text)}" if mark.kind == UNKNOWN else mark.field or "block"
-        claims.claim((i for i in chain(range(mark.at, mark.end), range(start, end)) if i not in skip), owner)
+        # an unknown label without a value is kept nowhere (``extra`` holds values): its words stay unclaimed
+        named = range(mark.at, mark.end) if mark.kind != UNKNOWN or value is not None else range(0)
+        claims.claim((i for i in chain(named, range(start, end)) if i not in skip), owner)
         claims.names.update(range(mark.at, mark.end))
         if mark.kind == LABEL and mark.field:
             _once(reading, reading.values, mark.field, text, mark.text)
         elif mark.kind == UNKNOWN:
-            if (value := clean(text)) is not None:
+            if value is not None:
                 reading.extra.setdefault(extra_key(mark.text), value)
         elif mark.field and mark.field not in reading.blocks:
             reading.blocks[mark.field] = read_block(mark.text, mark.words, text)
