@@ -18,7 +18,6 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import TYPE_CHECKING
 
 from lxml import etree
 
@@ -28,10 +27,8 @@ from atlas_crawler.extract.labels import STATEMENT, Mark, first_word, whole_elem
 from atlas_crawler.extract.tables import Table, is_banner_or_pager
 from atlas_crawler.extract.text import clean, fold, label_key, text_of
 from atlas_crawler.extract.visible import elements_of
+from atlas_crawler.extract.vocabulary import Reading, Vocabulary
 from atlas_crawler.urls import page_params
-
-if TYPE_CHECKING:  # the reader calls the accounting: only its type is needed here
-    from atlas_crawler.extract.reading import Reading, Vocabulary
 
 #: Elements whose text is navigation, a banner or a notice, wherever they stand.
 _NAVIGATION_TAGS = ("nav", "header", "footer", "aside", "menu")

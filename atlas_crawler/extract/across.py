@@ -24,7 +24,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice, pairwise
-from typing import TYPE_CHECKING
 
 from lxml import etree
 
@@ -43,9 +42,7 @@ from atlas_crawler.extract.labels import (
 )
 from atlas_crawler.extract.tables import Table
 from atlas_crawler.extract.text import label_key, node_text
-
-if TYPE_CHECKING:  # the reader calls this module: only its type is needed here
-    from atlas_crawler.extract.reading import Vocabulary
+from atlas_crawler.extract.vocabulary import Vocabulary
 
 #: More cells than this: a page's blocks, no row of labels.
 _MAX_CELLS = 12

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from scrapy.http import TextResponse
 
-from atlas_crawler.extract.reading import Reading, Vocabulary, read_page
+from atlas_crawler.extract.reading import read_page
 from atlas_crawler.extract.tables import TableSpec, first_link
+from atlas_crawler.extract.vocabulary import Reading, Vocabulary
 from atlas_crawler.items import DOUBTS, CollectivityItem
 from atlas_crawler.pages.common import CHROME_TEXTS, add_unknown_tables, utc_now
 from atlas_crawler.pages.loaders import CollectivityLoader

@@ -9,10 +9,11 @@ from scrapy.http import TextResponse
 
 from atlas_crawler.extract.accounting import table_doubts
 from atlas_crawler.extract.doubts import AMBIGUOUS, IMPLAUSIBLE, Doubt
-from atlas_crawler.extract.reading import Vocabulary, read_page
+from atlas_crawler.extract.reading import read_page
 from atlas_crawler.extract.tables import Table, TableSpec, assign, find_tables, rows_of
 from atlas_crawler.extract.values import parse_email
 from atlas_crawler.extract.visible import visible_root
+from atlas_crawler.extract.vocabulary import Vocabulary
 from atlas_crawler.items import DOUBTS, ProjectItem
 from atlas_crawler.pages.common import CHROME_TEXTS, add_unknown_tables, utc_now
 from atlas_crawler.pages.loaders import ProjectLoader

@@ -27,8 +27,9 @@ from scrapy.http import TextResponse
 
 from atlas_crawler import items, urls
 from atlas_crawler.extract.doubts import AMBIGUOUS, Doubt
-from atlas_crawler.extract.reading import Reading, read_page
+from atlas_crawler.extract.reading import read_page
 from atlas_crawler.extract.text import fold
+from atlas_crawler.extract.vocabulary import Reading
 from atlas_crawler.items import DOUBTS, RecordType
 from atlas_crawler.pages import collectivity as collectivity_page
 from atlas_crawler.pages import project as project_page
