@@ -42,11 +42,24 @@ lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
+# The fast lane: ruff as `make lint` runs it, then every test that needs no crawl subprocess,
+# no browser and no benchmark (markers e2e, browser, bench), the parser's property tests
+# with fewer generated pages (tests/fast_lane.py). Under a minute; needs no Chromium.
+.PHONY: test-fast
+test-fast: $(VENV)/.installed
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m pytest -p tests.fast_lane -m "not e2e and not browser and not bench" -q
+
+# atlas against plain Scrapy (run.py), the export, the archive and the re-parse of a
+# 20,000-project dump (archive_bench.py; its on/off rounds at 5,000 projects), the parser's
+# cost; then the short summary of docs/benchmarks.json.
 bench: install
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/export_bench.py
-	$(PY) benchmarks/archive_bench.py
+	$(PY) benchmarks/archive_bench.py --projects 20000 --cost-projects 5000
 	$(PY) benchmarks/parser_cost.py --json docs/parser_cost.json
+	$(PY) benchmarks/summary.py
 
 # The property tests of the parser with many more generated pages than in `make test`,
 # then the mutation harness (tests/mutations.py) on thousands of mutated pages.

@@ -1,15 +1,20 @@
-"""``make bench``: the crawler's speed and memory against its own ceiling.
+"""``make bench`` (first part): the crawler against plain Scrapy, and against its own ceiling.
 
-1. a 20,000-project replica (faults off); its serving speed alone;
-2. the ``atlas`` spider and the ``baseline`` spider (same pages, links only),
-   alternating, several rounds: wall time, pages/s, records/s, user+sys CPU,
-   peak RSS of the whole process tree, requests per distinct page;
-3. scaling: the same crawl of a 5,000-project replica;
-4. the browser's cost: ``-a entry=map`` against ``-a entry=lists`` (5,000 projects);
-5. the parser micro-benchmark (pytest-benchmark).
+1. the parser micro-benchmark (pytest-benchmark);
+2. a 20,000-project replica (faults off); its serving speed alone;
+3. on that replica, rounds alternating between ``atlas`` (the project as shipped,
+   politeness off for the local replica) and ``plain`` (``benchmarks/plain_spider.py``:
+   plain Scrapy, the same pages, Scrapy's default settings, run by ``scrapy runspider``
+   from an empty temporary folder, outside the project's settings): wall time,
+   pages/s, CPU ms per page, peak RSS of each crawl's process tree, the ratio
+   atlas/plain per pair;
+4. scaling: the ``atlas`` crawl of a 5,000-project replica;
+5. the browser's cost: ``-a entry=map`` against ``-a entry=lists`` (5,000 projects).
 
-Results: ``docs/BENCHMARKS.md`` and ``docs/benchmarks.json``. Politeness is off
-(``-s`` overrides); never point this at the live site."""
+``--compare-only`` runs 2 and 3 alone (``--projects 2000 --rounds 3``: a few minutes).
+Results: ``docs/benchmarks.json`` and ``docs/BENCHMARKS.md`` (``benchmarks/summary.py``);
+sections not measured are kept from the previous JSON, marked as such. Politeness is
+off (``-s`` overrides); never point this at the live site."""
 
 from __future__ import annotations
 
@@ -20,6 +25,8 @@ import os
 import platform
 import re
 import resource
+import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -35,28 +42,35 @@ import scrapy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from atlas_crawler.replica.localrun import PROJECT_ROOT, crawl_command, replica
+from atlas_crawler import settings as project_settings
+from atlas_crawler.replica.localrun import PROJECT_ROOT, REPLICA_SETTINGS, crawl_command, replica
 from atlas_crawler.replica.world import World
+from benchmarks import summary
 
-DOCS = PROJECT_ROOT / "docs"
-GOALS = {"throughput_ratio": 0.70, "parser_ratio": 3.0, "peak_rss_mb": 250, "redundant": 0, "time_ratio": 4.4}
+PLAIN_SPIDER = Path(__file__).resolve().parent / "plain_spider.py"
+#: All that ``plain`` is given with ``-s``: the concurrency ``atlas`` runs with (politeness off),
+#: no robots.txt, the same log level (Scrapy's default, DEBUG, logs every page and item), and no
+#: listening consoles (off in the project too; they cost nothing per page).
+PLAIN_SETTINGS: dict[str, str] = {
+    "CONCURRENT_REQUESTS": REPLICA_SETTINGS["CONCURRENT_REQUESTS"],
+    "CONCURRENT_REQUESTS_PER_DOMAIN": REPLICA_SETTINGS["CONCURRENT_REQUESTS_PER_DOMAIN"],
+    "CONCURRENT_ITEMS": str(project_settings.CONCURRENT_ITEMS),
+    "DOWNLOAD_DELAY": "0",
+    "ROBOTSTXT_OBEY": "False",
+    "LOG_LEVEL": "INFO",
+    "TELNETCONSOLE_ENABLED": "False",
+    "REMOTE_CONTROL_ENABLED": "False",
+}
+#: Kept from the previous ``docs/benchmarks.json`` when a run does not measure them.
+CARRIED = ("parser", "small", "browser", "reparse")
 
 
-def run_crawl(base: str, spider: str, out: Path, **args: str) -> dict[str, Any]:
-    """One crawl in its own process, sampled for the RSS of its whole tree."""
-    output = out / f"{spider}-{args.get('entry', 'lists')}.jsonl"
-    settings = {"LOG_LEVEL": "INFO", "SPIDER_MODULES": "atlas_crawler.spiders,benchmarks.baseline_spider"}
-    command = crawl_command(base, output, spider, settings, **args)
+def measure(command: list[str], cwd: Path, env: dict[str, str]) -> dict[str, Any]:
+    """Runs ``command`` to its end: wall time, user+sys CPU of its process tree, peak
+    RSS and PSS of the tree (sampled every 0.1 s), its output."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    process = subprocess.Popen(
-        command,
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak = peak_pss = 0
     watched = psutil.Process(process.pid)
     log: list[str] = []
@@ -73,27 +87,58 @@ def run_crawl(base: str, spider: str, out: Path, **args: str) -> dict[str, Any]:
     wall = time.perf_counter() - start
     reader.join()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    text = "".join(log)
-    # The baseline writes no report, so its exit status says "incomplete": judge both by
-    # how the spider closed.
-    if "Spider closed (finished)" not in text:
-        raise RuntimeError(f"{spider} crawl failed (exit {process.returncode}):\n{text[-3000:]}")
-    responses = int(re.search(r"'downloader/response_count': (\d+)", text).group(1))
-    records = sum(1 for _ in output.open("rb")) if output.exists() and output.stat().st_size else 0
-    result = {
-        "spider": spider,
-        "entry": args.get("entry", "lists"),
+    return {
+        "returncode": process.returncode,
         "wall_s": round(wall, 2),
         "cpu_s": round(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, 2),
         "peak_rss_mb": round(peak / 2**20, 1),
         "peak_pss_mb": round(peak_pss / 2**20, 1),
-        "pages": responses,
-        "pages_per_s": round(responses / wall, 1),
-        "records": records,
-        "records_per_s": round(records / wall, 1),
+        "log": "".join(log),
     }
+
+
+def stat(text: str, name: str) -> int:
+    found = re.search(rf"'{re.escape(name)}': (\d+)", text)
+    return int(found.group(1)) if found else 0
+
+
+def crawl_result(spider: str, entry: str, run: dict[str, Any], output: Path) -> dict[str, Any]:
+    text = run.pop("log")
+    # The exit status says whether the run was complete (atlas) or nothing (plain): judge
+    # both by how the spider closed.
+    if "Spider closed (finished)" not in text:
+        raise RuntimeError(f"{spider} crawl failed (exit {run['returncode']}):\n{text[-3000:]}")
+    responses = stat(text, "downloader/response_count")
+    pages = responses - stat(text, "robotstxt/response_count")
+    records = sum(1 for _ in output.open("rb")) if output.exists() else 0
+    result = {
+        "spider": spider,
+        "entry": entry,
+        **{k: v for k, v in run.items() if k != "returncode"},
+        "responses": responses,
+        "pages": pages,
+        "pages_per_s": round(pages / run["wall_s"], 1),
+        "cpu_ms_per_page": round(1000 * run["cpu_s"] / max(1, pages), 2),
+        "records": records,
+        "records_per_s": round(records / run["wall_s"], 1),
+    }
+    print(
+        f"  {spider:5s} {entry:5s} {result['wall_s']:7.1f}s {result['pages']:6d} pages {result['pages_per_s']:7.1f} pages/s "
+        f"cpu {result['cpu_s']:6.1f}s ({result['cpu_ms_per_page']:5.2f} ms/page) peak {result['peak_rss_mb']:6.1f} MB "
+        f"{records} records",
+        flush=True,
+    )
+    return result
+
+
+def atlas_run(base: str, out: Path, n: int = 0, entry: str = "lists") -> dict[str, Any]:
+    """``scrapy crawl atlas`` as the project ships it (its settings, ``scrapy.cfg``), politeness off."""
+    output = out / f"atlas-{entry}-{n}.jsonl"
+    command = crawl_command(base, output, "atlas", {"LOG_LEVEL": "INFO"}, entry=entry)
+    run = measure(command, PROJECT_ROOT, {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
+    result = crawl_result("atlas", entry, run, output)
     report = output.with_name(output.name.split(".")[0] + ".report.json")
-    if spider == "atlas" and report.exists():
+    if report.exists():
         data = json.loads(report.read_text("utf-8"))
         result.update(
             distinct_pages=data["distinct_pages"],
@@ -102,12 +147,44 @@ def run_crawl(base: str, spider: str, out: Path, **args: str) -> dict[str, Any]:
             failures=len(data["failures"]),
             browser_warnings=data["warnings"],
         )
-    print(
-        f"  {spider:8s} {result['entry']:5s} {result['wall_s']:7.1f}s {result['pages_per_s']:7.1f} pages/s "
-        f"cpu {result['cpu_s']:6.1f}s peak {result['peak_rss_mb']:6.1f} MB",
-        flush=True,
-    )
     return result
+
+
+def plain_run(base: str, out: Path, n: int = 0) -> dict[str, Any]:
+    """``scrapy runspider plain_spider.py`` in an empty folder: Scrapy's defaults, not the project's."""
+    folder = out / f"plain-{n}"
+    folder.mkdir()
+    if any((parent / "scrapy.cfg").exists() for parent in (folder, *folder.parents)):
+        raise RuntimeError(f"a scrapy.cfg above {folder} would give plain Scrapy a project's settings")
+    spider = shutil.copy(PLAIN_SPIDER, folder / PLAIN_SPIDER.name)
+    output = out / f"plain-{n}.jsonl"
+    command = [sys.executable, "-m", "scrapy", "runspider", str(spider), "-a", f"base={base}", "-O", str(output)]
+    for key, value in PLAIN_SETTINGS.items():
+        command += ["-s", f"{key}={value}"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_") and k != "PYTHONPATH"}
+    run = measure(command, folder, env)
+    if "(bot: scrapybot)" not in run["log"]:  # Scrapy's default BOT_NAME: no project settings were loaded
+        raise RuntimeError(f"plain Scrapy did not run with Scrapy's defaults:\n{run['log'][:3000]}")
+    return crawl_result("plain", "lists", run, output)
+
+
+def compare(base: str, tmp: Path, projects: int, rounds: int) -> dict[str, Any]:
+    """Rounds alternating between the two spiders on the same replica."""
+    pairs = []
+    for n in range(rounds):
+        order = ("plain", "atlas") if n % 2 == 0 else ("atlas", "plain")
+        pair: dict[str, Any] = {"order": list(order)}
+        for spider in order:
+            pair[spider] = atlas_run(base, tmp, n) if spider == "atlas" else plain_run(base, tmp, n)
+        atlas, plain = pair["atlas"], pair["plain"]
+        pair["ratio"] = round(atlas["pages_per_s"] / plain["pages_per_s"], 3)
+        pair["cpu_ratio"] = round(atlas["cpu_ms_per_page"] / plain["cpu_ms_per_page"], 2)
+        pair["same_pages"] = atlas["pages"] == plain["pages"]
+        if not pair["same_pages"]:
+            print(f"  WARNING: atlas fetched {atlas['pages']} pages, plain {plain['pages']}", flush=True)
+        print(f"  round {n + 1}: atlas/plain {pair['ratio']} pages/s, CPU per page {pair['cpu_ratio']}x", flush=True)
+        pairs.append(pair)
+    return {"projects": projects, "plain_settings": PLAIN_SETTINGS, "pairs": pairs}
 
 
 def replica_speed(base: str, world: World, sample: int = 4000, concurrency: int = 16) -> float:
@@ -163,65 +240,82 @@ def parser_benchmark(tmp: Path) -> dict[str, Any]:
     }
 
 
-def median(runs: list[dict[str, Any]], key: str) -> float:
-    return round(statistics.median(r[key] for r in runs), 2)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--projects", type=int, default=20000)
-    parser.add_argument("--small", type=int, default=5000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--projects", type=int, default=20000, help="size of the atlas of the atlas/plain rounds")
+    parser.add_argument("--small", type=int, default=5000, help="size of the scaling and browser runs")
+    parser.add_argument("--rounds", type=int, default=3, help="atlas/plain pairs, order alternating")
     parser.add_argument("--skip-browser", action="store_true")
+    parser.add_argument(
+        "--compare-only", action="store_true", help="only the replica's speed and the atlas/plain rounds"
+    )
     args = parser.parse_args()
-    results: dict[str, Any] = {"machine": machine(), "args": vars(args), "goals": GOALS}
-    with tempfile.TemporaryDirectory() as tmp_name:
+    results: dict[str, Any] = {
+        "machine": machine(),
+        "args": {**vars(args), "command": shlex.join(sys.argv[1:])},
+        "goals": summary.GOALS,
+    }
+    with tempfile.TemporaryDirectory(prefix="atlas-bench-") as tmp_name:
         tmp = Path(tmp_name)
-        print("parser micro-benchmark", flush=True)
-        results["parser"] = parser_benchmark(tmp)
-        print(f"replica with {args.projects} projects", flush=True)
+        if not args.compare_only:
+            print("parser micro-benchmark", flush=True)
+            results["parser"] = parser_benchmark(tmp)
+        print(f"replica with {args.projects} projects: atlas and plain Scrapy, {args.rounds} rounds", flush=True)
         with replica(projects=args.projects) as base:
             results["replica_pages_per_s"] = replica_speed(base, World(args.projects))
-            pairs = []
-            for n in range(args.rounds):
-                order = ("baseline", "atlas") if n % 2 == 0 else ("atlas", "baseline")
-                runs = {spider: run_crawl(base, spider, tmp) for spider in order}
-                runs["ratio"] = round(runs["atlas"]["pages_per_s"] / runs["baseline"]["pages_per_s"], 3)
-                pairs.append(runs)
-            results["large"] = pairs
-        print(f"replica with {args.small} projects", flush=True)
-        with replica(projects=args.small) as base:
-            results["small"] = [run_crawl(base, "atlas", tmp) for _ in range(max(1, args.rounds - 1))]
-            if not args.skip_browser:
-                results["browser"] = {
-                    "lists": run_crawl(base, "atlas", tmp, entry="lists"),
-                    "map": run_crawl(base, "atlas", tmp, entry="map"),
-                }
+            results["compare"] = compare(base, tmp, args.projects, args.rounds)
+        if not args.compare_only:
+            print(f"replica with {args.small} projects", flush=True)
+            with replica(projects=args.small) as base:
+                results["small"] = [atlas_run(base, tmp, n) for n in range(max(1, args.rounds - 1))]
+                if not args.skip_browser:
+                    results["browser"] = {
+                        "lists": atlas_run(base, tmp, entry="lists"),
+                        "map": atlas_run(base, tmp, entry="map"),
+                    }
     summarize(results)
-    DOCS.mkdir(exist_ok=True)
-    (DOCS / "benchmarks.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    (DOCS / "BENCHMARKS.md").write_text(render(results), encoding="utf-8")
-    print(render(results))
+    previous = summary.load()
+    for key in CARRIED:
+        if key not in results and key in previous:
+            results[key] = previous[key]
+            if key != "reparse":  # dated in itself
+                date = previous.get("carried_over", {}).get(key) or previous.get("machine", {}).get("date", "?")
+                results.setdefault("carried_over", {})[key] = date
+    summary.write(results)
+    print(summary.short_summary(results))
     return 0
 
 
 def summarize(results: dict[str, Any]) -> None:
-    atlas = [p["atlas"] for p in results["large"]]
-    baseline = [p["baseline"] for p in results["large"]]
-    small = results["small"]
-    results["summary"] = {
-        "throughput_ratio": statistics.median(p["ratio"] for p in results["large"]),
-        "atlas_pages_per_s": median(atlas, "pages_per_s"),
-        "baseline_pages_per_s": median(baseline, "pages_per_s"),
-        "replica_over_crawler": round(
-            results["replica_pages_per_s"] / max(median(atlas, "pages_per_s"), median(baseline, "pages_per_s")), 1
-        ),
-        "peak_rss_mb": max(r["peak_rss_mb"] for r in atlas),
-        "redundant_fetches": max(r["redundant_fetches"] for r in atlas),
-        "time_ratio": round(median(atlas, "wall_s") / median(small, "wall_s"), 2),
-        "memory_ratio": round(median(atlas, "peak_rss_mb") / median(small, "peak_rss_mb"), 2),
-        "parser_ratio": results["parser"]["ratio"],
+    pairs = results["compare"]["pairs"]
+    atlas = [p["atlas"] for p in pairs]
+    s: dict[str, Any] = {
+        "throughput_ratio": summary.spread([p["ratio"] for p in pairs], 3),
+        "cpu_per_page_ratio": summary.spread([p["cpu_ratio"] for p in pairs], 2),
+        "same_pages": all(p["same_pages"] for p in pairs),
+        "redundant_fetches": max(r.get("redundant_fetches", 0) for r in atlas),
+        "requests_per_page": max(r.get("requests_per_page", 1.0) for r in atlas),
     }
+    for spider in ("atlas", "plain"):
+        runs = [p[spider] for p in pairs]
+        s[spider] = {
+            "pages_per_s": summary.spread([r["pages_per_s"] for r in runs]),
+            "cpu_ms_per_page": summary.spread([r["cpu_ms_per_page"] for r in runs], 2),
+            "peak_rss_mb": summary.spread([r["peak_rss_mb"] for r in runs]),
+        }
+    fastest = max(s["atlas"]["pages_per_s"]["median"], s["plain"]["pages_per_s"]["median"])
+    s["replica_over_crawler"] = round(results["replica_pages_per_s"] / fastest, 1)
+    if "small" in results:
+        small = results["small"]
+        s["time_ratio"] = round(median(atlas, "wall_s") / median(small, "wall_s"), 2)
+        s["memory_ratio"] = round(median(atlas, "peak_rss_mb") / median(small, "peak_rss_mb"), 2)
+    if "parser" in results:
+        s["parser_ratio"] = results["parser"]["ratio"]
+    results["summary"] = s
+
+
+def median(runs: list[dict[str, Any]], key: str) -> float:
+    return round(statistics.median(r[key] for r in runs), 2)
 
 
 def machine() -> dict[str, Any]:
@@ -241,92 +335,9 @@ def machine() -> dict[str, Any]:
         "scrapy": scrapy.__version__,
         "os": platform.platform(),
         "date": time.strftime("%Y-%m-%d"),
+        "load_before": [round(x, 2) for x in os.getloadavg()],
+        "code": summary.code_version(),
     }
-
-
-def render(results: dict[str, Any]) -> str:
-    s = results["summary"]
-    m = results["machine"]
-    verdict = {
-        "throughput_ratio": s["throughput_ratio"] >= GOALS["throughput_ratio"],
-        "parser_ratio": s["parser_ratio"] <= GOALS["parser_ratio"],
-        "peak_rss_mb": s["peak_rss_mb"] <= GOALS["peak_rss_mb"],
-        "redundant": s["redundant_fetches"] == 0,
-        "time_ratio": s["time_ratio"] <= GOALS["time_ratio"],
-    }
-    ok = {k: ("met" if v else "**missed**") for k, v in verdict.items()}
-    lines = [
-        "# Benchmarks",
-        "",
-        f"Measured by `make bench` (`benchmarks/run.py --projects {results['args']['projects']} --small "
-        f"{results['args']['small']} --rounds {results['args']['rounds']}`) on {m['date']}: {m['cpu']}, "
-        f"{m['cores']} cores, {m['memory_gb']} GiB, Python {m['python']}, Scrapy {m['scrapy']}, {m['os']}.",
-        "Politeness off (`AUTOTHROTTLE_ENABLED=False DOWNLOAD_DELAY=0 CONCURRENT_REQUESTS=16`), replica on the same",
-        "machine, faults off. Raw figures: `docs/benchmarks.json`.",
-        "",
-        "## Goals",
-        "",
-        "| goal | target | measured | |",
-        "|---|---|---|---|",
-        f"| crawl throughput, atlas / baseline (median of per-pair ratios) | >= 0.70 | {s['throughput_ratio']:.2f} | {ok['throughput_ratio']} |",
-        f"| item loading / bare lxml parse, per project page | <= 3x | {s['parser_ratio']}x | {ok['parser_ratio']} |",
-        f"| peak RSS, {results['args']['projects']}-project crawl, whole process tree | <= 250 MB | {s['peak_rss_mb']} MB | {ok['peak_rss_mb']} |",
-        f"| redundant fetches (same page under another address) | 0 | {s['redundant_fetches']} | {ok['redundant']} |",
-        f"| time {results['args']['projects']} / {results['args']['small']} projects | <= 4.4 | {s['time_ratio']} | {ok['time_ratio']} |",
-        f"| peak memory {results['args']['projects']} / {results['args']['small']} projects | nearly flat | {s['memory_ratio']} | |",
-        f"| replica serving speed / crawler speed | >= 3 | {s['replica_over_crawler']} ({results['replica_pages_per_s']} pages/s) | {'met' if s['replica_over_crawler'] >= 3 else '**missed**'} |",
-        "",
-        f"## Crawl of {results['args']['projects']} projects, alternating rounds",
-        "",
-        "| round | spider | wall s | pages | pages/s | records/s | user+sys CPU s | peak RSS MB | requests/page |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for n, pair in enumerate(results["large"], 1):
-        for spider in ("baseline", "atlas"):
-            r = pair[spider]
-            lines.append(
-                f"| {n} | {spider} | {r['wall_s']} | {r['pages']} | {r['pages_per_s']} | {r['records_per_s']} | "
-                f"{r['cpu_s']} | {r['peak_rss_mb']} | {r.get('requests_per_page', 1.0)} |"
-            )
-        lines.append(f"| {n} | ratio atlas/baseline | | | {pair['ratio']} | | | | |")
-    lines += [
-        "",
-        f"## Scaling: {results['args']['small']} projects",
-        "",
-        "| run | wall s | pages | pages/s | peak RSS MB |",
-        "|---|---|---|---|---|",
-    ]
-    lines += [
-        f"| {n} | {r['wall_s']} | {r['pages']} | {r['pages_per_s']} | {r['peak_rss_mb']} |"
-        for n, r in enumerate(results["small"], 1)
-    ]
-    if "browser" in results:
-        b = results["browser"]
-        lines += [
-            "",
-            f"## The browser's cost ({results['args']['small']} projects)",
-            "",
-            "| entry | wall s | user+sys CPU s | peak RSS MB (tree, Chromium included) | peak PSS MB (tree) | pages | warnings |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        lines += [
-            f"| {k} | {r['wall_s']} | {r['cpu_s']} | {r['peak_rss_mb']} | {r['peak_pss_mb']} | {r['pages']} | {len(r.get('browser_warnings', []))} |"
-            for k, r in b.items()
-        ]
-    p = results["parser"]
-    lines += [
-        "",
-        "## Parser micro-benchmark (200 replica project pages, pytest-benchmark medians)",
-        "",
-        f"- bare `lxml.html.fromstring`: {p['lxml_ms_per_page']} ms per page",
-        f"- `parse_project` (response, label matcher, table reader, item loaders): {p['loader_ms_per_page']} ms per page "
-        f"({p['loader_pages_per_s']} pages/s), {p['ratio']}x the bare parse",
-        "",
-    ]
-    notes = DOCS / "BENCHMARKS-notes.md"
-    if notes.exists():
-        lines += [notes.read_text("utf-8")]
-    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

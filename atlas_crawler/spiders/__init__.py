@@ -1,1 +1,2 @@
-"""Spiders: ``atlas`` (the crawler) and ``baseline`` (link-following only, for benchmarks)."""
+"""Spiders: ``atlas``, the walk of the atlas (plain Scrapy's spider for benchmarks is
+``benchmarks/plain_spider.py``, outside the project)."""
