@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from scrapy.settings import Settings
 
 from atlas_crawler import files
 from atlas_crawler.commands.crawl import use_run_folder
 from atlas_crawler.files import RunFiles, beside, records_of_report, render_feed_uris
+from atlas_crawler.replica.localrun import crawl, replica
 
 
 def _feeds(*feeds: tuple[Path | str, str]) -> Settings:
@@ -103,3 +105,19 @@ def test_the_records_of_a_report_are_found_beside_it(tmp_path: Path) -> None:
     (tmp_path / files.RECORDS).write_text("", encoding="utf-8")
     assert records_of_report(tmp_path / "atlas.report.json") == tmp_path / "atlas.jsonl"
     assert records_of_report(tmp_path / files.REPORT) == tmp_path / files.RECORDS
+
+
+@pytest.mark.e2e
+def test_a_templated_feed_gets_its_report_doubts_and_lock_under_the_same_name(tmp_path: Path) -> None:
+    """``-O out-%(name)s-%(time)s.jsonl``: rendered once by the crawl command, so the
+    report and the doubts file name the file the records went to."""
+    with replica(projects=5, faults=False) as base:
+        result = crawl(base, tmp_path / "out-%(name)s-%(time)s.jsonl")
+    assert result.returncode == 0, result.stdout[-3000:]
+    [records] = (p for p in tmp_path.glob("out-atlas-*.jsonl") if not p.name.endswith(".doubts.jsonl"))
+    stem = records.name.removesuffix(".jsonl")
+    assert "%(" not in stem
+    assert (tmp_path / f"{stem}.report.json").is_file()
+    assert (tmp_path / f"{stem}.doubts.jsonl").is_file()
+    assert (tmp_path / f".{records.name}.lock").is_file()
+    assert sorted(p.name for p in tmp_path.glob("*.jsonl")) == sorted([records.name, f"{stem}.doubts.jsonl"])
