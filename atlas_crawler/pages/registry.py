@@ -317,11 +317,12 @@ def records_from_responses(
 
 
 def expected_type(url: str) -> PageType | None:
-    """The record page type an address announces (the project address is
-    confirmed; a collectivity address is one with a collectivity id)."""
+    """The page type an address announces: the one its address proves (the
+    project's), else the record page type whose record id it holds (a
+    collectivity address is one with a collectivity id)."""
     if (page_type := type_of_url(url)) is not None:
         return page_type
-    return COLLECTIVITY if urls.collectivity_id(url) else None
+    return next((t for t in PAGE_TYPES if t.record_id is not None and t.record_id(url)), None)
 
 
 def record_of_url(url: str) -> tuple[str, str] | None:

@@ -539,9 +539,12 @@ class World:
             for p in sorted(self.projects.values(), key=lambda p: p.id)
             if p.id not in self.soft_error_projects
         ]
+        # A foreign collectivity is linked from its projects' pages only: one whose every
+        # project fails for good (a soft error page) is never reached, so never written.
+        reachable = [c for c in self.foreign.values() if set(c.projects) - self.soft_error_projects]
         records += [
             self.collectivity_record(c, base)
-            for c in sorted(list(self.french.values()) + list(self.foreign.values()), key=lambda c: (c.kind, c.id))
+            for c in sorted(list(self.french.values()) + reachable, key=lambda c: (c.kind, c.id))
         ]
         return {
             "seed": self.seed,
