@@ -1,7 +1,7 @@
-"""A ``JOBDIR`` crawl killed with SIGKILL at random moments, then resumed to its end:
-every record of the replica's truth exactly once, every line whole JSON, no page
-fetched again once its record was in the file, and a last report that covers the
-whole job. A resume that finds nothing to do on an incomplete job fails (exit 7)."""
+"""A ``JOBDIR`` crawl killed with SIGKILL at random moments (after a random number of
+pages), then resumed to its end: every record of the replica's truth exactly once,
+every line whole JSON, no page fetched again once its record was in the file, and a
+last report that covers the whole job. A resume that finds nothing to do on an incomplete job fails (exit 7)."""
 
 from __future__ import annotations
 
@@ -48,8 +48,9 @@ def record_keys(lines: list[bytes]) -> list[tuple[Any, ...]]:
     return [(r["type"], r.get("kind"), r["id"]) for r in records]
 
 
-def killed_run(base: str, output: Path, job: dict[str, str], seconds: float) -> None:
-    """A run killed ``seconds`` after it began fetching (Scrapy's start-up time varies)."""
+def killed_run(base: str, output: Path, job: dict[str, str], pages: int) -> None:
+    """A run killed once the replica has answered ``pages`` more requests: a moment in
+    the crawl's own pace, so that a fast machine does not finish the job between kills."""
     fetched = sum(hits(base).values())
     process = subprocess.Popen(
         crawl_command(base, output, settings=job, append=True),
@@ -59,9 +60,8 @@ def killed_run(base: str, output: Path, job: dict[str, str], seconds: float) -> 
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 120
-    while sum(hits(base).values()) == fetched and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(seconds)
+    while sum(hits(base).values()) < fetched + pages and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
     if process.poll() is None:
         os.kill(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
@@ -76,7 +76,7 @@ def killed_job(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     snapshots, torn = [], 0
     with replica(projects=150, faults=False, truth=truth) as base:
         for _ in range(KILLS):
-            killed_run(base, output, job, rng.uniform(0.5, 3.0))
+            killed_run(base, output, job, rng.randint(15, 60))
             data = output.read_bytes() if output.exists() else b""
             torn += bool(data) and not data.endswith(b"\n")
             whole = [json.loads(line)["url"] for line in data.split(b"\n")[:-1]]
@@ -150,7 +150,7 @@ def test_nothing_to_resume_on_an_incomplete_job_fails(tmp_path: Path) -> None:
     output, ledger = tmp_path / "atlas.jsonl", tmp_path / "job" / "ledger.sqlite"
     job = {"JOBDIR": str(tmp_path / "job"), "LOG_LEVEL": "INFO"}
     with replica(projects=150, faults=False) as base:
-        killed_run(base, output, job, 1.0)
+        killed_run(base, output, job, 30)
         with sqlite3.connect(ledger) as db:  # the job's state lost: nothing pending, no record to redo
             assert db.execute("SELECT count(*) FROM requests WHERE state = 'pending'").fetchone()[0] > 0
             db.execute("DELETE FROM requests WHERE state = 'pending'")
