@@ -44,7 +44,6 @@ class Feed:
 
     path: Path
     format: str
-    overwrite: bool
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ class RunFiles:
     @classmethod
     def of(cls, settings: Any) -> RunFiles:
         feeds = tuple(
-            Feed(path, str(options.get("format") or ""), bool(options.get("overwrite")))
+            Feed(path, str(options.get("format") or ""))
             for uri, options in (settings.getdict("FEEDS") or {}).items()
             if (path := local_path(str(uri))) is not None
         )

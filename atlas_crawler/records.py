@@ -54,7 +54,6 @@ def read_records(path: Path, *, torn_end: bool = False) -> Iterator[dict[str, An
     ``torn_end`` a last line without its newline that does not parse is left out
     (the record a killed run was writing)."""
     with path.open("rb") as lines:
-        number = 0
         for number, raw in enumerate(lines, 1):
             if not raw.strip():
                 continue

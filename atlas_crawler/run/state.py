@@ -87,9 +87,13 @@ class RunState:
     def records_by_type(self) -> dict[str, int]:
         return dict(sorted(Counter(key[0] for key in self.written).items()))
 
+    def _written_by_kind(self) -> dict[str, set[str]]:
+        """The written ids of each record type a list lists."""
+        return {kind: self.written_ids(kind) for kind in {entry.kind for entry in self.lists.values()}}
+
     def list_checks(self) -> list[dict[str, Any]]:
         """Each list: what it announced, what it listed, what of that was written."""
-        written = {kind: self.written_ids(kind) for kind in {entry.kind for entry in self.lists.values()}}
+        written = self._written_by_kind()
         out = []
         for url, entry in sorted(self.lists.items()):
             missing = sorted(entry.ids - written[entry.kind], key=lambda i: (len(i), i))
@@ -110,7 +114,7 @@ class RunState:
     def lists_done(self) -> tuple[int, int, int]:
         """(lists complete, rows written, rows announced) over the lists seen so far."""
         complete = done = announced = 0
-        written = {kind: self.written_ids(kind) for kind in {entry.kind for entry in self.lists.values()}}
+        written = self._written_by_kind()
         for entry in self.lists.values():
             count = len(entry.ids & written[entry.kind])
             expected = entry.announced if entry.announced is not None else len(entry.ids)

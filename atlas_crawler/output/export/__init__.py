@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from atlas_crawler.files import CHANGES, DOUBTS, beside, tables_dir
+from atlas_crawler.files import CHANGES, DOUBTS, JSON_LINES_FORMATS, beside, tables_dir
 from atlas_crawler.output.export.datapackage import descriptor
 from atlas_crawler.output.export.tables import TABLES, ExportError, Row, table_rows
 from atlas_crawler.output.export.writers import FORMATS, SQLITE_NAME, write_csv, write_parquet, write_sqlite
@@ -46,7 +46,7 @@ def records_file(path: Path) -> Path:
     candidates = sorted(
         p
         for p in path.iterdir()
-        if p.suffix in (".jsonl", ".jl", ".jsonlines")
+        if p.suffix.removeprefix(".") in JSON_LINES_FORMATS
         and p.name not in _NOT_RECORDS
         and not p.name.endswith(f".{DOUBTS}")
     )
