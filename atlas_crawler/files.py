@@ -13,12 +13,15 @@ report, the lock, the ledger and the archive all name the same file."""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import unquote, urlsplit
 
 # --- names inside a run folder (ATLAS_RUNS_DIR/<stamp>/) -----------------------------
@@ -31,7 +34,15 @@ CHANGES = "changes.jsonl"
 TABLES = "tables"
 ARCHIVE = "archive"
 LATEST = "latest"
+#: The run's place in the order runs were made (1, 2, …): runs are ordered by it, not by the
+#: clock's stamp in their name.
+RUN_SEQUENCE = ".sequence"
 LOCK = ".lock"
+# --- names inside a JOBDIR ---------------------------------------------------------------
+JOB_LOCK = "lock"
+#: The working copy of each local feed of a job (``RunFiles.working``) and its base.
+JOB_FEEDS = "feeds"
+BASE_SUFFIX = ".base"
 #: Where a crawl without any local feed puts its report and its dump.
 DEFAULT_REPORT = Path("output/report.json")
 DEFAULT_ARCHIVE = Path("output/archive")
@@ -48,10 +59,11 @@ class Feed:
 
 @dataclass(frozen=True)
 class RunFiles:
-    """The files of one run. ``records`` is the first local JSON Lines feed (what a
-    resumed job reads, what the exports and the HTML view read); the report, the
-    doubts, the dump and the lock lie beside it (beside the first local feed of any
-    format when there is no JSON Lines one)."""
+    """The files of one run. ``records`` is the first local JSON Lines feed (what the
+    exports and the HTML view read); the report, the doubts, the dump and the lock lie
+    beside it (beside the first local feed of any format when there is no JSON Lines
+    one). A ``JOBDIR`` job writes each feed into its working copy in JOBDIR
+    (``working``) and publishes it at the end of each run."""
 
     feeds: tuple[Feed, ...]
     records: Path | None
@@ -59,6 +71,7 @@ class RunFiles:
     doubts: Path
     archive: Path
     lock: Path | None
+    jobdir: Path | None = None
 
     @classmethod
     def of(cls, settings: Any) -> RunFiles:
@@ -79,7 +92,27 @@ class RunFiles:
             doubts=beside(anchor, DOUBTS) if anchor else report.with_name(DOUBTS),
             archive=Path(archive) if archive else beside(anchor, ARCHIVE) if anchor else DEFAULT_ARCHIVE,
             lock=Path(runs_dir) / LOCK if runs_dir else anchor.with_name(f".{anchor.name}.lock") if anchor else None,
+            jobdir=Path(settings.get("JOBDIR")) if settings.get("JOBDIR") else None,
         )
+
+    @property
+    def records_written(self) -> Path | None:
+        """The records file a run writes as it goes and a resumed job reads: in a
+        ``JOBDIR`` job the working copy of ``records``, else ``records`` itself."""
+        return self.working(self.records) if self.records is not None and self.jobdir is not None else self.records
+
+    @property
+    def job_lock(self) -> Path | None:
+        """The lock of a ``JOBDIR`` job: one run of a job at a time, whatever its feeds."""
+        return self.jobdir / JOB_LOCK if self.jobdir is not None else None
+
+    def working(self, feed: Path) -> Path:
+        """A feed's working copy in ``JOBDIR``: written line by line (a kill keeps every
+        whole line), read by a resume, published to ``feed`` at the end of each run.
+        Named by the feed's absolute path (two feeds may share a file name)."""
+        assert self.jobdir is not None
+        digest = hashlib.sha256(os.path.abspath(feed).encode("utf-8")).hexdigest()[:12]
+        return self.jobdir / JOB_FEEDS / f"{digest}-{feed.name}"
 
     @property
     def report_view(self) -> Path:
@@ -151,11 +184,19 @@ def render_feed_uris(feeds: dict[str, Any], params: dict[str, Any], moment: date
 def write_atomically(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` as one step: a reader sees the old file or the
     new one, never half of one (the run report, ``changes.jsonl``, the doubts)."""
+    replace_atomically(path, lambda out: out.write(data))
+
+
+def replace_atomically(path: Path, write: Callable[[IO[bytes]], object]) -> None:
+    """Replace ``path`` with what ``write`` writes, as one step that survives a kill or
+    a power cut: a temporary file in the same directory (``.<name>.*.part``), synced,
+    renamed over ``path``, the directory synced. If anything fails (a full disk),
+    ``path`` is left as it was and the temporary file is removed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as out:
-            out.write(data)
+            write(out)
             out.flush()
             os.fsync(out.fileno())
         os.chmod(name, file_mode(path))
@@ -163,6 +204,22 @@ def write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise
+    sync_directory(path.parent)
+
+
+def copy_into(out: IO[bytes], source: Path) -> None:
+    """Append a file's bytes to an open file."""
+    with source.open("rb") as part:
+        shutil.copyfileobj(part, out, 1 << 20)
+
+
+def sync_directory(path: Path) -> None:
+    """A rename survives a power cut only once its directory is on disk."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def file_mode(target: Path) -> int:

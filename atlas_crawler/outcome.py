@@ -7,6 +7,7 @@ the process exit status, and the README's table is this module's table."""
 
 from __future__ import annotations
 
+import errno
 from typing import Any
 
 #: The run is complete: finish reason ``finished``, every monitor passed, no page
@@ -15,7 +16,7 @@ EXIT_COMPLETE = 0
 #: The run ended but is incomplete (failed pages, announced counts not reached,
 #: invalid records, a monitor failed, a limit stopped a trap). Records were written.
 EXIT_INCOMPLETE = 1
-#: Refused before it started: bad arguments or settings (Scrapy's own usage-error code).
+#: RefusedError before it started: bad arguments or settings (Scrapy's own usage-error code).
 EXIT_USAGE = 2
 #: The site could not be reached at all: no HTTP response came back (robots.txt
 #: included), or the atlas home page failed after its retries.
@@ -31,10 +32,19 @@ EXIT_INTERRUPTED = 6
 #: lost or inconsistent): start a new job.
 EXIT_NOTHING_TO_RESUME = 7
 
+#: The disk (or the file-size limit) is full: what was written is safe; make room and
+#: resume the job (``JOBDIR``) or run again.
+EXIT_DISK_FULL = 8
+
 #: Finish reasons (``Spider.close`` reasons) set by this project.
 REASON_SITE_UNREACHABLE = "site_unreachable"
 REASON_ROBOTS_UNAVAILABLE = "robots_unavailable"
 REASON_NOTHING_TO_RESUME = "nothing_to_resume"
+REASON_DISK_FULL = "disk_full"
+#: A feed could not be opened or written for another reason than room (exit 1).
+REASON_FEED_NOT_WRITABLE = "feed_not_writable"
+#: What a write that failed for want of room says: no space, over quota, over the file-size limit.
+DISK_FULL_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 #: Scrapy's finish reason for a run stopped by SIGINT/SIGTERM.
 REASON_SHUTDOWN = "shutdown"
@@ -46,7 +56,17 @@ _BY_REASON = {
     REASON_ROBOTS_UNAVAILABLE: EXIT_ROBOTS_UNAVAILABLE,
     REASON_NOTHING_TO_RESUME: EXIT_NOTHING_TO_RESUME,
     REASON_SHUTDOWN: EXIT_INTERRUPTED,
+    REASON_DISK_FULL: EXIT_DISK_FULL,
 }
+
+
+class RefusedError(Exception):
+    """A run refused before it fetched anything, with its exit status and the reason
+    in words (the crawl command prints it: the log may be off)."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def exit_code(report: dict[str, Any] | None, responses: int | None = None) -> int:
@@ -57,7 +77,9 @@ def exit_code(report: dict[str, Any] | None, responses: int | None = None) -> in
     code  constant                 when
     ====  =======================  ===============================================================
     0     EXIT_COMPLETE            finish reason ``finished``, every monitor passed, no failed
-                                   page, every announced list count reached, no invalid record
+                                   page, every announced list count reached, no invalid record,
+                                   no record page forbidden by robots.txt, none lost track of
+                                   (pages a trap limit skipped are listed, not counted here)
     1     EXIT_INCOMPLETE          the run ended but is not complete (any of the above is not
                                    true, another finish reason such as ``closespider_*``), or
                                    it wrote no report at all (``report`` is None)
@@ -71,12 +93,14 @@ def exit_code(report: dict[str, Any] | None, responses: int | None = None) -> in
                                    from a report)
     6     EXIT_INTERRUPTED         finish reason ``shutdown`` (SIGINT/SIGTERM): resume the job
     7     EXIT_NOTHING_TO_RESUME   finish reason ``nothing_to_resume``
+    8     EXIT_DISK_FULL           finish reason ``disk_full`` (a write failed: no space, or the
+                                   file-size limit), or no room to start: make room, then resume
     ====  =======================  ===============================================================
     """
     if report is None:
         return EXIT_INCOMPLETE
     reason = report.get("finish_reason")
-    if reason in (REASON_SHUTDOWN, REASON_NOTHING_TO_RESUME):
+    if reason in (REASON_SHUTDOWN, REASON_NOTHING_TO_RESUME, REASON_DISK_FULL):
         return _BY_REASON[reason]
     if reason == REASON_SITE_UNREACHABLE or _reached_nothing(report, responses):
         return EXIT_SITE_UNREACHABLE
@@ -101,6 +125,14 @@ def incomplete_because(report: dict[str, Any]) -> list[str]:
         why.append(f"{len(incomplete)} lists short of their announced count")
     if report.get("invalid_records"):
         why.append(f"{len(report['invalid_records'])} invalid records")
+    pages = report.get("pages") or {}
+    if pages.get("forbidden"):
+        why.append(f"{pages['forbidden']} record pages forbidden by robots.txt: their records are missing")
+    if pages.get("unaccounted"):
+        why.append(
+            f"{len(pages['unaccounted'])} record pages neither written, failed nor skipped "
+            "(a bug of the crawler: please report it with the run report)"
+        )
     return why
 
 

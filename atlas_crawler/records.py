@@ -10,6 +10,7 @@ one, and a damaged file is reported with its name and line."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,8 @@ def label(key: RecordKey) -> str:
 
 def read_records(path: Path, *, torn_end: bool = False) -> Iterator[dict[str, Any]]:
     """The records of a JSON Lines file, streamed. A line that is no JSON object (or
-    not UTF-8) raises ``RecordsFileError`` naming the file and the line; with
+    not UTF-8, raw bytes or escaped half characters) raises ``RecordsFileError``
+    naming the file and the line; with
     ``torn_end`` a last line without its newline that does not parse is left out
     (the record a killed run was writing)."""
     with path.open("rb") as lines:
@@ -67,7 +69,23 @@ def read_records(path: Path, *, torn_end: bool = False) -> Iterator[dict[str, An
                 raise RecordsFileError(f"{path}:{number}: not a JSON record ({error.msg})") from None
             if not isinstance(record, dict):
                 raise RecordsFileError(f"{path}:{number}: a JSON {type(record).__name__}, not a record")
+            if _SURROGATE_ESCAPE.search(raw) and _lone_surrogate(record):
+                raise RecordsFileError(f"{path}:{number}: not UTF-8 text (a lone surrogate escape, \\ud800-\\udfff)")
             yield record
+
+
+#: ``\\uD800``-``\\uDFFF`` in a line: JSON reads it, but as half a character that no UTF-8
+#: file can hold (every later write of the record would fail, naming no file or line).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
+
+
+def _lone_surrogate(record: dict[str, Any]) -> bool:
+    """True if a string of the record holds half a surrogate pair (a pair is one character)."""
+    try:
+        json.dumps(record, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def records_by_key(records: Iterable[dict[str, Any]]) -> dict[RecordKey, dict[str, Any]]:

@@ -35,15 +35,28 @@ DOWNLOAD_DELAY = 0.5  # default 0: at least half a second between two requests
 #: gaps down to half of it, also under AutoThrottle (its delays never go below DOWNLOAD_DELAY,
 #: the jitter did). DelayFloor (EXTENSIONS, 100) warns when it is above 0.
 DOWNLOAD_DELAY_JITTER = 0.0
-#: Slots wait 10 % more than DOWNLOAD_DELAY (DelayFloor, EXTENSIONS 100): a busy event loop
+#: Slots wait 10 % more than DOWNLOAD_DELAY or Crawl-delay (DelayFloor, EXTENSIONS 100): a busy event loop
 #: sends some requests late, and the site must never see a shorter gap.
 ATLAS_DELAY_MARGIN = 0.1
+#: Longest robots.txt Crawl-delay honoured, seconds (DelayFloor, EXTENSIONS 100; a longer one is
+#: cut to it, with a warning in the report). At 60 s the atlas's ~45,000 pages take a month, as
+#: long as a monthly run can take; a longer ask (86400: one page a day) is no crawl at all.
+ATLAS_CRAWL_DELAY_MAX = 60.0
 AUTOTHROTTLE_ENABLED = True  # default False: slows down further when the site answers slowly
 AUTOTHROTTLE_START_DELAY = 1.0  # default 5: the first requests need not wait that long
 AUTOTHROTTLE_MAX_DELAY = 30.0  # default 60: a day-long crawl should not stall for a minute per page
 DOWNLOAD_TIMEOUT = 60  # default 180: a page that takes a minute has failed; it is retried
+#: Default 1 GiB: a page of the atlas weighs 10-50 KB (the replica's biggest 13 KB, the live
+#: seed page 36 KB). A bigger answer, as sent or once decompressed, fails its page by name
+#: (AnswerLimitsMiddleware, 590). Scrapy decodes 64 KiB at a time and stops at the limit, so
+#: a gzip, deflate, br or zstd bomb costs a few MB, not gigabytes (five 1.2 GiB bombs in one
+#: crawl: 187 MiB peak RSS with 8 MiB, 4.2 GiB with the default; tests/test_bounded_answers.py).
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 1024 * 1024  # default 32 MiB: a page 20 times the biggest seen is worth a warning
 RETRY_TIMES = 3  # default 2: the atlas answers 500/503 now and then; a fourth try usually works
-ATLAS_RETRY_AFTER_MAX = 120.0  # longest Retry-After wait honoured, seconds (RetryAfterMiddleware, 550)
+#: Longest Retry-After honoured, seconds (RetryAfterMiddleware, 550): the whole atlas waits that
+#: long (a maintenance hour), the run is not ended meanwhile; a longer ask fails its page.
+ATLAS_RETRY_AFTER_MAX = 3600.0
 COOKIES_ENABLED = True  # Scrapy's default, kept on purpose: the JSESSIONID cookie keeps ;jsessionid out of links
 TELNETCONSOLE_ENABLED = False  # default on: no listening port for a crawler that runs unattended
 #: Default on since Scrapy 2.19: an HTTP server on a local port that runs any Python code sent
@@ -79,9 +92,9 @@ DOWNLOADER_MIDDLEWARES = {
     # USER_AGENT with {contact} filled from ATLAS_CONTACT, at Scrapy's own place. Replaces Scrapy's.
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
     "atlas_crawler.crawl.politeness.ContactUserAgentMiddleware": 500,
-    # Scrapy's retry, at its own place, but a 429/503 with Retry-After waits that long (at
-    # most ATLAS_RETRY_AFTER_MAX) first. Replaces Scrapy's. It sees a response after the
-    # soft-error (560) and whole-page (570) checks.
+    # Scrapy's retry, at its own place, but a 429/503 with Retry-After pauses every request to
+    # the atlas that long (at most ATLAS_RETRY_AFTER_MAX; a longer ask fails the page).
+    # Replaces Scrapy's. It sees a response after the soft-error (560) and whole-page (570) checks.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "atlas_crawler.crawl.politeness.RetryAfterMiddleware": 550,
     # A 200 page that says it failed ("Erreur technique", maintenance) is retried like a 500,
@@ -94,10 +107,15 @@ DOWNLOADER_MIDDLEWARES = {
     # decompression (590), meta refresh (580) after it, as it reads the body. Both replace Scrapy's.
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "atlas_crawler.crawl.scope.ScopedMetaRefreshMiddleware": 580,
+    # Decompression within DOWNLOAD_MAXSIZE, at Scrapy's own place (590), failing by name an
+    # answer too large (as sent or decoded) or in a Content-Encoding it cannot undo, before the
+    # meta refresh (580) and whole-page (570) checks read the body. Replaces Scrapy's.
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "atlas_crawler.crawl.answers.AnswerLimitsMiddleware": 590,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "atlas_crawler.crawl.scope.ScopedRedirectMiddleware": 600,
     # Archival dumps (atlas_crawler/archive; off, NotConfigured, unless ATLAS_ARCHIVE is set).
-    # 950: below (a higher number than) HttpCompressionMiddleware (590), so it records the
+    # 950: below (a higher number than) the decompression (590, AnswerLimitsMiddleware), so it records the
     # body as the server sent it, before decompression, with headers that still match it;
     # below the retry (550), soft-error (560), whole-page (570) and redirect (600)
     # middlewares, so it sees every attempt, every failed answer and every redirect hop;
@@ -122,6 +140,11 @@ SPIDER_MIDDLEWARES = {
     # UrlLengthMiddleware (800), so that a long URL is stopped here, with a warning in the
     # report, instead of silently.
     "atlas_crawler.crawl.limits.TrapLimitsMiddleware": 850,
+    # Every record page ends written, failed or skipped (atlas_crawler/run/accounting.py).
+    # Closest to the spider (900): it notes every link to a record page before the trap
+    # limits drop any, and fails the page of a callback that raised before any other
+    # middleware sees the error.
+    "atlas_crawler.run.accounting.PageAccounting": 900,
 }
 
 #: Built in increasing order; of equal numbers, in the order written. Signal handlers run in
@@ -129,7 +152,8 @@ SPIDER_MIDDLEWARES = {
 EXTENSIONS = {
     "atlas_crawler.crawl.politeness.ContactCheck": 100,  # a warning at start when ATLAS_CONTACT is unset
     "atlas_crawler.crawl.stopping.GracefulStop": 100,  # a stop within ATLAS_STOP_GRACE_SECONDS + a second or two
-    "atlas_crawler.crawl.politeness.DelayFloor": 100,  # DOWNLOAD_DELAY as the site sees it (see ATLAS_DELAY_MARGIN)
+    # DOWNLOAD_DELAY, or robots.txt's Crawl-delay when longer, as the site sees it (see ATLAS_DELAY_MARGIN)
+    "atlas_crawler.crawl.politeness.DelayFloor": 100,
     # Spidermon: the close monitors (SPIDERMON_SPIDER_CLOSE_MONITORS) and field coverage.
     "spidermon.contrib.scrapy.extensions.Spidermon": 500,
     # The run report's components (atlas_crawler/run/report). The writer writes the report
@@ -177,9 +201,10 @@ FEED_EXPORTERS = {
 }
 
 #: By URI scheme. Local feeds (-o/-O) go to a temporary file moved into place when the run
-#: ends; a run that scraped nothing leaves the previous file byte-identical (Scrapy's
-#: FileFeedStorage would have emptied it at the start). Under JOBDIR the feed is written
-#: in place, line by line.
+#: ends, -o included (the target's bytes and the run's, built in a copy); a run that scraped
+#: nothing leaves the previous file byte-identical (Scrapy's FileFeedStorage would have
+#: emptied it at the start). Under JOBDIR the records go line by line into a working copy in
+#: JOBDIR, published to the feed at the end of each run.
 FEED_STORAGES = {
     "": "atlas_crawler.output.storage.AtomicFileFeedStorage",  # a plain path
     "file": "atlas_crawler.output.storage.AtomicFileFeedStorage",  # a file:// URI
@@ -216,6 +241,9 @@ FEED_EXPORT_ENCODING = "utf-8"
 # --- monitors and reports ----------------------------------------------------------------
 ATLAS_REPORT_ENABLED = True  # the run report (off for `scrapy parse`, which must not overwrite a crawl's)
 ATLAS_REPORT_PATH = None  # default: beside the first local feed, else output/report.json
+#: Set by the crawl command for each run (never by hand): the report writer copies it into the
+#: report, so the command knows the report it reads is this run's without comparing clocks.
+ATLAS_RUN_TOKEN = None
 SPIDERMON_ENABLED = True  # default False: the Spidermon extension (EXTENSIONS 500) does nothing without it
 #: Default False: field_coverage stats, which FieldCoverageMonitor and the report read.
 SPIDERMON_ADD_FIELD_COVERAGE = True

@@ -20,6 +20,9 @@ STOP_CANCELLED = "atlas/stop_cancelled"
 STOP_REQUEUED = "atlas/stop_requeued"
 #: Where this run's report was written (read back by the crawl command).
 REPORT_PATH = "atlas/report_path"
+#: A local feed that could not be opened or published, ``{"path", "error", "disk_full"}``
+#: (``atlas_crawler.output.storage``; read back by the crawl command for the exit status).
+FEED_NOT_STORED = "atlas/feed_not_stored"
 #: Spidermon's monitor outcomes, ``{monitor name: {"passed": bool, "reason": str | None}}``.
 MONITORS = "atlas/monitors"
 #: Requests a trap limit stopped: ``atlas/limits/<limit>`` (``atlas_crawler.crawl.limits``).

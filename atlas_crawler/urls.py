@@ -24,6 +24,8 @@ MAP_PAGE = "carteMonde.html"
 
 PROJECT_ID_PARAM = "criteres.prjId"
 COLLECTIVITY_ID_PARAM = "idCollectivite"
+#: The parameters that hold a record's id (``record_id`` spells their values).
+ID_PARAMS = (PROJECT_ID_PARAM, COLLECTIVITY_ID_PARAM)
 FOREIGN_COLLECTIVITY_PAGE = "detailCollectiviteEtrangere.html"
 FRENCH_COLLECTIVITY_PAGE = "detailCollectiviteFrancaise.html"
 
@@ -38,8 +40,26 @@ _JSESSIONID = re.compile(r";jsessionid=[^?#/;]*", re.IGNORECASE)
 def canonicalize(url: str, base: str | None = None) -> str:
     """The one spelling of an address: absolute, no ``;jsessionid``, no fragment,
     tracking and sorting parameters dropped, ``d-N-p=1`` dropped (page 1 is the
-    page without it), remaining parameters sorted."""
+    page without it), record ids in their one spelling (``record_id``: ``prjId=01005``
+    is ``prjId=1005``), remaining parameters sorted."""
     return _canonical(urljoin(base, url) if base is not None else url)
+
+
+def record_id(value: str | None) -> str | None:
+    """The one spelling of a record id, or None when ``value`` is no id: ASCII
+    digits only (``str.isdigit`` also takes Arabic-Indic, fullwidth and superscript
+    digits, which ``int`` would read as another record's number), leading zeros
+    dropped (``01005`` is ``1005``; ``0`` and ``00`` are ``0``). Every id read from
+    an address goes through here, so one record has one id, one URL, one fetch."""
+    if not value or not (value.isascii() and value.isdigit()):
+        return None
+    return value.lstrip("0") or "0"
+
+
+def _spelled(key: str, value: str) -> str:
+    """A parameter's value in its one spelling: a record id normalised, anything
+    else (and an id parameter holding no id) as it is."""
+    return (record_id(value) or value) if key in ID_PARAMS else value
 
 
 @lru_cache(maxsize=32768)
@@ -49,7 +69,7 @@ def _canonical(url: str) -> str:
     url = _JSESSIONID.sub("", safe_url_string(url.strip()))
     parts = urlsplit(url)
     params = [
-        (k, v)
+        (k, _spelled(k, v))
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
         if not _DROPPED_PARAMS.match(k) and not (PAGE_PARAM.match(k) and v in ("", "1"))
     ]
@@ -74,14 +94,23 @@ def query_params(url: str) -> dict[str, str]:
 
 
 def project_id(url: str) -> str | None:
-    """``criteres.prjId`` of a project address, or None."""
-    value = query_params(url).get(PROJECT_ID_PARAM, "")
-    return value if value.isdigit() else None
+    """``criteres.prjId`` of a project address (``record_id``), or None: an
+    address whose id is not ASCII digits is no project address."""
+    return record_id(query_params(url).get(PROJECT_ID_PARAM))
 
 
 def collectivity_id(url: str) -> str | None:
-    value = query_params(url).get(COLLECTIVITY_ID_PARAM, "")
-    return value if value.isdigit() else None
+    """``idCollectivite`` of a collectivity address (``record_id``), or None."""
+    return record_id(query_params(url).get(COLLECTIVITY_ID_PARAM))
+
+
+def malformed_id(url: str) -> tuple[str, str] | None:
+    """``(parameter, value)`` of a record id parameter whose value is there but
+    is no id (``criteres.prjId=١٠٠٥``, ``=12a``, ``=-5``): such an address is no
+    record address, and what the server makes of it (Java reads Arabic-Indic
+    digits as a number) is not to be guessed. None when every id parameter is
+    an id or empty."""
+    return next(((k, v) for k, v in query_params(url).items() if k in ID_PARAMS and v and record_id(v) is None), None)
 
 
 def collectivity_kind(url: str) -> str | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import posixpath
 import random
 import re
@@ -19,21 +20,41 @@ import socket
 import struct
 import threading
 import time
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 import aiohttp
+import brotli
 import yarl
 
 from atlas_crawler.replica.templates import ATLAS_PATH
+
+try:  # Python 3.14's, else the backport Scrapy itself depends on (its zstd decoder)
+    from compression import zstd  # type: ignore[import-not-found]
+except ImportError:
+    from backports import zstd
 
 METADATA_URL = "http://169.254.169.254/latest/meta-data/iam/security-credentials/"
 #: Answers that fail a request (retried by Scrapy) and answers that are broken pages.
 FAILURES = ("error_5xx", "reset", "hang")
 BROKEN = ("empty", "short", "cut")
 REDIRECTS = ("redirect_canary", "redirect_metadata")
+#: Answers that ask the crawler to wait: 503 with ``Retry-After: Faults.retry_after_value``.
+ASKS = ("retry_after",)
+#: Answers given forever (``Faults.broken_forever`` only) in place of the page: decompression
+#: bombs by their Content-Encoding, a page of ``OVERSIZED`` bytes sent without Content-Length,
+#: a login page, a redirect loop, a 404 error page.
+BOMBS = {"gzip_bomb": "gzip", "deflate_bomb": "deflate", "br_bomb": "br", "zstd_bomb": "zstd"}
+INSTEAD = (*BOMBS, "oversized", "login", "redirect_loop", "not_found")
+#: A bomb's size once decoded (about 1.2 GiB), and the unclosed ``<div>``s "deep_nesting" puts after ``<body>``.
+BOMB_SIZE = 1229 * 2**20
+OVERSIZED = 16 * 2**20
+DEEP_NESTING = 3000
+#: The parameter a "redirect_loop" hop adds (each hop sends to the next number).
+LOOP_PARAM = "boucle"
 
 
 @dataclass
@@ -41,7 +62,9 @@ class Faults:
     """What the proxy does to the answers. Rates are shares of page requests
     (robots.txt aside); ``max_failures`` makes every fault transient (a page is
     served whole after that many bad answers); ``broken_forever`` maps the end of
-    a request target to the kind of bad answer it always gets."""
+    a request target to the kind of bad answer it always gets (any kind above, one
+    of ``INSTEAD``, or "deep_nesting": the page with ``DEEP_NESTING`` unclosed
+    ``<div>``s after ``<body>``)."""
 
     seed: int = 1
     error_5xx: float = 0.0
@@ -52,17 +75,24 @@ class Faults:
     cut: float = 0.0
     redirect_canary: float = 0.0
     redirect_metadata: float = 0.0
+    retry_after: float = 0.0
+    #: The Retry-After of a "retry_after" answer: seconds or an HTTP date.
+    retry_after_value: str = "4"
     max_failures: int | None = None
     broken_forever: dict[str, str] = field(default_factory=dict)
     #: Which targets may get a fault (regular expression searched in the target).
     fault_targets: str = r"\.html"
     #: Links that leave the atlas path (``..``, ``%2e%2e``, ...) or host, added to list pages.
     traversal_links: bool = False
+    #: More links added to pages: target suffix -> hrefs as written (other spellings of a record's address).
+    extra_links: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: robots.txt: None (the replica's), or an answer kind: "503", "500", "404", "hang", "reset".
     robots: str | None = None
+    #: robots.txt served verbatim (200, text/plain) instead of the replica's; before ``robots``.
+    robots_text: str | None = None
 
     def kinds(self) -> list[tuple[str, float]]:
-        return [(kind, getattr(self, kind)) for kind in (*FAILURES, *BROKEN, *REDIRECTS)]
+        return [(kind, getattr(self, kind)) for kind in (*FAILURES, *BROKEN, *REDIRECTS, *ASKS)]
 
 
 def escapes_atlas(target: str) -> bool:
@@ -173,6 +203,71 @@ def _response(status: int, headers: list[tuple[str, str]], body: bytes, length: 
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
+_BOMB_HEAD, _BOMB_FILL, _BOMB_TAIL = b"<!DOCTYPE html><html><body>", b" " * 2**20, b"</body></html>"
+
+
+@functools.cache
+def bomb(encoding: str) -> bytes:
+    """An HTML page of ``BOMB_SIZE`` bytes (spaces in a body) compressed as
+    ``encoding`` (gzip, deflate, br, zstd), made once per process and cheaply:
+    gzip and deflate repeat one deflate block (after a full flush the compressor
+    starts afresh, so every MiB of spaces compresses to the same bytes; the
+    checksums are computed over the whole), br and zstd at their fastest level."""
+    pieces = [_BOMB_HEAD, *[_BOMB_FILL] * (BOMB_SIZE // len(_BOMB_FILL)), _BOMB_TAIL]
+    if encoding in ("gzip", "deflate"):
+        compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+        head = compressor.compress(_BOMB_HEAD) + compressor.flush(zlib.Z_FULL_FLUSH)
+        block = compressor.compress(_BOMB_FILL) + compressor.flush(zlib.Z_FULL_FLUSH)
+        raw = head + block * (len(pieces) - 2) + compressor.compress(_BOMB_TAIL) + compressor.flush()
+        if encoding == "deflate":  # HTTP's deflate is the zlib format (RFC 1950)
+            return b"\x78\xda" + raw + struct.pack(">I", functools.reduce(lambda a, p: zlib.adler32(p, a), pieces, 1))
+        crc = functools.reduce(lambda c, p: zlib.crc32(p, c), pieces, 0)
+        size = sum(map(len, pieces))
+        return b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff" + raw + struct.pack("<II", crc, size & 0xFFFFFFFF)
+    if encoding == "br":
+        compressor = brotli.Compressor(quality=1)
+        return b"".join(compressor.process(p) for p in pieces) + compressor.finish()
+    if encoding == "zstd":
+        compressor = zstd.ZstdCompressor(level=1)
+        return b"".join(compressor.compress(p) for p in pieces) + compressor.flush()
+    raise ValueError(f"no bomb for {encoding!r}")
+
+
+def without_loop(target: str) -> tuple[str, int]:
+    """A target without the parameter a redirect loop adds, and its number (0: none)."""
+    path, _, query = target.partition("?")
+    kept, hop = [], 0
+    for pair in query.split("&") if query else []:
+        name, _, value = pair.partition("=")
+        if name == LOOP_PARAM and value.isdigit():
+            hop = int(value)
+        else:
+            kept.append(pair)
+    return path + ("?" + "&".join(kept) if kept else ""), hop
+
+
+def login_page(real_page: bytes) -> bytes:
+    """A login page in the atlas's clothes: its menu (copied from ``real_page``), a
+    session-expired notice, a form; answered 200, as a portal does."""
+    menu = re.search(rb'<div id="menuHaut">.*?</div>', real_page, re.DOTALL)
+    return (
+        b'<!DOCTYPE html><html lang="fr"><head><meta charset="UTF-8" /><title>Connexion</title></head><body>'
+        + (menu[0] if menu else b"")
+        + '<div id="contenu"><h1>Connexion</h1>'
+        '<p class="erreur">Votre session a expiré, veuillez vous reconnecter</p>'
+        '<form method="post" action="/cncdext/dyn/public/login.html">'
+        '<label for="identifiant">Identifiant</label><input type="text" id="identifiant" name="identifiant" />'
+        '<label for="motdepasse">Mot de passe</label><input type="password" id="motdepasse" name="motdepasse" />'
+        '<input type="submit" value="Se connecter" /></form></div></body></html>'.encode()
+    )
+
+
+NOT_FOUND_PAGE = (
+    '<!DOCTYPE html><html lang="fr"><head><meta charset="UTF-8" /><title>Erreur 404</title></head><body>'
+    "<h1>Page introuvable</h1><p>La page demandée n'existe pas ou a été déplacée.</p></body></html>"
+).encode()
+
+
 class Canary(_Server):
     """Records every request it receives; answers a page that links back to itself."""
 
@@ -222,8 +317,9 @@ class HostileProxy(_Server):
         """The bad answer this attempt at ``target`` gets, if any (deterministic)."""
         faults = self.faults
         self.attempts[target] += 1
+        page = without_loop(target)[0]  # a redirect loop's hops are the page they loop on
         for suffix, kind in faults.broken_forever.items():
-            if target.endswith(suffix):
+            if page.endswith(suffix):
                 return kind
         if not re.search(faults.fault_targets, target):
             return None
@@ -251,10 +347,17 @@ class HostileProxy(_Server):
         if kind is not None:
             self.injected[kind] += 1
             self.faulted.setdefault(target, []).append(kind)
-        if kind in FAILURES or kind in REDIRECTS:
+        if kind in FAILURES or kind in REDIRECTS or kind in ASKS:
             await self.fail(kind, target, reader, writer)
             return
+        if kind in INSTEAD:
+            await self.instead(kind, target, headers, writer)
+            return
         status, pass_headers, body = await self.fetch(target, headers)
+        for suffix, hrefs in self.faults.extra_links.items():
+            if target.endswith(suffix) and b"</body>" in body:
+                links = "".join(f'<a href="{href}">lien</a>' for href in hrefs)
+                body = body.replace(b"</body>", f"<div>{links}</div></body>".encode(), 1)
         if self.faults.traversal_links and "liste" in target and b"</body>" in body:
             links = "".join(f'<a href="{href}">lien</a>' for href in traversal_links(self.canary))
             body = body.replace(b"</body>", f"<div>{links}</div></body>".encode(), 1)
@@ -262,7 +365,10 @@ class HostileProxy(_Server):
 
     async def robots(self, target, headers, reader, writer) -> None:
         kind = self.faults.robots
-        if kind is None:
+        if self.faults.robots_text is not None:
+            body = self.faults.robots_text.encode()
+            writer.write(_response(200, [("Content-Type", "text/plain")], body, len(body)))
+        elif kind is None:
             status, pass_headers, body = await self.fetch(target, headers)
             writer.write(_response(status, pass_headers, body, len(body)))
         elif kind in ("hang", "reset"):
@@ -302,8 +408,34 @@ class HostileProxy(_Server):
         elif kind == "redirect_metadata":
             writer.write(_response(302, [("Location", METADATA_URL)], b"", 0))
             await writer.drain()
+        elif kind == "retry_after":
+            headers = [("Content-Type", "text/plain"), ("Retry-After", self.faults.retry_after_value)]
+            writer.write(_response(503, headers, b"wait", 4))
+            await writer.drain()
+
+    async def instead(self, kind: str, target: str, headers: dict[str, str], writer) -> None:
+        """An answer in place of the page (``INSTEAD``)."""
+        html = [("Content-Type", "text/html;charset=UTF-8")]
+        if kind in BOMBS:
+            body = bomb(BOMBS[kind])
+            writer.write(_response(200, [*html, ("Content-Encoding", BOMBS[kind])], body, len(body)))
+        elif kind == "login":
+            _status, _headers, page = await self.fetch(without_loop(target)[0], headers)
+            body = login_page(page)
+            writer.write(_response(200, html, body, len(body)))
+        elif kind == "redirect_loop":
+            page, hop = without_loop(target)
+            location = f"{page}{'&' if '?' in page else '?'}{LOOP_PARAM}={hop + 1}"
+            writer.write(_response(302, [("Location", location)], b"", 0))
+        elif kind == "oversized":  # no Content-Length: the size shows only as the bytes come
+            writer.write(_response(200, html, _BOMB_HEAD + b" " * OVERSIZED + _BOMB_TAIL, None))
+        elif kind == "not_found":
+            writer.write(_response(404, html, NOT_FOUND_PAGE, len(NOT_FOUND_PAGE)))
+        await writer.drain()
 
     async def send(self, kind: str | None, status: int, headers: list[tuple[str, str]], body: bytes, writer) -> None:
+        if kind == "deep_nesting":
+            body = re.sub(rb"<body[^>]*>", lambda m: m[0] + b"<div>" * DEEP_NESTING, body, count=1)
         if kind == "empty":
             writer.write(_response(200, headers, b"", 0))
         elif kind == "short":  # Content-Length says more than what comes

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from atlas_crawler.extract import doubts
+from atlas_crawler.extract import doubts, reading
 from atlas_crawler.extract.accounting import Claims, chrome_text
 from atlas_crawler.extract.flow import Flow
 from atlas_crawler.extract.visible import visible_root
@@ -288,3 +288,62 @@ def test_an_unknown_label_without_a_value_is_kept_nowhere_so_it_is_doubted(pair:
     assert record["title"] == "Un titre"
     assert record["extra"] == {}
     assert record["doubts"] == [{"rule": doubts.UNCLAIMED, "field": None, "text": label}]
+
+
+FOREIGN = "https://atlas.test/cncdext/dyn/public/atlas/detailCollectiviteEtrangere.html?idCollectivite=9"
+NAME_ROW = "<table><tr><th>Nom</th><td>Commune de Kayes</td></tr></table>"
+
+
+def collectivity(block: str) -> dict:
+    return dict(
+        parse_collectivity(html_response(f"<html><body><div class='bloc'>{block}</div></body></html>", FOREIGN))
+    )
+
+
+@pytest.mark.parametrize(
+    ("after", "region"),
+    [
+        ("<div>Région</div><p>Bretagne</p>", "Bretagne"),  # ``Région`` a label of its own, or the type and a line
+        ("<div>Région</div><div>Bretagne</div>", None),
+    ],
+)
+def test_a_label_read_where_the_value_of_a_type_goes_is_doubted(after: str, region: str | None) -> None:
+    """``Type de collectivité`` read empty, ``Région`` read as a label where its value
+    goes: both labels claim their own words, so only this doubt says that the type
+    may have been lost."""
+    record = collectivity(f"{NAME_ROW}<h3>Type de collectivité</h3>{after}")
+    assert (record["collectivity_type"], record["region"]) == (None, region)
+    assert ("ambiguous_structure", "collectivity_type") in rules(record)
+
+
+def test_whatever_the_reader_decides_a_type_that_vanishes_is_doubted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The accounting does not trust the reader: with the rule that reads a label's
+    words as a type's value turned off, the page the property tests found is doubted."""
+    monkeypatch.setattr(reading, "_values_are_not_labels", lambda flow, marks, vocabulary: marks)
+    record = collectivity(
+        f"{NAME_ROW}<h3>Type de collectivité</h3>\n<div>Région</div>\n<dl><dt>Pays</dt><dd>Mali</dd></dl>"
+    )
+    assert (record["collectivity_type"], record["country"]) == (None, "Mali")
+    assert record["doubts"] == [
+        {
+            "rule": doubts.AMBIGUOUS,
+            "field": "collectivity_type",
+            "text": "a label where the value of Type de collectivité goes: Région",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        "<dl><dt>Type de collectivité</dt><dd></dd><dt>Région</dt><dd>Bretagne</dd></dl>",
+        "<h3>Type de collectivité</h3><div>&nbsp;</div><h3>Région</h3><div>Bretagne</div>",
+        "<h3>Type de collectivité</h3><div></div><div><label>Région :</label> Bretagne</div>",
+        '<div class="ligne"><label>Type de collectivité</label><div class="valeur"></div></div>'
+        '<div class="ligne"><label>Région</label><div class="valeur">Bretagne</div></div>',
+    ],
+)
+def test_an_empty_type_with_its_own_empty_place_is_no_doubt(layout: str) -> None:
+    record = collectivity(NAME_ROW + layout)
+    assert (record["collectivity_type"], record["region"]) == (None, "Bretagne")
+    assert record["doubts"] == []

@@ -21,6 +21,7 @@ from spidermon.contrib.scrapy.runners import SpiderMonitorRunner
 from spidermon.core.actions import Action
 
 from atlas_crawler import files, outcome, stats
+from atlas_crawler import signals as atlas_signals
 from atlas_crawler.archive.offline import OfflinePipelines
 from atlas_crawler.extract.doubts import AMBIGUOUS, CLAIMED_TWICE, UNCLAIMED
 from atlas_crawler.items import DOUBTS, ProjectItem
@@ -70,7 +71,8 @@ def record() -> ProjectItem:
 
 
 def scraped(crawler: Any, item: Any) -> None:
-    crawler.signals.send_catch_log(signals.item_scraped, item=item, response=None, spider=crawler.spider)
+    """The record is in the feed (the JSON Lines exporter says so once its line is on disk)."""
+    crawler.signals.send_catch_log(atlas_signals.record_written, item=item)
 
 
 # --- the pipeline ------------------------------------------------------------------
@@ -355,7 +357,10 @@ def test_a_job_resumed_after_a_kill_judges_the_doubts_of_its_earlier_runs(tmp_pa
     ledger_of(first).pending(Request(url(1)))  # the job has begun
     run_state(first).doubts = log_of([[reason("a")], [reason("b")]])
     JobState.from_crawler(first).save()
-    feed.write_text(json.dumps({"type": "project", "id": "1"}) + "\n", encoding="utf-8")
+    written = files.RunFiles.of(first.settings).records_written  # the job's working copy of its feed
+    assert written is not None
+    written.parent.mkdir(parents=True, exist_ok=True)
+    written.write_text(json.dumps({"type": "project", "id": "1"}) + "\n", encoding="utf-8")
     second = project_crawler(**settings)
     JobState.from_crawler(second)
     assert run_state(second).runs == 2

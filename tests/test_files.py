@@ -78,6 +78,21 @@ def test_no_local_feed_and_explicit_paths(tmp_path: Path) -> None:
     assert chosen.lock == tmp_path / "runs" / files.LOCK
 
 
+def test_a_job_names_its_working_copies_and_its_own_lock(tmp_path: Path) -> None:
+    settings = _feeds((tmp_path / "atlas.jsonl", "jsonl"), (tmp_path / "other" / "atlas.jsonl", "jsonl"))
+    assert RunFiles.of(settings).records_written == tmp_path / "atlas.jsonl"  # no job: the feed itself
+    assert RunFiles.of(settings).job_lock is None
+    settings.set("JOBDIR", str(tmp_path / "job"))
+    run = RunFiles.of(settings)
+    assert run.job_lock == tmp_path / "job" / files.JOB_LOCK
+    assert run.records == tmp_path / "atlas.jsonl"  # what is published, and read by the exports
+    written = run.records_written
+    assert written is not None and written.parent == tmp_path / "job" / files.JOB_FEEDS
+    assert written.name.endswith("-atlas.jsonl")
+    assert run.working(tmp_path / "other" / "atlas.jsonl") != written  # two feeds, one name: two copies
+    assert RunFiles.of(settings).records_written == written  # the same copy for every run of the job
+
+
 def test_file_uris_are_local_paths(tmp_path: Path) -> None:
     run = RunFiles.of(Settings({"FEEDS": {f"file://{tmp_path}/a%20b.jsonl": {"format": "jsonl"}}}))
     assert run.records == tmp_path / "a b.jsonl"

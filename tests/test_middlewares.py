@@ -57,7 +57,7 @@ def test_retry_after_values() -> None:
 
 
 def test_retry_after_is_waited_for_then_retried() -> None:
-    crawler = _crawler(ATLAS_RETRY_AFTER_MAX=0.01)
+    crawler = _crawler()
     mw = RetryAfterMiddleware.from_crawler(crawler)
     response = HtmlResponse(URL, status=503, headers={"Retry-After": "3600"}, body=b"")
     retried = asyncio.run(mw.process_response(Request(URL), response))

@@ -24,7 +24,7 @@ from atlas_crawler.replica.localrun import PROJECT_ROOT, crawl, replica
 from atlas_crawler.run.report.build import build_report
 from atlas_crawler.run.state import RunState
 from atlas_crawler.schemas import fields, load_schema
-from tests.markup_gen import RandomChooser, collectivity_page
+from tests.markup_gen import RandomChooser, collectivity_page, project_page
 from tests.saved import html_response, project_crawler, saved_pages, saved_response
 
 BASE = "https://pastel.diplomatie.gouv.fr/cncdext/dyn/public/atlas/"
@@ -241,3 +241,45 @@ def test_generated_collectivity_pages_are_collectivities() -> None:
         page = collectivity_page(RandomChooser(seed))
         response = HtmlResponse(page.url, body=page.body, headers=page.headers)
         assert registry.classify(response) is registry.COLLECTIVITY, seed
+
+
+def test_generated_record_pages_are_their_record_pages() -> None:
+    """The check that an answer is the record page its address announces
+    (``registry.NotTheRecordPage``) never refuses a record page, whatever its
+    markup: generated project and collectivity pages give their record (but the
+    rare collectivity page that shows nothing but its name: see below)."""
+    for seed in range(150):
+        for page in (project_page(RandomChooser(seed)), collectivity_page(RandomChooser(seed))):
+            response = HtmlResponse(page.url, body=page.body, headers=page.headers)
+            page_type, assembly = registry.parse(response, crawled_at="t")
+            assert page_type.record_type.name == page.record["type"], seed
+            assert assembly.item["id"] == page.record["id"], seed
+
+
+def test_a_collectivity_page_names_its_collectivity_and_says_more() -> None:
+    """Its labels are short words forms use too: a form's ``Nom`` followed by
+    ``Mot de passe`` reads as one label, a form's ``Nom``/``Pays`` fields as labels
+    without a name. Neither is the collectivity's page; the collectivity's page with
+    every label the atlas shows (some empty) is. The price: a page that shows its
+    name alone, no other label, no projects table (the atlas shows them all), is
+    refused too, loudly, rather than a login form taken for a collectivity."""
+    forms = (
+        "<form><p>Nom : <input name='nom'/></p><p>Mot de passe : <input type='password'/></p></form>",
+        "<form><table><tr><td>Nom :</td><td><input name='nom'/></td></tr>"
+        "<tr><td>Pays :</td><td><select><option>France</option></select></td></tr></table></form>",
+    )
+    for form in forms:
+        with pytest.raises(registry.NotTheRecordPage, match=r"^not a collectivity page: «Connexion»$"):
+            registry.parse(html_response(f"<h1>Connexion</h1>{form}", COLLECTIVITY_URL))
+    sparse = "<dl><dt>Nom</dt><dd>Région de Kayes</dd><dt>Type de collectivité</dt><dd></dd><dt>Pays</dt><dd></dd></dl>"
+    assert registry.parse(html_response(sparse, COLLECTIVITY_URL))[1].item["name"] == "Région de Kayes"
+    with pytest.raises(registry.NotTheRecordPage):
+        registry.parse(html_response("<dl><dt>Nom</dt><dd>Région de Kayes</dd></dl>", COLLECTIVITY_URL))
+
+
+def test_a_table_page_read_on_its_own_gives_no_record_and_is_not_refused() -> None:
+    """A table page's address is checked as the page joins its record
+    (``RecordAssembly.add_table_page``), not as a record address of its own."""
+    first = saved_response("project-multipage-themes")
+    page2 = saved_response("project-multipage-themes/page2", url=f"{first.url}&d-1342871-p=2")
+    assert registry.parse(page2) == (registry.PROJECT_TABLE_PAGE, None)

@@ -33,6 +33,6 @@ def test_parse_command_refuses_what_it_cannot_parse(tmp_path, capsys) -> None:
     error_page.write_text("<html><body><h1>Erreur technique</h1></body></html>", "utf-8")
     url = "https://atlas.test/detailProjet.html?criteres.prjId=1"
     assert main([str(error_page), "--url", url]) == 2
-    assert "not a data page" in capsys.readouterr().err
+    assert "not a project page: «Erreur technique»" in capsys.readouterr().err
     assert main([str(error_page), "--url", "https://atlas.test/listePays.html"]) == 2
     assert main([str(tmp_path / "missing.html"), "--url", url]) == 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,15 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.misc import load_object
 
 from atlas_crawler import signals as atlas_signals
+from atlas_crawler.files import RunFiles
 from atlas_crawler.items import ProjectItem
-from atlas_crawler.outcome import REASON_FINISHED, REASON_NOTHING_TO_RESUME, REASON_SHUTDOWN
+from atlas_crawler.outcome import (
+    EXIT_NOTHING_TO_RESUME,
+    REASON_FINISHED,
+    REASON_NOTHING_TO_RESUME,
+    REASON_SHUTDOWN,
+    RefusedError,
+)
 from atlas_crawler.pages import registry
 from atlas_crawler.run.ledger import Ledger, LedgerDupeFilter, LedgerMiddleware, LedgerScheduler, ledger_of
 from atlas_crawler.run.state import RunState
@@ -74,7 +82,10 @@ def left(tmp_path: Path) -> list[str] | None:
 
 
 def write_feed(tmp_path: Path, *records: dict[str, Any], tail: str = "") -> Path:
-    feed = tmp_path / "atlas.jsonl"
+    """The records the job has written: its working copy of the feed, in ``JOBDIR``."""
+    feed = RunFiles.of(job_crawler(tmp_path).settings).records_written
+    assert feed is not None
+    feed.parent.mkdir(parents=True, exist_ok=True)
     feed.write_text("".join(json.dumps(r) + "\n" for r in records) + tail, encoding="utf-8")
     return feed
 
@@ -195,11 +206,12 @@ def test_a_record_emitted_but_not_in_the_feed_is_fetched_again(tmp_path: Path) -
     table_page = Request(project(2) + "&d-1342871-p=2", meta={"record_url": project(2)})
     for request in (*pages, table_page):
         ledger.pending(request)
-    for request in pages:
-        ledger.done(request)
-    ledger.done(table_page)
-    ledger.emitted(item(1))
-    ledger.emitted(item(2))
+    ledger.done(pages[0])
+    ledger.emitted(item(1), pages[0])
+    ledger.done(pages[0], gave_record=True)
+    ledger.done(pages[1])
+    ledger.emitted(item(2), table_page)
+    ledger.done(table_page, gave_record=True)
     write_feed(tmp_path, record(1))
 
     resumed = run(tmp_path)
@@ -215,9 +227,9 @@ def test_a_record_dropped_by_a_pipeline_is_not_fetched_again(tmp_path: Path) -> 
     ledger = ledger_of(crawler)
     page = Request(project(1))
     ledger.pending(page)
-    ledger.done(page)
     dropped = item(1)
-    ledger.emitted(dropped)
+    ledger.emitted(dropped, page)
+    ledger.done(page, gave_record=True)
     crawler.signals.send_catch_log(
         signals.item_dropped, item=dropped, response=None, exception=ValueError("duplicate"), spider=crawler.spider
     )
@@ -230,12 +242,52 @@ def test_a_torn_last_line_of_the_feed_is_cut_and_its_record_fetched_again(tmp_pa
     ledger = run(tmp_path)
     for n in (1, 2):
         ledger.pending(Request(project(n)))
-        ledger.done(Request(project(n)))
-        ledger.emitted(record(n))
+        ledger.emitted(record(n), Request(project(n)))
+        ledger.done(Request(project(n)), gave_record=True)
     feed = write_feed(tmp_path, record(1), tail=json.dumps(record(2))[:25])
     resumed = run(tmp_path)
     assert feed.read_text("utf-8") == json.dumps(record(1)) + "\n"
     assert [r.url for r in resumed.to_do()] == [project(2)]
+
+
+def test_a_page_is_done_with_its_record_written_in_one_transaction(tmp_path: Path) -> None:
+    """A page that gave a record stays pending until the record is on disk
+    (``record_written``): a record whose write failed (a full disk) leaves its page to
+    be fetched again on resume, a record written leaves nothing to do."""
+    crawler = job_crawler(tmp_path)
+    ledger = ledger_of(crawler)
+    pages = [Request(project(n)) for n in (1, 2)]
+    for n, page in enumerate(pages, 1):
+        ledger.pending(page)
+        ledger.emitted(item(n), page)
+        ledger.done(page, gave_record=True)
+    crawler.signals.send_catch_log(atlas_signals.record_written, item=item(1))
+    states = dict(ledger.db.execute("SELECT url, state FROM requests"))
+    assert states == {project(1): "done", project(2): "pending"}
+    assert dict(ledger.db.execute("SELECT url, state FROM records")) == {project(1): "written", project(2): "emitted"}
+    write_feed(tmp_path, record(1))
+    assert [r.url for r in run(tmp_path).to_do()] == [project(2)]
+
+
+def test_an_unreadable_ledger_refuses_the_resume_with_advice(tmp_path: Path) -> None:
+    (tmp_path / "job").mkdir()
+    (tmp_path / "job" / "ledger.sqlite").write_bytes(b"SQLite format 3\x00" + b"garbage" * 200)
+    with pytest.raises(RefusedError, match="start a new job in an empty JOBDIR") as refused:
+        run(tmp_path)
+    assert refused.value.code == EXIT_NOTHING_TO_RESUME
+
+
+def test_a_job_started_by_the_previous_version_is_refused(tmp_path: Path) -> None:
+    """Its records went into the feed itself, not the job's working copy: resumed, they
+    would be fetched and appended again."""
+    (tmp_path / "job").mkdir()
+    old = sqlite3.connect(tmp_path / "job" / "ledger.sqlite")
+    old.execute("CREATE TABLE records (url TEXT PRIMARY KEY, key TEXT NOT NULL, state TEXT NOT NULL)")
+    old.commit()
+    old.close()
+    with pytest.raises(RefusedError, match="started by an earlier version") as refused:
+        run(tmp_path)
+    assert refused.value.code == EXIT_NOTHING_TO_RESUME
 
 
 def test_list_pages_are_kept_with_the_page_done(tmp_path: Path) -> None:
@@ -406,9 +458,9 @@ def test_a_page_is_done_once_its_output_is_consumed_with_its_links_and_records(t
     assert next(result) is output[0]
     assert left(tmp_path) == [LIST]  # not done while its output is being read
     assert list(result) == output[1:]
-    # done, and its links pending, in one go (Scrapy has not scheduled them yet); the
-    # record noted: not in the feed yet, so its page would be fetched again
-    assert left(tmp_path) == [project(1), project(2), project(5)]
+    # its links pending in one go (Scrapy has not scheduled them yet); the record noted:
+    # not in the feed yet, so the page and the record's page would be fetched again
+    assert left(tmp_path) == [LIST, project(1), project(2), project(5)]
     write_feed(tmp_path, record(5))
     assert left(tmp_path) == [project(1), project(2)]
 

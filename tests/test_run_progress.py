@@ -15,6 +15,7 @@ import pytest
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from atlas_crawler.crawl.politeness import RetryAfterMiddleware
 from atlas_crawler.run import progress as progress_module
 from atlas_crawler.run.progress import Progress
 from atlas_crawler.run.state import run_state
@@ -98,6 +99,24 @@ def test_the_line_before_anything_was_fetched(clock: Clock) -> None:
         "progress: 0 pages done, 0 requests pending, 0 records written, "
         "lists 0/0 complete, 0/0 announced rows written, time left unknown"
     )
+
+
+def test_the_line_says_until_when_the_atlas_asked_to_wait(clock: Clock) -> None:
+    """An hour without a page is a wait the atlas asked for (Retry-After), not a stuck run."""
+    crawler = project_crawler()
+    retry = RetryAfterMiddleware.from_crawler(crawler)
+    crawler.engine = engine(downloading=2)
+    crawler.engine.downloader.middleware = SimpleNamespace(middlewares=[retry])
+    progress = Progress(crawler, interval=60)
+    assert "waiting" not in progress.line()
+    page = f"{BASE}detailProjet.html?criteres.prjId=7"
+    pause = retry.pause(page, 3600)
+    assert progress.line().endswith(
+        f"time left unknown; waiting: the atlas asks to wait 3600 s (Retry-After) on {page}: "
+        f"waiting until {pause.until_utc:%H:%M:%S} UTC (1h00m left)"
+    )
+    pause.until -= 3600  # over
+    assert "waiting" not in progress.line()
 
 
 def test_a_list_that_announces_no_count_counts_the_rows_it_lists(clock: Clock) -> None:

@@ -16,7 +16,18 @@ from scrapy.spiders import Spider as DefaultSpider
 from scrapy.utils.test import get_crawler
 
 from atlas_crawler import outcome
-from atlas_crawler.files import CHANGES, DOUBTS, LATEST, LOCK, LOG, RECORDS, REPORT, REPORT_VIEW, write_atomically
+from atlas_crawler.files import (
+    CHANGES,
+    DOUBTS,
+    LATEST,
+    LOCK,
+    LOG,
+    RECORDS,
+    REPORT,
+    REPORT_VIEW,
+    RUN_SEQUENCE,
+    write_atomically,
+)
 from atlas_crawler.output.storage import AtomicFileFeedStorage
 from atlas_crawler.replica.localrun import crawl, free_port, replica
 from atlas_crawler.run import folders
@@ -80,7 +91,7 @@ def test_a_complete_run_exits_0_and_becomes_latest(scheduled: dict[str, Any]) ->
     assert result.returncode == outcome.EXIT_COMPLETE, result.stdout[-3000:]
     assert run is not None and run.parent == scheduled["runs_dir"]
     assert {p.name for p in run.iterdir()} == {
-        RECORDS, REPORT, REPORT_VIEW, DOUBTS, LOG, CHANGES}  # fmt: skip
+        RECORDS, REPORT, REPORT_VIEW, DOUBTS, LOG, CHANGES, RUN_SEQUENCE}  # fmt: skip
     records = read_jsonl(run / RECORDS)
     assert sorted(map(key, records)) == sorted(map(key, scheduled["truth"]["records"]))
     report = report_of(run)

@@ -58,3 +58,52 @@ def test_page_parameters() -> None:
     assert urls.page_params(url) == {"d-4012-p": 7}
     assert urls.without_page_params(url) == BASE + "listeProjetsPays.html?codePays=ML"
     assert urls.project_id(BASE + "detailProjet.html?criteres.prjId=abc") is None
+
+
+# --- one id, one spelling ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("raw", "spelled"),
+    [("1005", "1005"), ("01005", "1005"), ("0001005", "1005"), ("0", "0"), ("000", "0"), ("10", "10")],
+)
+def test_a_record_id_has_one_spelling(raw: str, spelled: str) -> None:
+    assert urls.record_id(raw) == spelled
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["", "١٠٠٥", "۱۰۰۵", "１００５", "12³", "+5", "-5", " 5", "5 ", "1e3", "0x10", "12a", "1_000"],
+)
+def test_only_ascii_digits_are_ids(raw: str) -> None:
+    """``str.isdigit`` accepts Arabic-Indic, Persian, fullwidth and superscript digits
+    (and ``int`` reads most of them as another record's number): none is an id."""
+    assert urls.record_id(raw) is None
+
+
+def test_every_id_read_from_an_address_is_spelled_once() -> None:
+    padded = BASE + "detailProjet.html?criteres.prjId=01005"
+    assert urls.project_id(padded) == "1005"
+    assert urls.project_url(padded) == BASE + "detailProjet.html?criteres.prjId=1005"
+    assert urls.canonicalize(padded) == urls.canonicalize(BASE + "detailProjet.html?criteres.prjId=1005")
+    assert urls.canonicalize(padded + "&d-1342871-p=2") == BASE + "detailProjet.html?criteres.prjId=1005&d-1342871-p=2"
+    foreign = BASE + "detailCollectiviteEtrangere.html?idCollectivite=0031752"
+    assert urls.collectivity_id(foreign) == "31752"
+    assert urls.collectivity_url(foreign) == BASE + "detailCollectiviteEtrangere.html?idCollectivite=31752"
+    assert urls.collectivity_kind(foreign) == "foreign"
+    assert urls.canonicalize(BASE + "detailProjet.html?criteres.prjId=0") == BASE + "detailProjet.html?criteres.prjId=0"
+    # other parameters keep their zeros: a code is no id
+    assert (
+        urls.canonicalize(BASE + "listeCollectivites.html?codeRegion=01")
+        == BASE + "listeCollectivites.html?codeRegion=01"
+    )
+
+
+def test_an_address_whose_id_is_not_ascii_digits_is_no_record_address() -> None:
+    arabic = BASE + "detailProjet.html?criteres.prjId=١٠٠٥"
+    fullwidth = BASE + "detailCollectiviteFrancaise.html?idCollectivite=９１２"
+    assert urls.project_id(arabic) is None and urls.collectivity_id(fullwidth) is None
+    assert urls.malformed_id(arabic) == ("criteres.prjId", "١٠٠٥")
+    assert urls.malformed_id(fullwidth) == ("idCollectivite", "９１２")
+    # kept as written (percent-encoded), never read as 1005 or 912
+    assert "1005" not in urls.canonicalize(arabic) and "912" not in urls.canonicalize(fullwidth)
+    assert urls.malformed_id(BASE + "detailProjet.html?criteres.prjId=01005") is None
+    assert urls.malformed_id(BASE + "detailProjet.html?criteres.prjId=") is None  # empty: no id, nothing malformed

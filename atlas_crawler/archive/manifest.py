@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime
@@ -18,9 +19,11 @@ from typing import Any
 import atlas_crawler
 from atlas_crawler.archive.layout import MANIFEST, warc_files
 from atlas_crawler.archive.scan import iter_records
+from atlas_crawler.files import sync_directory
 
 FORMAT = "atlas-crawler dump/1"
 _BLOCK = 1 << 20
+PARTIAL = ".partial"
 
 
 def sha256_file(path: Path) -> str:
@@ -32,11 +35,22 @@ def sha256_file(path: Path) -> str:
 
 
 def dump_files(directory: Path) -> list[Path]:
-    """Every file of the dump but the manifest, sorted by relative path."""
+    """Every file of the dump but the manifest and temporary files, sorted by relative
+    path. Temporary files (``*.partial``, hidden ``.*.part``) are a write under way or
+    left by a killed run: never part of the dump, so never listed nor checked."""
     return sorted(
-        (p for p in directory.rglob("*") if p.is_file() and p.relative_to(directory).as_posix() != MANIFEST),
+        (
+            p
+            for p in directory.rglob("*")
+            if p.is_file() and p.relative_to(directory).as_posix() != MANIFEST and not is_temporary(p)
+        ),
         key=lambda p: p.relative_to(directory).as_posix(),
     )
+
+
+def is_temporary(path: Path) -> bool:
+    """A file being written under a temporary name (the manifest's, ``files.replace_atomically``'s)."""
+    return path.name.endswith(PARTIAL) or (path.name.startswith(".") and path.name.endswith(".part"))
 
 
 def file_entries(directory: Path) -> dict[str, dict[str, Any]]:
@@ -103,9 +117,21 @@ def build(
 
 
 def write(directory: Path, manifest: dict[str, Any]) -> Path:
-    """Written last, through a temporary name: a dump with a manifest is a finished dump."""
+    """Written last, through a temporary name, synced: a dump with a manifest is a
+    finished dump. Temporary files a killed run left in the dump are removed first;
+    if the manifest cannot be written (a full disk), its temporary file is removed too."""
+    for stale in (p for p in directory.rglob("*") if p.is_file() and is_temporary(p)):
+        stale.unlink(missing_ok=True)
     path = directory / MANIFEST
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    partial.replace(path)
+    partial = path.with_name(path.name + PARTIAL)
+    try:
+        with partial.open("w", encoding="utf-8") as out:
+            out.write(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        partial.replace(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    sync_directory(directory)
     return path

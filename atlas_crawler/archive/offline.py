@@ -1,7 +1,8 @@
 """The project's item pipelines run outside a crawl (re-parse): the same
 ``ITEM_PIPELINES``, in the same order, given what they use of a crawler
 (settings, stats, signals: ``item_scraped`` and ``item_dropped`` as the engine
-sends them, ``close_spider`` at the end) without an engine, a spider or a reactor;
+sends them, ``record_written`` as the records file's exporter does, ``close_spider``
+at the end) without an engine, a spider or a reactor;
 the run collector fills the run state from the same signals, as in a crawl."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.conf import build_component_list
 from scrapy.utils.misc import build_from_crawler, load_object
 
+from atlas_crawler import signals as atlas_signals
 from atlas_crawler.run.collector import RunCollector
 
 
@@ -63,6 +65,8 @@ class OfflinePipelines:
             self.crawler.signals.send_catch_log(scrapy_signals.item_dropped, item=item, exception=reason)
             return None
         self.crawler.signals.send_catch_log(scrapy_signals.item_scraped, item=item)
+        # The re-parse writes every record it is given back: written, as the crawl's exporter says.
+        self.crawler.signals.send_catch_log(atlas_signals.record_written, item=item)
         return item
 
     def close(self) -> None:

@@ -31,6 +31,8 @@ from atlas_crawler.archive.scan import TruncatedError, http_status, iter_members
 from atlas_crawler.crawl.wholepage import broken_reason
 from atlas_crawler.pages import registry
 from atlas_crawler.pages.common import soft_error
+from atlas_crawler.run.accounting import failure_reason
+from atlas_crawler.settings import DOWNLOAD_MAXSIZE
 
 #: Pages per task sent to a worker: large enough that pickling is cheap, small
 #: enough that the cores stay busy to the end and progress moves.
@@ -100,15 +102,19 @@ def _init_worker(files: list[str], answers: dict[str, list[Answer]], requested: 
     _files, _answers, _requested = files, answers, requested
 
 
-def response_of(answer: Answer, files: list[str], handles: dict[int, IO[bytes]]) -> Response:
+def response_of(answer: Answer, files: list[str], handles: dict[int, IO[bytes]]) -> Response | None:
     """The Scrapy response the downloader made of this record: the body decoded
-    from its Content-Encoding (as HttpCompressionMiddleware does), the same class."""
+    from its Content-Encoding (as the crawl's decompression does), the same class;
+    None for a body over ``DOWNLOAD_MAXSIZE`` once decoded (the crawl failed it, and a
+    decompression bomb in a dump must not fill a worker's memory)."""
     if answer.file not in handles:
         handles[answer.file] = open(files[answer.file], "rb")  # noqa: SIM115 (kept open for the worker's life)
     member = read_member(handles[answer.file], answer.offset, answer.length)
     record = next(iter(ArchiveIterator(io.BytesIO(member.data))))
     url = record.rec_headers.get_header("WARC-Target-URI")
-    body = record.content_stream().read()  # warcio undoes chunking and gzip/deflate/br
+    body = record.content_stream().read(DOWNLOAD_MAXSIZE + 1)  # warcio undoes chunking and gzip/deflate/br
+    if len(body) > DOWNLOAD_MAXSIZE:
+        return None
     headers = Headers()
     for name, value in record.http_headers.headers:
         if name.lower() not in ("content-encoding", "x-archive-orig-transfer-encoding"):
@@ -123,7 +129,9 @@ def last_good(url: str) -> tuple[Response, Answer] | None:
         if answer.status != 200 or not answer.whole:
             continue
         response = response_of(answer, _files, _handles)
-        if broken_reason(response) or registry.incomplete_reason(response):  # the crawl's whole-page check
+        if (
+            response is None or broken_reason(response) or registry.incomplete_reason(response)
+        ):  # the crawl's whole-page check
             continue
         if isinstance(response, TextResponse) and soft_error(response):  # the crawl's soft-error check
             continue
@@ -157,7 +165,13 @@ def parse_chunk(pages: list[str]) -> ChunkResult:
         result.counts["pages parsed"] += 1
         if not isinstance(response, TextResponse):
             continue
-        for item, missing in registry.records_from_responses(response, _fetch, crawled_at=crawled_at(answer.date)):
+        try:
+            records = list(registry.records_from_responses(response, _fetch, crawled_at=crawled_at(answer.date)))
+        except Exception as error:  # as in the crawl: a page the parser refuses fails by URL
+            result.counts["pages the parser refused"] += 1
+            result.failed.append({"url": url, "reason": failure_reason(error)})
+            continue
+        for item, missing in records:
             if missing:  # as in the crawl, a record lacking a table page is not written
                 failed = [u for u in missing if u in _requested]
                 absent = [u for u in missing if u not in _requested]

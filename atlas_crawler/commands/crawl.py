@@ -1,15 +1,19 @@
 """``scrapy crawl`` for cron and Scrapyd: Scrapy's own command, plus an exit status
-that says how the run went (``atlas_crawler.outcome``), a lock so that two runs never
-write the same files, and run folders (``ATLAS_RUNS_DIR``) with the changes since the
-previous complete run."""
+that says how the run went (``atlas_crawler.outcome``), locks so that two runs never
+write the same files nor run the same ``JOBDIR`` job, and run folders
+(``ATLAS_RUNS_DIR``) with the changes since the previous complete run. Nothing here
+compares the clock with file times: a clock stepped back or ahead changes no outcome."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
+import sqlite3
 import sys
-import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +21,12 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 from scrapy.settings import Settings
+from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
 
 from atlas_crawler import outcome, stats
 from atlas_crawler.files import CHANGES, LOG, RECORDS, REPORT, RunFiles, render_feed_uris
+from atlas_crawler.records import RecordsFileError
 from atlas_crawler.run import changes, folders
 from atlas_crawler.run.report.writer import save_report
 
@@ -33,58 +40,83 @@ class Command(ScrapyCrawlCommand):
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         assert self.settings is not None
-        self.lock: folders.RunLock | None = None
-        self.refused: str | None = None
+        self.locks: list[folders.RunLock] = []
+        self.refused: tuple[int, str] | None = None
         self.run_folder: Path | None = None
+        #: This run's token: the report it writes carries it (``ATLAS_RUN_TOKEN``).
+        self.token = uuid.uuid4().hex
+        self.settings.set("ATLAS_RUN_TOKEN", self.token, priority="cmdline")
         if self.settings.getint("ATLAS_KEEP_RUNS") < 0:
             raise UsageError("ATLAS_KEEP_RUNS must be 0 (keep every run) or more", print_help=False)
         render_feeds(self.settings, args, opts)
-        path = RunFiles.of(self.settings).lock
-        if path is not None:
-            lock = folders.RunLock(path)
-            if not lock.acquire():
-                self.refused = f"another crawl holds the lock {path} ({lock.holder()}): this one did not start"
-                return
-            self.lock = lock
-        if self.settings.get("ATLAS_RUNS_DIR"):
-            self.run_folder = use_run_folder(self.settings, folders.new_run(Path(self.settings.get("ATLAS_RUNS_DIR"))))
+        files = RunFiles.of(self.settings)
+        where: Path | None = None  # the folder being written to (a write error names no file)
+        try:
+            # The job's lock first: one run of a JOBDIR job at a time, whatever its feeds;
+            # then the feeds' (or the runs folder's): one run writing them at a time.
+            for path in (files.job_lock, files.lock):
+                if path is None:
+                    continue
+                where = path.parent
+                lock = folders.RunLock(path)
+                if not lock.acquire(holding(self.settings, files)):
+                    message = f"another crawl holds the lock {path} ({lock.holder()}): this one did not start"
+                    self.refused = (outcome.EXIT_LOCKED, message)
+                    return
+                self.locks.append(lock)
+            if self.settings.get("ATLAS_RUNS_DIR"):
+                runs_dir = where = Path(self.settings.get("ATLAS_RUNS_DIR"))
+                self.run_folder = use_run_folder(self.settings, folders.new_run(runs_dir))
+        except OSError as error:
+            if error.errno not in outcome.DISK_FULL_ERRORS:
+                raise
+            self.refused = (outcome.EXIT_DISK_FULL, no_room(error.filename or where))
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        if self.refused:
-            logger.error(self.refused)
-            print(self.refused, file=sys.stderr)
-            self.exitcode = outcome.EXIT_LOCKED
-            return
         try:
+            if self.refused:
+                self.exitcode, message = self.refused
+                logger.error(message)
+                print(message, file=sys.stderr)
+                if self.exitcode == outcome.EXIT_DISK_FULL:
+                    tell(f"run outcome: {outcome.describe(self.exitcode)} (exit {self.exitcode}): {message}")
+                return
             self.exitcode = self.crawl(args, opts)
         finally:
-            if self.lock is not None:
-                self.lock.release()
+            for lock in reversed(self.locks):
+                lock.release()
 
     def crawl(self, args: list[str], opts: argparse.Namespace) -> int:
         """Scrapy's crawl, then the outcome: read from the report this run wrote."""
         if len(args) != 1:
             raise UsageError("name one spider: scrapy crawl <spider>" if args else "")
         assert self.crawler_process is not None
-        started = time.time()
         crawler = self._create_crawler(args[0])
         log_handler = None
         if self.run_folder is not None:
             log_handler = add_run_log(crawler.settings, self.run_folder / LOG)
             tell(f"crawl started: run folder {self.run_folder} (log: {LOG})")
+            for run in folders.stamped_in_the_future(self.run_folder.parent):
+                tell(
+                    f"run folder {run.name} is stamped in the future (made while the clock was ahead?): "
+                    "runs are ordered by when they were made, not by their names",
+                    logging.WARNING,
+                )
         try:
-            self.crawler_process.crawl(crawler, **opts.spargs)
+            errors: list[BaseException] = []
+            keep_error(self.crawler_process.crawl(crawler, **opts.spargs), errors)
             self.crawler_process.start()
             if self.crawler_process.bootstrap_failed:
-                tell(f"run outcome: refused (exit {outcome.EXIT_USAGE}): the crawl could not start", logging.ERROR)
-                return outcome.EXIT_USAGE
+                return not_started(errors, crawler.settings)
             path = written_report_path(crawler)
-            report = read_report(path, started)
+            report = read_report(path, self.token)
             code = outcome.exit_code(report, responses=crawler.stats.get_value("downloader/response_count", 0))
+            because = outcome.incomplete_because(report) if report else [f"no report at {path}"]
+            code = feed_outcome(crawler, code, because)
             result: dict[str, Any] = {
                 "exit_code": code,
                 "meaning": outcome.describe(code),
-                "incomplete_because": outcome.incomplete_because(report) if report else [f"no report at {path}"],
+                "incomplete_because": because,
             }
             if self.run_folder is not None:
                 result["run_folder"] = str(self.run_folder)
@@ -106,13 +138,21 @@ class Command(ScrapyCrawlCommand):
         previous = folders.latest_complete(runs_dir)
         records = self.run_folder / RECORDS
         found = []
+        unreadable = None
         if previous is not None and records.exists():
-            found = changes.compare(changes.read_file(previous / RECORDS), changes.read_file(records), report or {})
+            try:
+                found = changes.compare(changes.read_file(previous / RECORDS), changes.read_file(records), report or {})
+            except RecordsFileError as error:  # names the file and the line
+                unreadable = f"changes not computed: {error}"
         changes.write_changes(self.run_folder / CHANGES, found)
         counts = changes.summarize(found)
         if report is not None:
             report["changes"] = {"since": previous.name if previous else None, "counts": counts}
-        if previous is None:
+            if unreadable:
+                report["changes"]["error"] = unreadable
+        if unreadable:
+            tell(unreadable, logging.WARNING)
+        elif previous is None:
             tell("changes: no earlier complete run to compare with")
         else:
             tell(f"changes since {previous.name}: {changes.summary_line(counts)}")
@@ -165,16 +205,98 @@ def render_feeds(settings: Settings, args: list[str], opts: argparse.Namespace) 
         settings.set("FEEDS", render_feed_uris(feeds, params), priority=settings.getpriority("FEEDS") or "cmdline")
 
 
-def read_report(path: Path, started: float) -> dict[str, Any] | None:
-    """The report this run wrote; None if there is none, or only an older run's."""
+def read_report(path: Path, token: str) -> dict[str, Any] | None:
+    """The report this run wrote (it carries this run's token); None if there is none,
+    or only an earlier run's. Not judged by the file's time: clocks are stepped."""
     try:
-        if path.stat().st_mtime < started - 1:
-            logger.error("the run report %s is older than this run: this run wrote none", path)
-            return None
-        return json.loads(path.read_text("utf-8"))
+        report = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError) as error:
         logger.error("no run report readable at %s (%s)", path, error)
         return None
+    if not isinstance(report, dict) or report.get("run_token") != token:
+        logger.error("the run report %s is not this run's (an earlier run's): this run wrote none", path)
+        return None
+    return report
+
+
+def holding(settings: Settings, files: RunFiles) -> str:
+    """What a run holding the locks does, as the lock files say it to a run refused."""
+    parts = [f"JOBDIR {files.jobdir}"] if files.jobdir else []
+    parts += [f"feed {feed.path}" for feed in files.feeds]
+    if settings.get("ATLAS_RUNS_DIR"):
+        parts.append(f"runs {settings.get('ATLAS_RUNS_DIR')}")
+    return ", ".join(parts)
+
+
+def no_room(where: object) -> str:
+    return f"no space left on {where}: make room, then run again"
+
+
+def keep_error(started: object, errors: list[BaseException]) -> None:
+    """Keep the exception that stopped the crawl from starting (Scrapy only says that it
+    failed). Twisted's ``Deferred`` or an asyncio task, as the crawler process gives."""
+    if isinstance(started, Deferred):
+
+        def kept(failure: Failure) -> Failure:
+            errors.append(failure.value)
+            return failure  # still logged as Scrapy logs it
+
+        started.addErrback(kept)
+    elif isinstance(started, asyncio.Future):
+
+        def done(task: asyncio.Future[Any]) -> None:
+            if not task.cancelled() and (error := task.exception()) is not None:
+                errors.append(error)
+                logger.error("the crawl could not start", exc_info=error)  # retrieved here: logged here
+
+        started.add_done_callback(done)
+
+
+def not_started(errors: list[BaseException], settings: Settings) -> int:
+    """The exit status of a crawl that could not start, said on the console: a full disk
+    (8), a refusal with its own status (``outcome.RefusedError``), else a usage error (2)."""
+    causes = [cause for error in errors for cause in _causes(error)]
+    full = next((where for cause in causes if (where := disk_full_at(cause, settings))), None)
+    if full is not None:
+        code, why = outcome.EXIT_DISK_FULL, no_room(full)
+    elif refused := next((cause for cause in causes if isinstance(cause, outcome.RefusedError)), None):
+        code, why = refused.code, str(refused)
+    else:
+        code, why = outcome.EXIT_USAGE, "the crawl could not start"
+    meaning = "refused" if code == outcome.EXIT_USAGE else outcome.describe(code)
+    tell(f"run outcome: {meaning} (exit {code}): {why}", logging.ERROR)
+    return code
+
+
+def disk_full_at(error: BaseException, settings: Settings) -> object | None:
+    """Where the disk was full, if that is what stopped the crawl from starting (no
+    space, a quota, the file-size limit; SQLite's own "database or disk is full")."""
+    for cause in _causes(error):
+        if isinstance(cause, OSError) and cause.errno in outcome.DISK_FULL_ERRORS:
+            return cause.filename or settings.get("JOBDIR") or "the disk"
+        if isinstance(cause, sqlite3.Error) and getattr(cause, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            return settings.get("JOBDIR") or "the disk"
+    return None
+
+
+def _causes(error: BaseException | None) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        yield error
+        error = error.__cause__ or error.__context__
+
+
+def feed_outcome(crawler: Crawler, code: int, because: list[str]) -> int:
+    """A feed that could not be written or published (``FEED_NOT_STORED``): never a
+    complete run; exit 8 when the disk was full."""
+    unstored = crawler.stats.get_value(stats.FEED_NOT_STORED)
+    if not unstored:
+        return code
+    because.append(unstored["error"])
+    if unstored["disk_full"]:
+        return outcome.EXIT_DISK_FULL
+    return outcome.EXIT_INCOMPLETE if code == outcome.EXIT_COMPLETE else code
 
 
 def tell(message: str, level: int = logging.INFO) -> None:

@@ -30,16 +30,17 @@ from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from atlas_crawler import signals as atlas_signals
 from atlas_crawler import stats
 from atlas_crawler.pages.common import announced_count
-from atlas_crawler.pages.registry import RecordAssembly
+from atlas_crawler.pages.registry import RecordAssembly, record_of_url
 from atlas_crawler.urls import (
-    COLLECTIVITY_ID_PARAM,
+    ID_PARAMS,
     PAGE_PARAM,
-    PROJECT_ID_PARAM,
     canonicalize,
     collectivity_id,
+    malformed_id,
     page_name,
     page_params,
     project_id,
+    record_id,
     without_page_params,
 )
 
@@ -50,7 +51,6 @@ META_HOPS = "atlas_sibling_hops"  # links followed in a row from a page to anoth
 
 #: Texts of a pager's "last page" link (displaytag: ``>>``; French and English labels).
 _LAST_LINK_TEXTS = {">>", "»", "dernier", "dernière", "derniere", "last", "fin"}
-_ID_PARAMS = (PROJECT_ID_PARAM, COLLECTIVITY_ID_PARAM)
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ class Address:
     def variant(self) -> str:
         """What makes this page another page than its siblings of the same name: its
         parameters without page numbers and record ids (``codePays=ML``, ``date=…``)."""
-        return "&".join(f"{k}={v}" for k, v in sorted(self.params) if not PAGE_PARAM.match(k) and k not in _ID_PARAMS)
+        return "&".join(f"{k}={v}" for k, v in sorted(self.params) if not PAGE_PARAM.match(k) and k not in ID_PARAMS)
 
     @cached_property
     def table(self) -> str:
@@ -232,6 +232,8 @@ class TrapLimitsMiddleware(BaseSpiderMiddleware):
             yield o
             return
         self.stopped(stop)
+        if "record_url" not in o.meta and (record_of_url(o.url) or malformed_id(o.url)):
+            self.crawler.signals.send_catch_log(atlas_signals.page_skipped, url=o.url, rule=f"limit {stop.limit}")
         for following in self.record_continuation(o):
             yield from self.filter(following, seen)
 
@@ -271,8 +273,18 @@ class TrapLimitsMiddleware(BaseSpiderMiddleware):
         )
 
     def check_ids(self, target: Address) -> Stop | None:
+        """Ids out of range, and id parameters holding no id (``urls.record_id``:
+        ASCII digits only; ``prjId=١٠٠٥`` is no record address, and what the server
+        would answer to it is no record of ours)."""
+        if (malformed := malformed_id(target.url)) is not None:
+            param, value = malformed
+            return Stop(
+                "id_form",
+                target.name,
+                f"ids that are not ASCII digits not followed ({target.name}, {param}={short(value, 40)})",
+            )
         for param, value in target.params:
-            if param in _ID_PARAMS and value.isdigit() and not 1 <= int(value) <= self.limits.max_id:
+            if param in ID_PARAMS and (rid := record_id(value)) is not None and not 1 <= int(rid) <= self.limits.max_id:
                 return Stop(
                     "id_range",
                     target.name,

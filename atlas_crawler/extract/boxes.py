@@ -35,6 +35,7 @@ _NEUTRAL = frozenset(
     | {"gif", "png", "jpg", "jpeg", "svg", "webp", "bmp"}
 )
 _KNOWN = _BOXES | _MARKS | _YES | _NO | _NEUTRAL
+_LONGEST = max(map(len, _KNOWN | _UNDO))
 #: A word of a name: a run of capitals not followed by lower case (``CB`` in
 #: ``CBChecked``), or a run of lower case after at most one capital.
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
@@ -86,11 +87,27 @@ def _words(text: str) -> list[str]:
 @lru_cache(maxsize=1024)
 def _parts(word: str) -> tuple[str, ...] | None:
     """A word as known words: itself, or known words glued (``casenoncochee``,
-    ``uncheck``), the longest first; None when it is no such word."""
-    if word in _KNOWN:
-        return (word,)
-    for cut in range(len(word) - 1, 0, -1):
-        head = word[:cut]
-        if (head in _KNOWN or head in _UNDO) and (rest := _parts(word[cut:])) is not None:
-            return (head, *rest)
-    return None
+    ``uncheck``), the longest first; None when it is no such word. Each ending of
+    the word is cut once, the shortest first (no recursion: an ``alt`` text may glue
+    thousands of words); ``after[i]`` is where the first part of ``word[i:]`` ends."""
+    n = len(word)
+    after: list[int | None] = [None] * n
+    for i in range(n - 1, -1, -1):
+        if n - i <= _LONGEST and word[i:] in _KNOWN:
+            after[i] = n
+            continue
+        for cut in range(min(n - 1, i + _LONGEST), i, -1):  # a proper head, the longest first
+            head = word[i:cut]
+            if (head in _KNOWN or head in _UNDO) and after[cut] is not None:
+                after[i] = cut
+                break
+    if not n or after[0] is None:
+        return None
+    parts: list[str] = []
+    i = 0
+    while i < n:
+        end = after[i]
+        assert end is not None  # every part's ending was cut
+        parts.append(word[i:end])
+        i = end
+    return tuple(parts)

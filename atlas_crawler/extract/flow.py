@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from functools import cache
 
-from lxml import etree
+from lxml import etree, html
 
 from atlas_crawler.extract.boxes import image_state
 from atlas_crawler.extract.text import BLOCK_TAGS, line_break
@@ -27,6 +28,46 @@ _UNCHOSEN_RADIOS = etree.XPath("//input[translate(@type, 'RADIO', 'radio')='radi
 _ANY_WHITESPACE = re.compile(r"[\s\u00a0\u2007\u202f\u200b\ufeff]+")
 #: A token with something to read (not only spaces, colons or dashes).
 _CONTENT = re.compile(r"[^\s\u00a0\u2007\u202f\u200b\ufeff:;,.\-–—|/]")
+
+
+class TooDeepError(ValueError):
+    """A page nested as deep as the HTML parser builds trees: libxml2 stops there
+    and drops the rest of the page, so what is left would make a partial record."""
+
+
+@cache
+def parser_depth_limit() -> int | None:
+    """How many levels of nested elements the HTML parser builds (libxml2 as parsel
+    calls it: ``recover``, ``huge_tree``; 2,048 with libxml2 2.14) before it stops
+    reading, found once by parsing a deeper page; None when it has no such limit.
+    Measured, not written down: the limit is libxml2's and changes with it."""
+    probe = 10_000
+    parser = html.HTMLParser(recover=True, huge_tree=True)
+    el = etree.fromstring(b"<html><body>" + b"<div>" * probe + b"</body></html>", parser)
+    depth = 1
+    while len(el):
+        el = el[-1]
+        depth += 1
+    return depth if depth < probe else None
+
+
+def check_depth(root: etree._Element) -> None:
+    """Raise ``TooDeepError`` when the parser stopped at its depth limit while
+    building ``root``'s tree. It stops reading there, so the document's last
+    element is that deep: one look down the last children, wherever on the page
+    (a table cell included) the nesting was."""
+    limit = parser_depth_limit()
+    if limit is None:
+        return
+    el, depth = root.getroottree().getroot(), 1
+    while len(el):
+        el = el[-1]
+        depth += 1
+    if depth >= limit:
+        raise TooDeepError(
+            f"page not read: its elements nest {limit} levels deep, as deep as the HTML parser "
+            "(libxml2) reads; it stopped there and dropped the rest of the page"
+        )
 
 
 class Flow:
@@ -54,6 +95,7 @@ class Flow:
         self._tables = set(tables)
         #: Unchosen radio buttons' labels (``( ) Non``) are no part of what the page says.
         self._unchosen = {r.get("id") for r in _UNCHOSEN_RADIOS(root) if r.get("id")}
+        check_depth(root)
         body = root.find("body") if root.tag == "html" else None
         self._build(body if body is not None else root)
 
@@ -81,43 +123,54 @@ class Flow:
             content.append(text != " " and search(text) is not None)  # not only spaces, colons or dashes
             return len(kinds) - 1
 
-        def walk(el: etree._Element, parent: etree._Element | None) -> None:
+        # An explicit stack, not recursion: a page may nest elements deeper than Python's
+        # recursion limit (about 1,000 frames; libxml2 builds trees 2,048 deep). An entry is
+        # (element, parent) on the way in, (element, parent, block) on the way out, where
+        # ``block`` says whether the element's end is a BREAK.
+        stack: list[tuple] = [(top, top.getparent())]
+        pop, push = stack.pop, stack.append
+        while stack:
+            entry = pop()
+            el, parent = entry[0], entry[1]
+            if len(entry) == 3:  # leaving an element: its closing break, its span, its tail
+                if entry[2]:
+                    add(BREAK, el)
+                ends[el] = len(kinds)
+                if (tail := el.tail) and parent is not None:
+                    add_text(" " if tail.isspace() else _spaces(tail), parent, True)
+                continue
             tag = el.tag
             tag = tag.lower() if isinstance(tag, str) else ""
             if tag == "input" and (el.get("type") or "").lower() == "radio" and el.get("checked") is None:
-                return  # an unchosen option: neither it nor the words after it are said
+                continue  # an unchosen option: neither it nor the words after it are said
             if tag == "label":
                 if unchosen and el.get("for") in unchosen:
-                    return
+                    continue
                 self.labels.append(el)
-            if tag and tag not in _SKIPPED:
-                starts[el] = len(kinds)
-                if el in tables:
-                    self.table_at[el] = add(TABLE, el)
-                else:
-                    block = tag in BLOCK_TAGS
-                    if block:
-                        if tag in HEADINGS:
-                            self.headings.append(len(kinds))
-                        add(BREAK, el)
-                    if tag in _SPECIAL:
-                        self._special(el, tag, add, add_text)
-                    elif (text := el.text) is not None:
-                        if tag in _PREFORMATTED:
-                            add_text(text.replace("\r\n", "\n").replace("\r", "\n"), el)
-                        elif text:
-                            add_text(" " if text.isspace() else _spaces(text), el)
-                    if tag != "select":
-                        for child in el:
-                            walk(child, el)
-                    if block:
-                        add(BREAK, el)
-                ends[el] = len(kinds)
-            tail = el.tail
-            if tail and parent is not None:
-                add_text(" " if tail.isspace() else _spaces(tail), parent, True)
-
-        walk(top, top.getparent())
+            if not tag or tag in _SKIPPED:
+                if (tail := el.tail) and parent is not None:
+                    add_text(" " if tail.isspace() else _spaces(tail), parent, True)
+                continue
+            starts[el] = len(kinds)
+            if el in tables:
+                self.table_at[el] = add(TABLE, el)
+                push((el, parent, False))
+                continue
+            block = tag in BLOCK_TAGS
+            if block:
+                if tag in HEADINGS:
+                    self.headings.append(len(kinds))
+                add(BREAK, el)
+            if tag in _SPECIAL:
+                self._special(el, tag, add, add_text)
+            elif (text := el.text) is not None:
+                if tag in _PREFORMATTED:
+                    add_text(text.replace("\r\n", "\n").replace("\r", "\n"), el)
+                elif text:
+                    add_text(" " if text.isspace() else _spaces(text), el)
+            push((el, parent, block))
+            if tag != "select" and len(el):
+                stack.extend([(child, el) for child in reversed(el)])
 
     def _special(self, el: etree._Element, tag: str, add: Callable[..., int], add_text: Callable[..., int]) -> None:
         """Elements that show something else than their text: a line break, a

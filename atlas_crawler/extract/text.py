@@ -124,9 +124,27 @@ def nodes_text(nodes: Iterable[etree._Element | str]) -> str:
 
 
 def _collect(node: etree._Element, parts: list[str], block: bool = False, tail: bool = False) -> None:
-    tag = node.tag
-    tag = tag.lower() if isinstance(tag, str) else None
-    if tag is not None and tag not in _SKIPPED_TAGS:
+    """The text of ``node`` (and its tail when ``tail``) into ``parts``. An explicit
+    stack, not recursion: a page may nest elements deeper than Python's recursion
+    limit. An entry is (node, block, tail) on the way in, (node, block, tail, True)
+    on the way out."""
+    stack: list[tuple] = [(node, block, tail)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        entry = pop()
+        node, block, tail = entry[0], entry[1], entry[2]
+        if len(entry) == 4:  # leaving an element: its closing line break, its tail
+            if block:
+                line_break(parts)
+            if tail and node.tail:
+                parts.append(_ANY_WHITESPACE.sub(" ", node.tail))
+            continue
+        tag = node.tag
+        tag = tag.lower() if isinstance(tag, str) else None
+        if tag is None or tag in _SKIPPED_TAGS:
+            if tail and node.tail:
+                parts.append(_ANY_WHITESPACE.sub(" ", node.tail))
+            continue
         if block:
             line_break(parts)
         if tag == "br":
@@ -136,14 +154,11 @@ def _collect(node: etree._Element, parts: list[str], block: bool = False, tail: 
                 parts.append(_ANY_WHITESPACE.sub(" ", node.get("value")))
         elif node.text:
             parts.append(node.text if tag in _PREFORMATTED else _ANY_WHITESPACE.sub(" ", node.text))
-        for child in node:
+        push((node, block, tail, True))
+        for child in reversed(node):
             child_tag = child.tag
             child_tag = child_tag.lower() if isinstance(child_tag, str) else ""
-            _collect(child, parts, block=child_tag in BLOCK_TAGS, tail=True)
-        if block:
-            line_break(parts)
-    if tail and node.tail:
-        parts.append(_ANY_WHITESPACE.sub(" ", node.tail))
+            push((child, child_tag in BLOCK_TAGS, True))
 
 
 def line_break(parts: list[str]) -> None:

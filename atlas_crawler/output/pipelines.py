@@ -15,13 +15,13 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from atlas_crawler import signals, stats
-from atlas_crawler.run import ledger
 from atlas_crawler.extract.text import clean, may_hold_template_key
 from atlas_crawler.items import DOUBTS, RECORD_TYPES
-from atlas_crawler.records import record_key
 from atlas_crawler.pages.loaders import UNREADABLE
+from atlas_crawler.records import record_key
+from atlas_crawler.run import ledger
 from atlas_crawler.run.doubts import Boilerplate, doubt_stats
-from atlas_crawler.run.state import judged_doubts, run_state
+from atlas_crawler.run.state import DUPLICATE, judged_doubts, run_state
 from atlas_crawler.schemas import inlined_schema, load_schema
 
 #: Where ``extra`` keeps a value whose label was only a template key.
@@ -60,7 +60,7 @@ def _free_key(taken: dict[str, Any], key: str) -> str:
 class DoubtsPipeline:
     """Takes ``item["doubts"]`` off before any other pipeline sees the record (it is
     no field of it: the schema would reject it, the feed must not hold it) and notes
-    them in the run state only once the record is written (``item_scraped``): a
+    them in the run state only once the record is written (``record_written``): a
     record dropped as a duplicate or invalid, or failed, leaves nothing behind.
 
     Sets the doubt stats from the run's judgement in ``close_spider``, which Scrapy
@@ -74,7 +74,7 @@ class DoubtsPipeline:
         #: carry the item object itself); every item ends with one of the signals below.
         self.pending: dict[int, list[dict[str, Any]]] = {}
         connect = crawler.signals.connect
-        connect(self.item_scraped, signal=scrapy_signals.item_scraped)
+        connect(self.record_written, signal=signals.record_written)
         connect(self.item_left, signal=scrapy_signals.item_dropped)
         connect(self.item_left, signal=scrapy_signals.item_error)
 
@@ -88,7 +88,7 @@ class DoubtsPipeline:
             self.pending[id(item)] = doubts
         return item
 
-    def item_scraped(self, item: Any) -> None:
+    def record_written(self, item: Any) -> None:
         doubts = self.pending.pop(id(item), [])
         run_state(self.crawler).doubts.add(record_key(item), ItemAdapter(item).get("url"), doubts)
 
@@ -138,7 +138,7 @@ class DuplicatesPipeline:
         key = record_key(item)
         if key in self.seen:
             self.stats.inc_value(stats.DUPLICATES_DROPPED)
-            raise DropItem(f"duplicate record {key}")
+            raise DropItem(f"{DUPLICATE} record {key}")
         self.seen.add(key)
         return item
 

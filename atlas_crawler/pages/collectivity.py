@@ -37,6 +37,21 @@ VOCABULARY = Vocabulary(
 )
 
 
+def fit(reading: Reading) -> int:
+    """How much of a collectivity page a page holds: a point for each of its
+    labels read as a label (``Nom``, ``Type de collectivité``, ``Pays``…: a list's
+    column names are none) and one for its projects table."""
+    return len(reading.values) + any(t.spec is PROJECTS for t in reading.tables)
+
+
+def is_collectivity_page(reading: Reading) -> bool:
+    """A collectivity page names its collectivity (``Nom`` read as a label, with a
+    value) and holds more of itself (another of its labels, which the atlas shows
+    even empty, or its projects table). Its labels are words forms use too: a
+    login form's ``Nom : [ ] Mot de passe : [ ]`` reads as one label, never more."""
+    return bool((reading.values.get("name") or "").strip()) and fit(reading) >= 2
+
+
 def _kind_from_fields(loader: CollectivityLoader) -> str:
     """French or foreign, when the address does not say: a French collectivity
     has a région or a département, a foreign one a country other than France."""

@@ -36,6 +36,11 @@ CHROME_TEXTS = frozenset(
     )
 )
 _ERROR_HEADINGS = etree.XPath("//h1 | //title")  # where an error page says so
+#: What a page calls itself: its title (in its head, so first), then its headings, in page order.
+_NAMES = etree.XPath("//title | //h1 | //h2 | //h3 | //h4 | //h5 | //h6")
+_SHOWN_TEXT = etree.XPath("//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]")
+#: Texts of a pager's "last page" link (displaytag: ``>>``; French and English labels).
+LAST_PAGE_TEXTS = frozenset({">>", "»", "dernier", "dernière", "derniere", "last", "fin"})
 
 
 def utc_now() -> str:
@@ -55,6 +60,32 @@ def soft_error(response: TextResponse) -> str | None:
         if any(key.startswith(marker) for marker in _SOFT_ERRORS):
             return f"soft error: {text_of(heading)}"
     return None
+
+
+def page_heading(response: TextResponse, length: int = 80) -> str:
+    """What a page calls itself, for a message: ``own_name``, else the start of
+    its text, else ``an empty page``."""
+    if name := own_name(response):
+        return _shortened(name, length)
+    text = " ".join(" ".join(_SHOWN_TEXT(response.selector.root)).split())
+    return _shortened(text, length) if text else "an empty page"
+
+
+def own_name(response: TextResponse) -> str | None:
+    """The page's title or first heading that is not the site's own name (every
+    atlas page bears it): ``Connexion``, ``Erreur 404``; None for a page that
+    names itself nothing else (a record page, or one cut short before its own:
+    the start of the site's name is the site's name cut)."""
+    for element in _NAMES(response.selector.root):
+        text = text_of(element)
+        if text and not any(chrome.startswith(fold(text)) for chrome in CHROME_TEXTS):
+            return text
+    return None
+
+
+def _shortened(text: str, length: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= length else text[: length - 1] + "…"
 
 
 def links(response: TextResponse) -> list[str]:
@@ -90,12 +121,23 @@ def announced_count(response: TextResponse) -> int | None:
             block = block.getparent()
         match = _ANNOUNCED.search("".join(block.itertext()))
         if match:
-            count = match.group(1).strip().lower()
-            if count in _COUNT_WORDS:
-                return _COUNT_WORDS[count]
-            digits = re.sub(r"\D", "", count)
-            return int(digits) if digits else None
+            return _count(match)
     return None
+
+
+def count_in(text: str) -> int | None:
+    """The count a results banner's text announces (``12 éléments trouvés`` -> 12),
+    read as ``announced_count`` reads a list's, or None."""
+    match = _ANNOUNCED.search(text)
+    return _count(match) if match else None
+
+
+def _count(match: re.Match[str]) -> int | None:
+    count = match.group(1).strip().lower()
+    if count in _COUNT_WORDS:
+        return _COUNT_WORDS[count]
+    digits = re.sub(r"\D", "", count)
+    return int(digits) if digits else None
 
 
 def add_unknown_tables(extra: dict[str, object], tables: Iterable[Table]) -> None:

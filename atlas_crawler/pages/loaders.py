@@ -25,7 +25,7 @@ from atlas_crawler.extract.values import (
     strip_separators,
 )
 from atlas_crawler.items import DOUBTS, PROJECT_LISTS, CollectivityItem, ProjectItem
-from atlas_crawler.urls import collectivity_id, collectivity_url
+from atlas_crawler.urls import collectivity_id, collectivity_url, record_id
 
 Row = dict[str, Any]
 
@@ -192,7 +192,7 @@ class CollectivityLoader(_AtlasLoader):
 
     name_in = collectivity_type_in = country_in = region_in = department_in = MapCompose(name)
     website_in = MapCompose(clean_line)
-    project_ids_in = MapCompose(lambda v: v if v and v.isdigit() else None)
+    project_ids_in = MapCompose(record_id)  # ids in their one spelling, as every address's
     project_ids_out = Identity()
 
     def load_item(self) -> Any:

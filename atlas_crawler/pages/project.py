@@ -9,13 +9,13 @@ from scrapy.http import TextResponse
 
 from atlas_crawler.extract.accounting import table_doubts
 from atlas_crawler.extract.doubts import AMBIGUOUS, IMPLAUSIBLE, Doubt
+from atlas_crawler.extract.flow import Flow
 from atlas_crawler.extract.reading import read_page
-from atlas_crawler.extract.tables import Table, TableSpec, assign, find_tables, rows_of
+from atlas_crawler.extract.tables import Table, TableSpec, find_chrome, rows_of
 from atlas_crawler.extract.values import parse_email
-from atlas_crawler.extract.visible import visible_root
-from atlas_crawler.extract.vocabulary import Vocabulary
+from atlas_crawler.extract.vocabulary import Reading, Vocabulary
 from atlas_crawler.items import DOUBTS, ProjectItem
-from atlas_crawler.pages.common import CHROME_TEXTS, add_unknown_tables, utc_now
+from atlas_crawler.pages.common import CHROME_TEXTS, LAST_PAGE_TEXTS, add_unknown_tables, count_in, utc_now
 from atlas_crawler.pages.loaders import ProjectLoader
 from atlas_crawler.urls import page_params, project_id, project_url
 
@@ -132,17 +132,52 @@ VOCABULARY = Vocabulary(
 )
 
 
+@dataclass(frozen=True)
+class TableShape:
+    """What each page of a paginated table says of the whole table: the rows its
+    banner announces and the pages its pager shows (None: the page does not say).
+    Two pages of one table that say otherwise come from two versions of the
+    record page."""
+
+    announced: int | None = None
+    pages: int | None = None
+
+
 @dataclass
 class ProjectPage:
-    """A parsed project page: the record, and for each of its paginated tables
-    the field it fills and the address of that table's next page."""
+    """A parsed project page: the record, for each of its paginated tables the
+    field it fills and the address of that table's next page, what each paginated
+    table says of itself (``shapes``), and how well the page fits a project page
+    (``is_project_page``: False for a login, error or menu page, whatever it says)."""
 
     item: ProjectItem
     next_pages: dict[str, str] = field(default_factory=dict)
+    shapes: dict[str, TableShape] = field(default_factory=dict)
+    is_project_page: bool = False
 
 
-def parse_project(response: TextResponse, crawled_at: str | None = None) -> ProjectPage:
-    reading = read_page(response.selector.root, VOCABULARY)
+def fit(reading: Reading) -> int:
+    """How much of a project page a page holds: its labels and statements read
+    as such, its tables and its embassy block. Judged by the page's structure
+    read with the project vocabulary: a login, error or menu page holds none of
+    it, whatever words it uses."""
+    tables = sum(1 for t in reading.tables if t.spec in TABLES)
+    return len(reading.values) + len(reading.states) + tables + len(reading.blocks)
+
+
+def is_project_page(reading: Reading) -> bool:
+    """A project page holds at least one of its labels, statements or tables:
+    the atlas's own phrases (``Année de début du partenariat``, ``Autres
+    thématiques mises en œuvre…``), which no login, error or menu page reads as
+    labels (a collectivity's short labels ask for more: ``is_collectivity_page``)."""
+    return fit(reading) >= 1
+
+
+def parse_project(response: TextResponse, crawled_at: str | None = None, reading: Reading | None = None) -> ProjectPage:
+    """A project page's record (``reading``: the page already read with
+    ``VOCABULARY``, as checking that it is a project page does)."""
+    if reading is None:
+        reading = read_page(response.selector.root, VOCABULARY)
     loader = ProjectLoader(selector=response.selector)  # the page parsed once, not again
     pid = project_id(response.url)
     loader.add_value("type", "project")
@@ -164,22 +199,59 @@ def parse_project(response: TextResponse, crawled_at: str | None = None) -> Proj
     loader.add_value("extra", {k: v for k, v in extra.items() if v not in (None, "", [])})
     item = loader.load_item()
     item[DOUBTS] = [doubt.as_json() for doubt in doubts]
-    return ProjectPage(item, next_pages)
+    return ProjectPage(item, next_pages, _shapes(reading.tables, next_pages, response), is_project_page(reading))
 
 
 def parse_project_table_page(response: TextResponse, field_name: str) -> ProjectPage:
-    """A further page of one paginated table (``…&d-1342871-p=2``): only that
-    table's rows are read, and the address of its next page."""
+    """A further page of one paginated table (``…&d-1342871-p=2``): the whole
+    project page again, read as page 1 is, of which that table's rows, the
+    address of its next page, the record's title and the table's shape are kept
+    (to be checked against page 1's: the same version of the page)."""
+    reading = read_page(response.selector.root, VOCABULARY)
     specs = [spec for spec in TABLES if spec.field == field_name]
-    tables = find_tables(visible_root(response.selector.root), specs)
-    assign(tables, specs)
     loader = ProjectLoader(selector=response.selector)  # the page parsed once, not again
-    next_pages = _load_tables(tables, loader, specs, response)
+    loader.add_value("title", reading.values.get("title"))
+    next_pages = _load_tables(reading.tables, loader, specs, response)
     item = loader.load_item()
-    table = next((t for t in tables if t.spec is not None), None)
+    table = next((t for t in reading.tables if t.spec in specs), None)
     doubts = table_doubts(table, VOCABULARY) if table is not None else [Doubt(AMBIGUOUS, response.url, field_name)]
     item[DOUBTS] = [doubt.as_json() for doubt in doubts]  # a further page without its table: rows missing
-    return ProjectPage(item, next_pages)
+    shapes = _shapes(reading.tables, {field_name: ""}, response) if table is not None else {}
+    return ProjectPage(item, next_pages, shapes, is_project_page(reading))
+
+
+def _shapes(tables: list[Table], fields: dict[str, str], response: TextResponse) -> dict[str, TableShape]:
+    """The shape of each table of ``fields`` that is paginated (none for most
+    pages: then nothing more is read). Its banners are found as the reader finds
+    them (``find_chrome``, on the flow of the same tables)."""
+    paginated = [t for t in tables if t.spec is not None and t.spec.field in fields and t.page_param()]
+    if not paginated:
+        return {}
+    flow = Flow(paginated[0].element.getroottree().getroot(), [t.element for t in tables])
+    find_chrome(flow, paginated)
+    current = page_params(response.url)
+    shapes = {}
+    for table in paginated:
+        banners = (count_in(flow.text(range(start, end))) for start, end in table.chrome)
+        announced = next((n for n in banners if n is not None), None)
+        param = table.page_param() or ""
+        shapes[table.spec.field] = TableShape(announced, _page_count(table, param, current.get(param, 1)))
+    return shapes
+
+
+def _page_count(table: Table, param: str, current: int) -> int | None:
+    """The pages a table's pager shows: its last-page link's (``>>``), else the
+    current page when no link goes beyond it (the last page), else None (a window
+    of page numbers without a last link says nothing of the last page)."""
+    linked: list[int] = []
+    for link in table.page_links:
+        n = page_params(link.get("href", "")).get(param)
+        if n is None:
+            continue
+        if " ".join(link.text_content().split()).lower() in LAST_PAGE_TEXTS:
+            return n
+        linked.append(n)
+    return current if max(linked, default=current) <= current else None
 
 
 def _load_tables(

@@ -27,6 +27,7 @@ from scrapy.http import TextResponse
 
 from atlas_crawler import items, urls
 from atlas_crawler.extract.doubts import AMBIGUOUS, Doubt
+from atlas_crawler.extract.flow import check_depth
 from atlas_crawler.extract.reading import read_page
 from atlas_crawler.extract.text import fold
 from atlas_crawler.extract.vocabulary import Reading
@@ -34,19 +35,43 @@ from atlas_crawler.items import DOUBTS, RecordType
 from atlas_crawler.pages import collectivity as collectivity_page
 from atlas_crawler.pages import project as project_page
 from atlas_crawler.pages.collectivity import parse_collectivity
-from atlas_crawler.pages.common import announced_count, links, soft_error, utc_now
-from atlas_crawler.pages.project import parse_project, parse_project_table_page
+from atlas_crawler.pages.common import announced_count, links, own_name, page_heading, soft_error, utc_now
+from atlas_crawler.pages.project import TableShape, parse_project, parse_project_table_page
+
+#: ``Request.meta`` key: which fetch of a record's page 1 an answer is (1, or 2 when
+#: page 1 is fetched again after ``TableVersionChanged``); ``parse`` copies it to
+#: ``RecordAssembly.attempt``.
+ATTEMPT_META = "atlas_record_attempt"
 
 
 @dataclass
 class RecordAssembly:
     """A record being put together from its page and the further pages of its
     paginated in-page tables (``…&d-1342871-p=2``). The same code serves a live
-    crawl (the spider fetches ``next_page()``) and a re-parse of saved responses."""
+    crawl (the spider fetches ``next_page()``) and a re-parse of saved responses.
+
+    Every table page must come from the same version of the record page as page
+    1: the same title, and for its table the same announced row count and page
+    count (``shapes``, page 1's). One that does not raises ``TableVersionChanged``
+    (a table page that is no project page at all, ``NotTheRecordPage``). The
+    record is then put together again from scratch, once: the spider fetches
+    ``url`` (page 1) again with ``dont_filter=True`` and ``meta={ATTEMPT_META:
+    attempt + 1}``, and the table pages of that new assembly with
+    ``dont_filter=True`` too (they were fetched in the first attempt); a second
+    ``TableVersionChanged`` (``attempt`` > 1) fails the page."""
 
     item: Any
     pending: dict[str, str] = field(default_factory=dict)
     table_pages: list[str] = field(default_factory=list)
+    #: What page 1 says of each of its paginated tables (field -> shape).
+    shapes: dict[str, TableShape] = field(default_factory=dict)
+    #: Which fetch of page 1 this record comes from (``ATTEMPT_META``).
+    attempt: int = 1
+
+    @property
+    def url(self) -> str:
+        """Page 1's address (the record's canonical URL): what to fetch to start again."""
+        return str(self.item["url"])
 
     def next_page(self) -> tuple[str, str] | None:
         """``(field, canonical url)`` of the next table page to add, or None when complete."""
@@ -56,14 +81,35 @@ class RecordAssembly:
         return name, urls.canonicalize(url)
 
     def add_table_page(self, name: str, response: TextResponse) -> None:
-        """The rows of one further page of table ``name`` join the record."""
+        """The rows of one further page of table ``name`` join the record, once the
+        page is known to be a page of the same version of the record page (else
+        ``NotTheRecordPage`` or ``TableVersionChanged``, and nothing joins)."""
         page = parse_project_table_page(response, name)
+        if not page.is_project_page:
+            raise NotTheRecordPage("project", page_heading(response), table_page=requested_url(response))
+        if changed := self._disagreements(name, page.item.get("title"), page.shapes.get(name)):
+            raise TableVersionChanged(requested_url(response), changed)
         self.item[name] = list(self.item[name]) + list(page.item[name])
         self.item[DOUBTS] = [*self.item[DOUBTS], *page.item[DOUBTS]]
         self.pending.pop(name, None)
         if name in page.next_pages:
             self.pending[name] = page.next_pages[name]
         self.table_pages.append(urls.canonicalize(response.url))
+
+    def _disagreements(self, name: str, title: str | None, shape: TableShape | None) -> list[str]:
+        """What a page of table ``name`` says otherwise than page 1 (each said
+        both times: a page that does not say a thing disagrees with nothing, but
+        a record page always shows its title)."""
+        out = []
+        if self.item.get("title") and title != self.item["title"]:
+            out.append(f"title {_quoted(title)} where page 1 has {_quoted(self.item['title'])}")
+        first = self.shapes.get(name)
+        if first is not None and shape is not None:
+            if None not in (first.announced, shape.announced) and first.announced != shape.announced:
+                out.append(f"{name}: {shape.announced} rows announced where page 1 announces {first.announced}")
+            if None not in (first.pages, shape.pages) and first.pages != shape.pages:
+                out.append(f"{name}: {shape.pages} pages in its pager where page 1 shows {first.pages}")
+        return out
 
     def table_complete(self, name: str) -> tuple[str, str] | None:
         """Table ``name`` has no further page to add (its next page is not to be
@@ -76,6 +122,10 @@ class RecordAssembly:
     @property
     def complete(self) -> bool:
         return not self.pending
+
+
+def _quoted(text: object) -> str:
+    return f"«{text}»" if text else "none"
 
 
 @dataclass(frozen=True)
@@ -99,6 +149,10 @@ class PageType:
     #: Words a whole page of this type holds at least one of (its labels); a page
     #: with none of them was cut short or is not what its address announced.
     required_words: tuple[str, ...] = ()
+    #: True when a page has this record page's own structure (its labels read as
+    #: labels, its tables): an answer at its address without it is not the record
+    #: page (a login, an error, a menu), whatever words it holds.
+    is_record_page: Callable[[PageContent], bool] | None = None
 
     @property
     def gives_records(self) -> bool:
@@ -146,13 +200,19 @@ class PageContent:
         the page and parsing it both need it)."""
         return read_page(self.root, collectivity_page.VOCABULARY)
 
+    @cached_property
+    def project_reading(self) -> Reading:
+        """The page read with a project page's vocabulary (once: checking that it
+        is a project page and parsing it both need it)."""
+        return read_page(self.root, project_page.VOCABULARY)
+
 
 Parser = Callable[[PageContent, str], RecordAssembly]
 
 
 def _project(page: PageContent, crawled_at: str) -> RecordAssembly:
-    parsed = parse_project(page.response, crawled_at=crawled_at)
-    return RecordAssembly(parsed.item, dict(parsed.next_pages))
+    parsed = parse_project(page.response, crawled_at=crawled_at, reading=page.project_reading)
+    return RecordAssembly(parsed.item, dict(parsed.next_pages), shapes=dict(parsed.shapes))
 
 
 def _collectivity(page: PageContent, crawled_at: str) -> RecordAssembly:
@@ -178,8 +238,7 @@ def _collectivity_fit(page: PageContent) -> int:
     column names are none) and its projects table: a point for each."""
     if not urls.collectivity_id(page.response.url):
         return 0
-    reading = page.collectivity_reading
-    return len(reading.values) + any(t.spec is collectivity_page.PROJECTS for t in reading.tables)
+    return collectivity_page.fit(page.collectivity_reading)
 
 
 def _is_map(page: PageContent) -> bool:
@@ -205,6 +264,7 @@ PROJECT = PageType(
     record_type=items.PROJECT,
     record_id=urls.project_id,
     required_words=tuple(project_page.LABELS) + tuple(project_page.CHECKBOXES),
+    is_record_page=lambda page: project_page.is_project_page(page.project_reading),
 )
 #: French and foreign collectivity pages: one page type, the record's ``kind``
 #: tells them apart (from the page name where known, else from its fields).
@@ -216,6 +276,7 @@ COLLECTIVITY = PageType(
     record_type=items.COLLECTIVITY,
     record_id=urls.collectivity_id,
     required_words=tuple(collectivity_page.LABELS) + _COLLECTIVITY_WORDS,
+    is_record_page=lambda page: collectivity_page.is_collectivity_page(page.collectivity_reading),
 )
 LIST = PageType("list", fit=_list_fit)
 WORLD_MAP = PageType("world_map", fit=lambda page: int(_is_map(page)))
@@ -263,8 +324,11 @@ class Recognition:
 def recognise(response: TextResponse) -> Recognition:
     """What a fetched page is: by its address where confirmed, else the type
     whose vocabulary explains the page best (a tie to the first declared), else
-    a menu."""
+    a menu. Any page the HTML parser could not read whole (nested past its depth
+    limit: it dropped the rest) raises ``TooDeepError``: a list or menu cut there
+    would lose rows or links without a word."""
     content = PageContent(response)
+    check_depth(content.root)
     by_url = type_of_url(response.url)
     if by_url is not None and by_url.fit is None:
         return Recognition(by_url, content)
@@ -280,19 +344,56 @@ def classify(response: TextResponse) -> PageType:
 
 def parse(response: TextResponse, crawled_at: str | None = None) -> tuple[PageType, RecordAssembly | None]:
     """Recognise and read a page: its type, and the record it starts (None for
-    pages without records). Raises ``NotADataPageError`` for a soft error page."""
+    pages without records). An answer to a record's address (``requested_url``:
+    before any redirect) must be that record's page, judged by the record page's
+    own structure (``PageType.is_record_page``), else ``NotTheRecordPage``: no
+    menu, list or record of another type is read from it. Raises
+    ``NotADataPageError`` for a soft error page at any other address."""
+    address = requested_url(response)
+    expected = record_page_type(address)
     reason = soft_error(response)
     if reason:
+        if expected is not None:
+            raise NotTheRecordPage(expected.name, page_heading(response))
         raise NotADataPageError(f"{response.url} is not a data page ({reason})")
     recognition = recognise(response)
     page_type = recognition.page_type
+    if expected is not None and not _is_record_page(expected, recognition):
+        raise NotTheRecordPage(expected.name, page_heading(response))
     if page_type.parse is None:
         return page_type, None
     assembly = page_type.parse(recognition.content, crawled_at or utc_now())
+    assembly.attempt = int(_meta(response).get(ATTEMPT_META, 1))
     if recognition.ambiguous:
         fits = ", ".join(f"{name} {fit}" for name, fit in recognition.fits.items())
         assembly.item[DOUBTS] = [*assembly.item[DOUBTS], Doubt(AMBIGUOUS, f"fits two page types: {fits}").as_json()]
     return page_type, assembly
+
+
+def requested_url(response: TextResponse) -> str:
+    """The address a page was asked for: before any redirect (a record's address
+    redirected to a login page is still the record's address)."""
+    redirects = _meta(response).get("redirect_urls")
+    return str(redirects[0]) if redirects else response.url
+
+
+def _meta(response: TextResponse) -> dict[str, Any]:
+    """The request's meta; none for a response made without a request (offline)."""
+    request = response.request
+    return request.meta if request is not None else {}
+
+
+def record_page_type(url: str) -> PageType | None:
+    """The record page type an address announces, or None for an address that
+    announces no record page (a table page's is checked as it joins its record:
+    ``RecordAssembly.add_table_page``)."""
+    page_type = expected_type(url)
+    return page_type if page_type is not None and page_type.gives_records else None
+
+
+def _is_record_page(expected: PageType, recognition: Recognition) -> bool:
+    check = expected.is_record_page
+    return recognition.page_type is expected and (check is None or check(recognition.content))
 
 
 def records_from_responses(
@@ -300,7 +401,10 @@ def records_from_responses(
 ) -> Iterator[tuple[Any, list[str]]]:
     """The record a page gives, its table pages added through ``fetch(url)`` (a
     saved-response lookup), as ``(item, missing table page urls)``: one code path
-    for offline parsing and re-parsing an archive."""
+    for offline parsing and re-parsing an archive. Raises as a crawl's parse does:
+    ``NotTheRecordPage`` (page 1 or a table page is not the record page),
+    ``TableVersionChanged`` (a table page of another version: no fetching again
+    offline)."""
     _, assembly = parse(first, crawled_at)
     if assembly is None:
         return
@@ -337,14 +441,39 @@ def record_of_url(url: str) -> tuple[str, str] | None:
 
 def incomplete_reason(response: TextResponse) -> str | None:
     """Why a record page is not whole (cut short: it lacks the words every page of
-    its type holds), or None. Called by the whole-page check before parsing."""
+    its type holds, and names itself nothing but the atlas), or None. Called by
+    the whole-page check before parsing. A page that names itself otherwise
+    (``Connexion``, ``Erreur 404``: ``common.own_name``) is whole, only not the
+    record page: the parse refuses it with its name (``NotTheRecordPage``)."""
     page_type = expected_type(response.url)
     if page_type is None or not page_type.required_words or not isinstance(response, TextResponse):
         return None
-    if PageContent(response).says_any(page_type.required_words) or soft_error(response):
+    if PageContent(response).says_any(page_type.required_words) or soft_error(response) or own_name(response):
         return None
     return f"cut short: a {page_type.name} page without any of its labels"
 
 
 class NotADataPageError(ValueError):
     """A page that holds no record: a soft error page, a list given as a project."""
+
+
+class NotTheRecordPage(NotADataPageError):  # noqa: N818 (named for what the page is, as Dropped and BrokenPage)
+    """The answer to a record's address is not that record's page: a login,
+    session-expired, error or maintenance page, a menu, a list, another record
+    type's page. The message names the page expected and what the page calls
+    itself: ``not a project page: «Connexion»``."""
+
+    def __init__(self, expected: str, heading: str, table_page: str | None = None) -> None:
+        self.expected, self.heading, self.table_page = expected, heading, table_page
+        where = f" (table page {table_page})" if table_page else ""
+        super().__init__(f"not a {expected} page: «{heading}»{where}")
+
+
+class TableVersionChanged(ValueError):  # noqa: N818 (named for what happened, as Dropped and BrokenPage)
+    """A further page of a record's table comes from another version of the
+    record page than page 1 (its title, the table's announced rows or its page
+    count differ): its rows are not merged into page 1's record."""
+
+    def __init__(self, url: str, disagreements: list[str]) -> None:
+        self.url, self.disagreements = url, disagreements
+        super().__init__(f"table page from another version of the record page ({'; '.join(disagreements)}): {url}")

@@ -5,7 +5,9 @@ The page goes through the same page types as in a crawl
 (``atlas_crawler.pages.registry``): the URL and the content say which page it is,
 and the bytes are decoded as in a crawl (``--content-type`` plays the HTTP header,
 the page's ``<meta>`` counts too). A page that holds no record (an error page, a
-list, an empty or binary file) is refused with exit status 2; a page whose
+list, an empty or binary file), or that is not the record page its ``--url``
+announces (a login page saved from a project's address: ``not a project page:
+«Connexion»``, as a crawl says), is refused with exit status 2; a page whose
 declared encoding is wrong is read in the right one, with a warning."""
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.http import HtmlResponse
 
+from atlas_crawler.extract.flow import TooDeepError
 from atlas_crawler.items import DOUBTS
 from atlas_crawler.pages import registry
 
@@ -55,7 +58,7 @@ def parse_file(path: Path, url: str, content_type: str | None = None) -> tuple[d
     response, warnings = response_from_file(path, url, content_type)
     try:
         page_type, assembly = registry.parse(response)
-    except registry.NotADataPageError as error:
+    except (registry.NotADataPageError, TooDeepError) as error:  # NotTheRecordPage among them
         raise NotParsableError(str(error)) from None
     if assembly is None:
         raise NotParsableError(f"{path} is a {page_type.name} page, not a project or collectivity page")

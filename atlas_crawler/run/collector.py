@@ -23,9 +23,10 @@ class RunCollector:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         connect = crawler.signals.connect
-        connect(self.item_scraped, signal=signals.item_scraped)
+        connect(self.record_written, signal=atlas_signals.record_written)
         connect(self.response_received, signal=signals.response_received)
         connect(self.page_failed, signal=atlas_signals.page_failed)
+        connect(self.page_skipped, signal=atlas_signals.page_skipped)
         connect(self.list_page_parsed, signal=atlas_signals.list_page_parsed)
         connect(self.crawl_warning, signal=atlas_signals.crawl_warning)
         connect(self.record_rejected, signal=atlas_signals.record_rejected)
@@ -38,7 +39,7 @@ class RunCollector:
     def state(self) -> RunState:  # the job state may replace it when a job resumes
         return run_state(self.crawler)
 
-    def item_scraped(self, item: Any) -> None:
+    def record_written(self, item: Any) -> None:
         self.state.record_written(item)
 
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:
@@ -47,6 +48,9 @@ class RunCollector:
 
     def page_failed(self, url: str, reason: str) -> None:
         self.state.failures[url] = reason
+
+    def page_skipped(self, url: str, rule: str) -> None:
+        self.state.page_skipped(url, rule)
 
     def crawl_warning(self, message: str) -> None:
         logger.warning(message)

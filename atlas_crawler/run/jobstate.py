@@ -26,9 +26,9 @@ class JobState:
     """Keeps the run state in the job's ledger (``JOBDIR/ledger.sqlite``, see
     ``atlas_crawler.run.ledger``): saved every ``ATLAS_JOB_STATE_INTERVAL`` seconds and
     at the end of each run, so that a job killed with ``kill -9`` still has it, and
-    restored when the job resumes. The records written come from the feed file
-    itself, the failures and list pages from the ledger: exact whenever the kill came
-    (pages fetched, warnings, rejected records and the doubts of records written in
+    restored when the job resumes. The records written come from the job's working
+    copy of its feed, the failures and list pages from the ledger: exact whenever
+    the kill came (pages fetched, warnings, rejected records and the doubts of records written in
     the last seconds may be missing)."""
 
     def __init__(self, crawler: Crawler, jobdir: str | None) -> None:
@@ -42,7 +42,7 @@ class JobState:
             saved = self.ledger.run_state()
             state = RunState.from_json(saved) if saved else RunState()
             for record in read_records(self.ledger.feed) if self.ledger.feed and self.ledger.feed.exists() else ():
-                state.record_written(record)  # the feed file is the truth of what was written
+                state.record_written(record)  # the job's working copy of its feed is the truth
             state.doubts.keep(state.written)
             state.failures.update(self.ledger.failures())
             for parsed in self.ledger.list_pages():

@@ -9,13 +9,16 @@ mode: a commit survives the death of the process):
 - every request the scheduler accepts, or a callback gives, is ``pending`` (its
   fingerprint, its URL and the request itself as Scrapy's disk queue keeps it:
   ``Request.to_dict``, pickled, with its callback and an in-page table's assembly);
-- it is ``done`` once its callback's output has been consumed (its links scheduled, its
-  record handed to the pipelines), ``failed`` when the spider reported it failed;
-- every record a callback yields is noted (``emitted``, or ``dropped`` by a pipeline);
+- it is ``done`` once its callback's output has been consumed (its links scheduled) and
+  the record it gave, if any, is on disk in the feed (``written``, in the same
+  transaction), or was dropped by a pipeline (``dropped``); ``failed`` when the spider
+  reported it failed. A page whose record could not be written (a full disk) stays
+  pending, and is fetched again when the job resumes;
 - the run state of the report, saved every few seconds and at the end.
 
-On resume the feed file is the truth of what was written: a torn last line is cut off,
-the keys of its records read; the work left is every pending request, plus the record
+On resume the job's working copy of its feed (``RunFiles.records_written``, in
+``JOBDIR``) is the truth of what was written: a torn last line is cut off, the keys of
+its records read; the work left is every pending request, plus the record
 page of every record that is not in the file (fetched again with its table pages). The
 scheduler keeps its queue in memory and its duplicate filter is fed from the ledger."""
 
@@ -44,7 +47,13 @@ from scrapy.utils.request import request_from_dict
 
 from atlas_crawler import signals as atlas_signals
 from atlas_crawler.files import RunFiles
-from atlas_crawler.outcome import REASON_FINISHED, REASON_NOTHING_TO_RESUME
+from atlas_crawler.outcome import (
+    EXIT_DISK_FULL,
+    EXIT_NOTHING_TO_RESUME,
+    REASON_FINISHED,
+    REASON_NOTHING_TO_RESUME,
+    RefusedError,
+)
 from atlas_crawler.records import RecordKey, read_keys, record_key, repair_torn_line
 
 logger = logging.getLogger(__name__)
@@ -52,7 +61,7 @@ LEDGER = "ledger.sqlite"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (
     fp TEXT PRIMARY KEY, url TEXT NOT NULL, record_url TEXT, state TEXT NOT NULL, reason TEXT, request BLOB);
-CREATE TABLE IF NOT EXISTS records (url TEXT PRIMARY KEY, key TEXT NOT NULL, state TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS records (url TEXT PRIMARY KEY, key TEXT NOT NULL, state TEXT NOT NULL, page_fp TEXT);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS list_pages (page_url TEXT PRIMARY KEY, parsed TEXT NOT NULL);
 """
@@ -67,16 +76,23 @@ class Ledger:
         jobdir.mkdir(parents=True, exist_ok=True)
         if (jobdir / "requests.seen").exists() and not (jobdir / LEDGER).exists():
             raise UsageError(f"JOBDIR={jobdir} was started by a version without a ledger: start a new job")
-        # isolation_level=None: autocommit, one statement one transaction (no open
-        # transaction holds what was done when the process dies).
-        self.db = sqlite3.connect(jobdir / LEDGER, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")  # a commit is an append to the WAL: cheap and crash-safe
-        self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a process kill (not a power cut)
-        self.db.executescript(_SCHEMA)
         self.jobdir = jobdir
+        self.feed = RunFiles.of(crawler.settings).records_written
+        try:
+            self.db = self._open(jobdir / LEDGER)
+        except sqlite3.DatabaseError as error:
+            if getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+                raise RefusedError(
+                    f"no space left on {jobdir} for the job's ledger: make room, then run again", EXIT_DISK_FULL
+                ) from error
+            kept = f"the records already written in {self.feed} are safe" if self.feed else "nothing else is lost"
+            raise RefusedError(
+                f"the job's ledger {jobdir / LEDGER} cannot be read ({error}): this job cannot be resumed; "
+                f"start a new job in an empty JOBDIR ({kept})",
+                EXIT_NOTHING_TO_RESUME,
+            ) from error
         #: The job was started before: this run resumes it.
         self.resumed = self.db.execute("SELECT 1 FROM requests LIMIT 1").fetchone() is not None
-        self.feed = RunFiles.of(crawler.settings).records
         #: Keys of the records the feed already holds (empty for a new job).
         self.written: set[RecordKey] = set()
         if self.resumed and self.feed is not None and self.feed.exists():
@@ -86,6 +102,7 @@ class Ledger:
         self.redo, self.seen = self._work_left() if self.resumed else ([], set())
         connect = crawler.signals.connect
         connect(self.item_dropped, signal=signals.item_dropped)
+        connect(self.record_written, signal=atlas_signals.record_written)
         connect(self.page_failed, signal=atlas_signals.page_failed)
         connect(self.list_page_parsed, signal=atlas_signals.list_page_parsed)
         #: What list pages being parsed announce, written with the page's ``done``: the
@@ -93,21 +110,44 @@ class Ledger:
         self.lists: dict[str, dict[str, Any]] = {}
         connect(self.spider_closed, signal=signals.spider_closed)
 
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection:
+        # isolation_level=None: autocommit, one statement one transaction (no open
+        # transaction holds what was done when the process dies).
+        db = sqlite3.connect(path, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")  # a commit is an append to the WAL: cheap and crash-safe
+        db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a process kill (not a power cut)
+        db.executescript(_SCHEMA)
+        db.execute("SELECT count(*) FROM requests").fetchone()  # reads the pages: a damaged file fails here
+        if "page_fp" not in {row[1] for row in db.execute("PRAGMA table_info(records)")}:
+            # Started by the previous version, which wrote its records into the feed itself:
+            # resumed here, they would be fetched and appended again.
+            raise RefusedError(
+                f"JOBDIR={path.parent} was started by an earlier version of the crawler: start a new job in an "
+                "empty JOBDIR (the records it wrote are in its feed)",
+                EXIT_NOTHING_TO_RESUME,
+            )
+        return db
+
     # --- what is left --------------------------------------------------------------
     def _work_left(self) -> tuple[list[tuple[str, bytes | None]], set[str]]:
         """The requests to make again (pending ones, and the record page of a record
         missing from the file) and the fingerprints the duplicate filter keeps."""
-        redo: dict[str, bytes | None] = {}  # by URL, in the order they were first scheduled
-        for url, saved in self.db.execute("SELECT url, request FROM requests WHERE state = 'pending' ORDER BY rowid"):
-            redo[url] = saved
         written = {json.dumps(list(key)) for key in self.written}
-        emitted = self.db.execute("SELECT url, key FROM records WHERE state = 'emitted'").fetchall()
-        lost = [url for url, key in emitted if key not in written]
+        emitted = self.db.execute("SELECT url, key, page_fp FROM records WHERE state != 'dropped'").fetchall()
+        lost = [url for url, key, _ in emitted if key not in written]
+        # The table pages of a record fetched again are fetched again with it.
+        lost_set = set(lost)
+        # A page whose record reached the feed just before the kill (not yet "done").
+        finished = {page_fp for _, key, page_fp in emitted if key in written}
+        redo: dict[str, bytes | None] = {}  # by URL, in the order they were first scheduled
+        pending = "SELECT fp, url, record_url, request FROM requests WHERE state = 'pending' ORDER BY rowid"
+        for fp, url, record_url, saved in self.db.execute(pending):
+            if record_url not in lost_set and fp not in finished:
+                redo[url] = saved
         for url in lost:
             row = self.db.execute("SELECT request FROM requests WHERE url = ?", (url,)).fetchone()
             redo[url] = row[0] if row else None
-        # The table pages of a record fetched again are fetched again with it.
-        lost_set = set(lost)
         seen = {
             fp
             for fp, record_url in self.db.execute("SELECT fp, record_url FROM requests")
@@ -163,10 +203,12 @@ class Ledger:
             self._row(request),
         )
 
-    def done(self, request: Request, children: Iterable[Request] = ()) -> None:
-        """The page is done; the requests its callback gave are pending unless the
-        ledger knows them already. One transaction: Scrapy may not have scheduled them
-        yet (it queues a callback's output ahead of processing it)."""
+    def done(self, request: Request, children: Iterable[Request] = (), gave_record: bool = False) -> None:
+        """The page's output is consumed: the requests its callback gave are pending
+        unless the ledger knows them already, and the page is done unless it gave a
+        record (done once that record is written: ``record_written``). One
+        transaction: Scrapy may not have scheduled the requests yet (it queues a
+        callback's output ahead of processing it)."""
         rows = [self._row(r) for r in children]
         self.db.execute("BEGIN")
         self.db.executemany(
@@ -174,9 +216,9 @@ class Ledger:
             "ON CONFLICT (fp) DO NOTHING",
             rows,
         )
-        self.db.execute(
-            "UPDATE requests SET state = 'done' WHERE fp = ? AND state = 'pending'", (self.fingerprint(request),)
-        )
+        if not gave_record:
+            fp = self.fingerprint(request)
+            self.db.execute("UPDATE requests SET state = 'done' WHERE fp = ? AND state = 'pending'", (fp,))
         if (parsed := self.lists.pop(request.url, None)) is not None:
             self.db.execute(
                 "INSERT OR REPLACE INTO list_pages (page_url, parsed) VALUES (?, ?)", (request.url, json.dumps(parsed))
@@ -195,16 +237,29 @@ class Ledger:
             "UPDATE requests SET state = 'done' WHERE url = ? AND state = 'pending'", [(u,) for u in urls]
         )
 
-    def emitted(self, item: Any) -> None:
-        adapter = ItemAdapter(item)
-        key = json.dumps(list(record_key(item)))
-        self.db.execute(
-            "INSERT OR REPLACE INTO records (url, key, state) VALUES (?, ?, 'emitted')", (adapter["url"], key)
-        )
+    def emitted(self, item: Any, page: Request) -> None:
+        """A record a page gave, noted before the pipelines see it (they may write it
+        at once), with the page it came from."""
+        row = (ItemAdapter(item)["url"], json.dumps(list(record_key(item))), self.fingerprint(page))
+        self.db.execute("INSERT OR REPLACE INTO records (url, key, state, page_fp) VALUES (?, ?, 'emitted', ?)", row)
+
+    def record_written(self, item: Any) -> None:
+        """The record is in the feed: it and its page are done, in one transaction."""
+        self._record_ends(ItemAdapter(item).get("url"), "written")
 
     def item_dropped(self, item: Any) -> None:
         """Dropped on purpose (duplicate, invalid): not to be redone on resume."""
-        self.db.execute("UPDATE records SET state = 'dropped' WHERE url = ?", (ItemAdapter(item).get("url"),))
+        self._record_ends(ItemAdapter(item).get("url"), "dropped")
+
+    def _record_ends(self, url: str | None, state: str) -> None:
+        self.db.execute("BEGIN")
+        self.db.execute(
+            "UPDATE requests SET state = 'done' WHERE state = 'pending' AND fp = "
+            "(SELECT page_fp FROM records WHERE url = ?)",
+            (url,),
+        )
+        self.db.execute("UPDATE records SET state = ? WHERE url = ?", (state, url))
+        self.db.execute("COMMIT")
 
     def page_failed(self, url: str, reason: str, request: Request | None = None) -> None:
         if request is not None:
@@ -338,12 +393,13 @@ class LedgerMiddleware:
             yield from result
             return
         children: list[Request] = []
+        records: list[Any] = []
         try:
             for element in result:
-                self._note(element, children)
+                self._note(response, element, children, records)
                 yield element
         finally:
-            self._done(response, children)
+            self._done(response, children, records)
 
     async def process_spider_output_async(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
         if self.ledger is None:
@@ -351,22 +407,24 @@ class LedgerMiddleware:
                 yield element
             return
         children: list[Request] = []
+        records: list[Any] = []
         try:
             async for element in result:
-                self._note(element, children)
+                self._note(response, element, children, records)
                 yield element
         finally:
-            self._done(response, children)
+            self._done(response, children, records)
 
-    def _note(self, element: Any, children: list[Request]) -> None:
+    def _note(self, response: Response, element: Any, children: list[Request], records: list[Any]) -> None:
         if isinstance(element, Request):
             children.append(element)
         elif element is not None:
-            self.ledger.emitted(element)  # type: ignore[union-attr]
+            records.append(element)
+            self.ledger.emitted(element, response.request)  # type: ignore[union-attr]
 
-    def _done(self, response: Response, children: list[Request]) -> None:
-        """Also after a spider error (fetching the page again would fail again), not
+    def _done(self, response: Response, children: list[Request], records: list[Any]) -> None:
+        """Also after a spider error (the page failed: ``page_failed`` said so), not
         when the output was abandoned (a stop): the page stays pending."""
         if sys.exc_info()[0] is GeneratorExit:
             return
-        self.ledger.done(response.request, children)  # type: ignore[union-attr]
+        self.ledger.done(response.request, children, gave_record=bool(records))  # type: ignore[union-attr]

@@ -5,7 +5,9 @@ stands: pages done, requests pending, records written, lists complete out of the
 lists seen, and an estimate of the time left from the counts the lists announce
 (``263 projet(s) trouvé(s)``): rows written so far against rows announced so far,
 at the run's average pace. Lists not reached yet are not counted, so the estimate
-is low early on and firms up once every list's first page has been read."""
+is low early on and firms up once every list's first page has been read. While
+the atlas has asked to wait (``Retry-After``), the line says until when: a run
+that has fetched nothing for an hour is waiting, not stuck."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
+from atlas_crawler.crawl.politeness import retry_after_pause
 from atlas_crawler.run.state import run_state
 
 logger = logging.getLogger(__name__)
@@ -64,17 +67,25 @@ class Progress:
         state = run_state(self.crawler)
         complete, done, announced = state.lists_done()
         eta = self.eta(done, announced)
-        return (
+        line = (
             f"progress: {stats.get_value('response_received_count', 0)} pages done, {pending} requests pending, "
             f"{stats.get_value('item_scraped_count', 0)} records written, "
             f"lists {complete}/{len(state.lists)} complete, {done}/{announced} announced rows written, "
             f"time left {eta}"
         )
+        pause = retry_after_pause(self.crawler)
+        if pause is not None:
+            line += f"; waiting: {pause.describe()} ({_duration(pause.left())} left)"
+        return line
 
     def eta(self, done: int, announced: int) -> str:
         """Time left at the run's average pace, as ``2h05m`` (``unknown`` before any row)."""
         if not done:
             return "unknown"
-        left = (announced - done) * (time.monotonic() - self.started) / done
-        minutes = round(left / 60)
-        return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m" if minutes else "<1m"
+        return _duration((announced - done) * (time.monotonic() - self.started) / done)
+
+
+def _duration(seconds: float) -> str:
+    """``2h05m``, ``7m``, ``<1m``."""
+    minutes = round(seconds / 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m" if minutes else "<1m"

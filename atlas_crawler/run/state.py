@@ -18,11 +18,16 @@ from weakref import WeakKeyDictionary
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
+from atlas_crawler.crawl.robots import FORBIDDEN
 from atlas_crawler.pages.loaders import UNREADABLE
+from atlas_crawler.pages.registry import expected_type
 from atlas_crawler.records import RecordKey, record_key
 from atlas_crawler.run.doubts import Boilerplate, DoubtLog, Judgement, judge
 from atlas_crawler.schemas import fields
+from atlas_crawler.urls import canonicalize
 
+#: How the duplicate check's rule begins (``DuplicatesPipeline``): such a page's record is written.
+DUPLICATE = "duplicate"
 #: Values that do not count as found (Spidermon's field coverage skips the same).
 EMPTY: tuple[Any, ...] = (None, "", [], {})
 
@@ -58,6 +63,13 @@ class RunState:
     doubts: DoubtLog = field(default_factory=DoubtLog)
     #: Counters of a job's earlier runs (JOBDIR), added to this run's stats.
     earlier_stats: dict[str, int] = field(default_factory=dict)
+    #: Every record page the atlas linked or listed (its canonical address): each one
+    #: must end written, failed or skipped (``pages``).
+    linked: set[str] = field(default_factory=set)
+    #: Record pages not fetched on purpose, with the rule that dropped them.
+    skipped: dict[str, str] = field(default_factory=dict)
+    #: Canonical addresses of the records written (and of those rejected as invalid).
+    written_urls: set[str] = field(default_factory=set)
 
     # --- adding up ------------------------------------------------------------------
     def record_written(self, record: Any) -> None:
@@ -65,7 +77,12 @@ class RunState:
         each value that was there but could not be read."""
         adapter = ItemAdapter(record)
         key = record_key(record)
+        if key in self.written:
+            return  # a second feed of the run wrote it too
         self.written.add(key)
+        url = record_page(adapter.get("url") or "")
+        self.written_urls.add(url)
+        self.failures.pop(url, None)  # failed in an earlier run of the job, written now
         self.found.setdefault(key[0], Counter()).update(n for n, v in adapter.items() if v not in EMPTY)
         for path, text in (adapter.get("extra") or {}).get(UNREADABLE, {}).items():
             example = text[0] if isinstance(text, list) else text
@@ -79,7 +96,38 @@ class RunState:
         if announced is not None:
             entry.announced = announced
 
+    def page_linked(self, url: str) -> None:
+        """A link to a record page (a list row, a project's partner)."""
+        self.linked.add(record_page(url))
+
+    def page_skipped(self, url: str, rule: str) -> None:
+        self.skipped.setdefault(record_page(url), rule)
+
     # --- reading ---------------------------------------------------------------------
+    def pages(self) -> dict[str, Any]:
+        """The record pages' ends: every page linked is written, failed or skipped
+        (a duplicate of a record written under another address, a rule: robots.txt
+        (``forbidden``), a trap limit), or its record was rejected as invalid; one
+        that is none of these is a bug of the crawler, named in ``unaccounted``."""
+        written = self.linked & self.written_urls
+        failed = (self.linked & {record_page(url) for url in self.failures}) - written
+        ends = {url: rule for url, rule in self.skipped.items() if url in self.linked and url not in written | failed}
+        duplicates = {url for url, rule in ends.items() if rule.startswith(DUPLICATE)}
+        forbidden = {url for url, rule in ends.items() if rule.startswith(FORBIDDEN)}
+        rejected = {record_page(r["url"]) for r in self.rejected if r.get("url")}
+        rejected = (self.linked & rejected) - written - failed - set(ends)
+        unaccounted = self.linked - written - failed - set(ends) - rejected
+        return {
+            "linked": len(self.linked),
+            "written": len(written),
+            "failed": len(failed),
+            "skipped": len(ends) - len(duplicates),
+            "forbidden": len(forbidden),  # by robots.txt, among the skipped
+            "duplicates": len(duplicates),
+            "rejected": len(rejected),
+            "unaccounted": sorted(unaccounted),  # a bug of the crawler
+        }
+
     def written_ids(self, record_type: str) -> set[str]:
         """Ids of the written records of a type, any kind (a list names ids only)."""
         return {record_id for kind, _, record_id in self.written if kind == record_type}
@@ -152,6 +200,8 @@ class RunState:
             "fetched": dict(self.fetched),
             "doubts": self.doubts.to_json(),
             "stats": self.earlier_stats,
+            "linked": sorted(self.linked),
+            "skipped": self.skipped,
         }
 
     @classmethod
@@ -166,7 +216,18 @@ class RunState:
             fetched=Counter(state["fetched"]),
             doubts=DoubtLog.from_json(state["doubts"]) if "doubts" in state else DoubtLog(),
             earlier_stats=state["stats"],
+            linked=set(state.get("linked", ())),
+            skipped=state.get("skipped", {}),
         )
+
+
+def record_page(url: str) -> str:
+    """The one spelling of a record page's address (its page type's canonical one),
+    under which the run counts it linked, written, failed or skipped."""
+    page_type = expected_type(url)
+    if page_type is not None and page_type.record_type is not None:
+        return page_type.canonical_url(url)
+    return canonicalize(url)
 
 
 _STATES: WeakKeyDictionary[Any, RunState] = WeakKeyDictionary()

@@ -10,19 +10,21 @@ from typing import Any
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
-from scrapy.exceptions import CloseSpider, IgnoreRequest
+from scrapy.exceptions import CloseSpider
 from scrapy.http import Response, TextResponse
 from scrapy_playwright.page import PageMethod
 from twisted.python.failure import Failure
 
 from atlas_crawler import signals, stats, urls
 from atlas_crawler.crawl.browser import browser_problem, close_page, with_browser
+from atlas_crawler.crawl.drops import Dropped
 from atlas_crawler.crawl.robots import RobotsUnavailable
 from atlas_crawler.items import RECORD_TYPES
 from atlas_crawler.outcome import REASON_SITE_UNREACHABLE
 from atlas_crawler.pages import registry
 from atlas_crawler.pages.common import announced_count, links, utc_now
 from atlas_crawler.pages.registry import RecordAssembly
+from atlas_crawler.run.accounting import failure_reason
 
 ENTRIES = ("lists", "map")
 #: Addresses that are never pages of the atlas (files the pages merely use).
@@ -95,8 +97,19 @@ class AtlasSpider(Spider):
             yield from self.assemble(assembly)
 
     def parse_table_page(self, response: TextResponse, assembly: RecordAssembly, field: str) -> Iterator[Any]:
-        """A further page of an in-page table: its rows join the same record."""
-        assembly.add_table_page(field, response)
+        """A further page of an in-page table: its rows join the same record. A page
+        from another version of the record page (the site changed it between page 1
+        and this one) is not merged: the record's pages are fetched again once, from
+        page 1; a second disagreement fails the record (the exception's message)."""
+        try:
+            assembly.add_table_page(field, response)
+        except registry.TableVersionChanged as changed:
+            if assembly.attempt > 1:
+                raise
+            self.warn(f"{changed}: the record's pages are fetched again")
+            meta = {registry.ATTEMPT_META: assembly.attempt + 1}
+            yield Request(assembly.url, callback=self.parse, errback=self.failed, dont_filter=True, meta=meta)
+            return
         yield from self.assemble(assembly)
 
     def assemble(self, assembly: RecordAssembly) -> Iterator[Any]:
@@ -112,6 +125,7 @@ class AtlasSpider(Spider):
             errback=self.failed,
             cb_kwargs={"assembly": assembly, "field": field},
             meta={"record_url": assembly.item["url"]},
+            dont_filter=assembly.attempt > 1,  # fetched again: the first attempt had them
         )
 
     def list_parsed(self, response: TextResponse) -> None:
@@ -191,18 +205,22 @@ class AtlasSpider(Spider):
         failed table page fails its whole record, which is not written. A page
         with no query (a menu-like page linked from the chrome) that does not
         exist (404) is only warned of: it holds no data. A request dropped on
-        purpose (robots.txt, scope, limits: a bare ``IgnoreRequest``) is not a
-        failure; the component that dropped it counts it."""
+        purpose (robots.txt, a limit: ``Dropped``) is skipped, with its rule; any
+        other ``IgnoreRequest`` (Scrapy's for an answer over ``DOWNLOAD_MAXSIZE``,
+        decompressed or not, or for "max redirections reached") fails its page."""
         request = failure.request  # type: ignore[attr-defined]
-        if type(failure.value) is IgnoreRequest:
+        # A redirected request fails under the address the atlas linked (its first hop).
+        url = request.meta.get("record_url") or (request.meta.get("redirect_urls") or [request.url])[0]
+        if failure.check(Dropped):
+            self.crawler.signals.send_catch_log(signals.page_skipped, url=url, rule=failure.value.rule)
             return
-        reason = failure.getErrorMessage() or failure.type.__name__
-        response = getattr(failure.value, "response", None)
-        if response is not None:
-            reason = f"HTTP {response.status}"
-        url = request.meta.get("record_url") or request.url
-        if url != request.url:
+        reason = failure_reason(failure.value)
+        if request.meta.get("redirect_urls"):
+            hops = len(request.meta["redirect_urls"])
+            reason = f"{reason} after {hops} redirects (last to {request.url})"
+        elif url != request.url:
             reason = f"{reason} (table page {request.url})"
+        response = getattr(failure.value, "response", None)
         if "?" not in url and response is not None and response.status == 404:
             self.warn(f"{url} does not exist (HTTP 404); it is linked from the atlas but is not a list or a detail")
             return

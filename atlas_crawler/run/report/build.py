@@ -42,7 +42,9 @@ def build_report(
         "soft_errors": stats.get(names.SOFT_ERRORS, 0),
         "duplicates_dropped": stats.get(names.DUPLICATES_DROPPED, 0),
         "limits": {k.removeprefix(_LIMITS): v for k, v in sorted(stats.items()) if k.startswith(_LIMITS)},
+        "pages": state.pages(),
         "failures": [{"url": u, "reason": r} for u, r in sorted(state.failures.items())],
+        "skipped": [{"url": u, "rule": r} for u, r in sorted(state.skipped.items())],
         "invalid_records": state.rejected,
         "lists": {
             "checked": len(lists),

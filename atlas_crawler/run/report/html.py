@@ -292,6 +292,7 @@ def health(report: dict[str, Any]) -> str:
         )
     else:
         out.append("<p>Aucune page en échec.</p>")
+    out.append(_page_ends(report))
     out.append(_lists(report.get("lists") or {}))
     out.append(_monitors(report.get("monitors") or {}))
     out.append(_coverage(report.get("field_coverage") or {}))
@@ -305,6 +306,34 @@ def health(report: dict[str, Any]) -> str:
         out.append("<h3>Enregistrements refusés par le schéma</h3>" + _table(["Type", "Id", "Erreurs"], rows))
     if report.get("changes"):
         out.append(_changes(report["changes"]))
+    return "\n".join(out)
+
+
+def _page_ends(report: dict[str, Any]) -> str:
+    """What became of each record page the atlas linked: written, failed, skipped (with
+    the rule), and any the crawler lost track of (a bug, named)."""
+    pages = report.get("pages") or {}
+    if not pages:
+        return ""
+    out = [
+        "<h3>Pages d'enregistrement liées par l'atlas</h3>",
+        f"<p>{number(pages.get('linked'))} liées : {number(pages.get('written'))} écrites, "
+        f"{number(pages.get('failed'))} en échec, {number(pages.get('skipped'))} non lues (règle), "
+        f"{number(pages.get('duplicates'))} doublons, {number(pages.get('rejected'))} refusées.</p>",
+    ]
+    skipped = report.get("skipped") or []
+    if skipped:
+        out.append(
+            "<details><summary>Les pages non lues, et la règle qui les a écartées</summary>"
+            + _table(["Adresse", "Règle"], ([_e(s.get("url")), _e(s.get("rule"))] for s in skipped))
+            + "</details>"
+        )
+    lost = pages.get("unaccounted") or []
+    if lost:
+        out.append(
+            f'<p class="warning">⚠ {number(len(lost))} pages ni écrites, ni en échec, ni écartées : '
+            "une erreur du robot, à signaler avec ce rapport.</p>" + _table(["Adresse"], ([_e(url)] for url in lost))
+        )
     return "\n".join(out)
 
 

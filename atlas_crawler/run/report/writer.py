@@ -67,6 +67,8 @@ class ReportWriter:
         files = RunFiles.of(self.crawler.settings)
         doubts = report_section(judged_doubts(self.crawler), files.doubts)
         report = build_report(run_state(self.crawler), job_stats(self.crawler), self.reason, context, doubts)
+        if token := self.crawler.settings.get("ATLAS_RUN_TOKEN"):
+            report["run_token"] = token  # the crawl command's proof that this report is this run's
         path = files.report
         save_report(path, report)
         logger.info("run report written to %s (and its view, %s)", path, files.report_view.name)

@@ -1,0 +1,139 @@
+"""Every record page ends written, failed or skipped: the links the spider gives and
+the ends nobody else reports.
+
+``PageAccounting`` is a spider middleware closest to the spider (it sees every
+request a callback gives before the trap limits drop any) and an extension of the
+crawl's signals:
+
+- each request for a record page (a list row, a project's partner) is noted as
+  linked in the run state, which checks at the end that each one was written,
+  failed or skipped (``RunState.pages``);
+- an exception raised by a callback (a page the parser cannot read, an answer
+  that is not the record page) fails its page with the exception, instead of
+  Scrapy's "spider error" that leaves the page done and counted nowhere;
+- an exception in a pipeline fails the record's page; a record dropped as a
+  duplicate is skipped with that rule;
+- without a JSON Lines feed (``-o x.csv`` only), a record is written once the
+  feeds have it: ``record_written`` (with one, the records file's exporter sends
+  it once the line is on disk: ``atlas_crawler.output.feeds``)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider, DropItem
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from atlas_crawler import signals as atlas_signals
+from atlas_crawler import stats
+from atlas_crawler.files import RunFiles
+from atlas_crawler.pages.registry import record_of_url
+from atlas_crawler.run.state import DUPLICATE, record_page, run_state
+
+logger = logging.getLogger(__name__)
+
+
+def failure_reason(exception: BaseException) -> str:
+    """An exception in words for the report: this project's exceptions say what
+    happened by themselves; anything else is named with its type (a bug to report)."""
+    if isinstance(exception, HttpError) and exception.response is not None:
+        return f"HTTP {exception.response.status}"
+    message = str(exception).splitlines()[0][:300] if str(exception) else ""
+    if type(exception).__module__.startswith("atlas_crawler") and message:
+        return message
+    return f"{type(exception).__name__}: {message}" if message else type(exception).__name__
+
+
+class PageAccounting:
+    """``SPIDER_MIDDLEWARES`` 900 (see the module docstring)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.feeds_write_records = RunFiles.of(crawler.settings).records is not None
+        connect = crawler.signals.connect
+        connect(self.item_error, signal=signals.item_error)
+        connect(self.item_dropped, signal=signals.item_dropped)
+        if not self.feeds_write_records:
+            connect(self.item_scraped, signal=signals.item_scraped)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PageAccounting:
+        return cls(crawler)
+
+    # --- the spider's output -------------------------------------------------------
+    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
+        self.redirected(response)
+        try:
+            for element in result:
+                self.note(element)
+                yield element
+        except CloseSpider:
+            raise
+        except Exception as exception:  # any error of a callback fails its page, never "done"
+            self.callback_failed(response, exception)
+
+    async def process_spider_output_async(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        self.redirected(response)
+        try:
+            async for element in result:
+                self.note(element)
+                yield element
+        except CloseSpider:
+            raise
+        except Exception as exception:  # any error of a callback fails its page, never "done"
+            self.callback_failed(response, exception)
+
+    def process_spider_exception(self, response: Response, exception: Exception) -> Iterable[Any] | None:
+        """A callback that raised before giving anything (or a request without an
+        errback whose answer an earlier middleware refused): its page fails."""
+        if isinstance(exception, CloseSpider):
+            return None
+        self.callback_failed(response, exception)
+        return ()
+
+    def note(self, element: Any) -> None:
+        if isinstance(element, Request) and "record_url" not in element.meta and record_of_url(element.url):
+            run_state(self.crawler).page_linked(element.url)
+
+    def redirected(self, response: Response) -> None:
+        """A record address the atlas redirects to another record's page (a merged
+        project): it ends with that page, as its duplicate."""
+        first = (response.meta.get("redirect_urls") or [None])[0]
+        if first and record_of_url(first) and record_page(first) != record_page(response.url):
+            rule = f"{DUPLICATE} of {record_page(response.url)}: the atlas redirects there"
+            self.crawler.signals.send_catch_log(atlas_signals.page_skipped, url=first, rule=rule)
+
+    def callback_failed(self, response: Response, exception: BaseException) -> None:
+        request = response.request
+        url = (request.meta.get("record_url") if request is not None else None) or response.url
+        reason = failure_reason(exception)
+        if url != response.url:
+            reason = f"{reason} (table page {response.url})"
+        if not type(exception).__module__.startswith("atlas_crawler"):
+            logger.error("the page %s failed: %s", response.url, reason, exc_info=exception)
+        self.crawler.stats.inc_value(stats.PAGES_FAILED)
+        self.crawler.signals.send_catch_log(atlas_signals.page_failed, url=url, reason=reason, request=request)
+
+    # --- the pipelines' ends --------------------------------------------------------
+    def item_error(self, item: Any, response: Response, failure: Failure) -> None:
+        url = ItemAdapter(item).get("url") or response.url
+        reason = f"the record could not be processed: {failure_reason(failure.value)}"
+        logger.error("the record of %s failed: %s", url, reason, exc_info=failure.value)
+        self.crawler.stats.inc_value(stats.PAGES_FAILED)
+        self.crawler.signals.send_catch_log(atlas_signals.page_failed, url=url, reason=reason, request=None)
+
+    def item_dropped(self, item: Any, exception: BaseException) -> None:
+        if isinstance(exception, DropItem) and str(exception).startswith(DUPLICATE):
+            url = ItemAdapter(item).get("url")
+            if url:
+                self.crawler.signals.send_catch_log(atlas_signals.page_skipped, url=url, rule=str(exception))
+
+    def item_scraped(self, item: Any) -> None:
+        self.crawler.signals.send_catch_log(atlas_signals.record_written, item=item)
