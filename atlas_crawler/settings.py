@@ -141,9 +141,10 @@ SPIDER_MIDDLEWARES = {
     # report, instead of silently.
     "atlas_crawler.crawl.limits.TrapLimitsMiddleware": 850,
     # Every record page ends written, failed or skipped (atlas_crawler/run/accounting.py).
-    # Closest to the spider (900): it notes every link to a record page before the trap
-    # limits drop any, and fails the page of a callback that raised before any other
-    # middleware sees the error.
+    # 900, closer to the spider than every middleware that drops or handles anything
+    # (Scrapy's MetaCopyDetection, 1000, does neither): it notes every link to a record
+    # page before the trap limits drop any, and fails the page of a callback that raised
+    # before any other middleware sees the error.
     "atlas_crawler.run.accounting.PageAccounting": 900,
 }
 

@@ -8,6 +8,8 @@ SOFT_ERRORS = "atlas/soft_errors"
 RETRY_AFTER_WAITS = "atlas/retry_after_waits"
 PAGES_FAILED = "atlas/pages_failed"
 RECORDS_INVALID = "atlas/records_invalid"
+#: Records a feed exporter could not write (a full disk): the feed is then not published.
+RECORDS_NOT_WRITTEN = "atlas/records_not_written"
 TEMPLATE_KEYS_CLEANED = "atlas/template_keys_cleaned"
 DUPLICATES_DROPPED = "atlas/duplicates_dropped"
 OFFSITE_DROPPED = "atlas/offsite_dropped"

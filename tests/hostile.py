@@ -48,7 +48,9 @@ ASKS = ("retry_after",)
 #: bombs by their Content-Encoding, a page of ``OVERSIZED`` bytes sent without Content-Length,
 #: a login page, a redirect loop, a 404 error page.
 BOMBS = {"gzip_bomb": "gzip", "deflate_bomb": "deflate", "br_bomb": "br", "zstd_bomb": "zstd"}
-INSTEAD = (*BOMBS, "oversized", "login", "redirect_loop", "not_found")
+INSTEAD = (*BOMBS, "oversized", "login", "redirect_loop", "not_found", "binary")
+#: A kind that answers 302 to the target after it: ``"redirect_to:/cncdext/…/accesAtlas.html"``.
+REDIRECT_TO = "redirect_to:"
 #: A bomb's size once decoded (about 1.2 GiB), and the unclosed ``<div>``s "deep_nesting" puts after ``<body>``.
 BOMB_SIZE = 1229 * 2**20
 OVERSIZED = 16 * 2**20
@@ -350,7 +352,7 @@ class HostileProxy(_Server):
         if kind in FAILURES or kind in REDIRECTS or kind in ASKS:
             await self.fail(kind, target, reader, writer)
             return
-        if kind in INSTEAD:
+        if kind is not None and (kind in INSTEAD or kind.startswith(REDIRECT_TO)):
             await self.instead(kind, target, headers, writer)
             return
         status, pass_headers, body = await self.fetch(target, headers)
@@ -431,6 +433,11 @@ class HostileProxy(_Server):
             writer.write(_response(200, html, _BOMB_HEAD + b" " * OVERSIZED + _BOMB_TAIL, None))
         elif kind == "not_found":
             writer.write(_response(404, html, NOT_FOUND_PAGE, len(NOT_FOUND_PAGE)))
+        elif kind == "binary":
+            body = bytes(range(256)) * 16
+            writer.write(_response(200, [("Content-Type", "application/octet-stream")], body, len(body)))
+        elif kind.startswith(REDIRECT_TO):  # "redirect_to:<target>": a 302 to that page of the atlas
+            writer.write(_response(302, [("Location", kind.removeprefix(REDIRECT_TO))], b"", 0))
         await writer.drain()
 
     async def send(self, kind: str | None, status: int, headers: list[tuple[str, str]], body: bytes, writer) -> None:

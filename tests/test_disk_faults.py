@@ -103,8 +103,13 @@ def test_a_full_disk_while_storing_leaves_the_target_untouched_and_no_temporary_
         storage.store(file)
     monkeypatch.undo()
     assert target.read_bytes() == OLD
-    assert [p.name for p in tmp_path.iterdir()] == ["atlas.jsonl"]
-    assert f"the feed {target} was not written (left as it was): no space left on" in caplog.text
+    kept = tmp_path / "atlas.jsonl.unpublished"  # this run's records: never deleted, never published
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["atlas.jsonl", kept.name]
+    assert kept.read_bytes() == b'{"type":"project","id":"3"}\n'
+    assert (
+        f"the feed {target} was not written (left as it was; this run's records are in {kept}): no space left on"
+        in caplog.text
+    )
     unstored = storage.crawler.stats.get_value(stats.FEED_NOT_STORED)  # type: ignore[union-attr]
     assert unstored["disk_full"] and unstored["path"] == str(target)
 
@@ -154,7 +159,7 @@ def test_the_file_size_limit_fails_the_record_then_the_append_and_last_weeks_fil
     assert "store failed: EFBIG" in run.stdout, run.stdout + run.stderr
     assert "no space left on" in run.stderr
     assert target.read_bytes() == last_week
-    assert [p.name for p in tmp_path.iterdir()] == ["atlas.jsonl"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["atlas.jsonl", "atlas.jsonl.unpublished"]
 
 
 # --- a JOBDIR job: a working copy in JOBDIR, published at the end of each run ---------------
@@ -489,7 +494,15 @@ def test_a_full_disk_half_way_leaves_last_weeks_file_intact_and_exits_8(tmp_path
     assert result.returncode == outcome.EXIT_DISK_FULL, result.stdout[-3000:]
     assert target.read_bytes() == last_week
     assert not list(tmp_path.glob(".atlas.jsonl.*.part"))
-    assert f"the feed {target} was not written (left as it was): no space left on {tmp_path}" in result.stdout
+    kept = tmp_path / "atlas.jsonl.unpublished"  # the run's records, not lost: its report counts them written
+    assert len(kept.read_bytes().splitlines()) == sum(result_report(tmp_path)["records"].values())
+    assert f"the feed {target} was not written (left as it was; this run's records are in {kept}): no space" in (
+        result.stdout
+    )
+
+
+def result_report(folder: Path) -> dict:
+    return json.loads((folder / "atlas.report.json").read_text("utf-8"))
 
 
 @pytest.mark.e2e

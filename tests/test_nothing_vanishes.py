@@ -1,8 +1,9 @@
 """End to end: every record page the atlas links ends written, failed or skipped,
 whatever answers it (tests/hostile.py). A login page at a project's and at a
-foreign collectivity's address (read as a menu before), a redirect loop and a
-listed page gone (404) each fail by URL with their reason; the run accounts for
-every page it was linked to and says incomplete."""
+foreign collectivity's address (read as a menu before), a redirect loop, a listed
+page gone (404), a redirect to a menu page already fetched and a binary answer each
+fail by URL with their reason; a project redirected to another one's page is its
+duplicate; the run accounts for every page it was linked to and says incomplete."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 
 from atlas_crawler.outcome import EXIT_INCOMPLETE
 from atlas_crawler.replica.localrun import replica
+from atlas_crawler.replica.templates import ATLAS_PATH
 from tests.hostile import Faults, hostile
 from tests.test_bounded_answers import crawl_measured, reachable
 
@@ -28,8 +30,14 @@ def test_answers_that_are_not_the_page_fail_by_url_and_every_page_is_accounted_f
     ):
         truth = json.loads((tmp_path / "truth.json").read_text("utf-8"))["records"]
         projects = sorted((r for r in truth if r["type"] == "project"), key=lambda r: int(r["id"]))
-        kinds = dict(zip(("login", "redirect_loop", "not_found"), projects[1:4], strict=True))
-        kept = [projects[0], *projects[4:]]
+        merged, expired = (
+            f"redirect_to:{ATLAS_PATH}detailProjet.html?criteres.prjId={projects[0]['id']}",
+            (f"redirect_to:{ATLAS_PATH}accesAtlas.html"),
+        )
+        kinds = dict(
+            zip(("login", "redirect_loop", "not_found", merged, expired, "binary"), projects[1:7], strict=True)
+        )
+        kept = [projects[0], *projects[7:]]
         foreign = next(p["id"] for r in kept for p in r["foreign_partners"])  # reached through a kept project
         faults.broken_forever = {
             **{f".prjId={project['id']}": kind for kind, project in kinds.items()},
@@ -48,6 +56,8 @@ def test_answers_that_are_not_the_page_fail_by_url_and_every_page_is_accounted_f
         as_crawled(kinds["login"])["url"]: "not a project page",
         as_crawled(kinds["redirect_loop"])["url"]: "IgnoreRequest: max redirections reached after",
         as_crawled(kinds["not_found"])["url"]: "HTTP 404",
+        as_crawled(kinds[expired])["url"]: "not a project page",  # redirected to a menu already fetched
+        as_crawled(kinds["binary"])["url"]: "not a page: the answer is application/octet-stream",
         foreign_url: "not a collectivity page",
     }
     print(f"\nfailures: {failures}\npages: {crawl.report['pages']}")
@@ -61,7 +71,13 @@ def test_answers_that_are_not_the_page_fail_by_url_and_every_page_is_accounted_f
     pages = crawl.report["pages"]
     assert pages["unaccounted"] == []
     assert pages["linked"] == pages["written"] + pages["failed"] + pages["duplicates"]
-    assert pages["failed"] == len(expected_reasons)
+    assert pages["failed"] == len(expected_reasons) and pages["duplicates"] == 1
+    # A project the atlas redirects to another one's page (merged) is that record's duplicate.
+    skipped = {s["url"]: s["rule"] for s in crawl.report["skipped"]}
+    assert (
+        skipped[as_crawled(kinds[merged])["url"]]
+        == f"duplicate of {as_crawled(projects[0])['url']}: the atlas redirects there"
+    )
     assert crawl.returncode == EXIT_INCOMPLETE
 
 

@@ -20,8 +20,8 @@ from twisted.python.failure import Failure
 from atlas_crawler import outcome, signals
 from atlas_crawler.crawl.drops import Dropped
 from atlas_crawler.items import ProjectItem
-from atlas_crawler.output.feeds import JsonLinesExporter
-from atlas_crawler.run.accounting import PageAccounting
+from atlas_crawler.output.feeds import JsonLinesExporter, ProjectCsvExporter
+from atlas_crawler.run.accounting import PageAccounting, exporters_report_writes
 from atlas_crawler.run.report.html import render_html
 from atlas_crawler.run.state import RunState, run_state
 from atlas_crawler.urls import LIVE_BASE_URL as BASE
@@ -262,3 +262,62 @@ def test_the_html_report_lists_skipped_and_lost_pages() -> None:
     page = render_html(report)
     assert foreign(3).replace("&", "&amp;") in page and "Disallow: /atlas/detailCollectivite" in page
     assert project(7) in page and "ni écrites, ni en échec, ni écartées" in page
+
+
+def test_a_jobs_duration_is_its_crawling_time_on_the_monotonic_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Earlier runs' seconds carried over; the wall clock (stepped back here) not read."""
+    now = iter([130.0, 512.5])
+    monkeypatch.setattr("atlas_crawler.run.state.time.monotonic", lambda: next(now))
+    first = RunState(clock=100.0)
+    saved = json.loads(json.dumps(first.to_json()))  # 30 s crawled
+    assert saved["seconds"] == 30.0
+    second = RunState.from_json(saved)
+    second.clock = 500.0  # the next run began
+    assert second.seconds() == 42.5
+
+
+def test_a_csv_only_feed_writes_whole_rows_and_fails_the_rest_and_skips_what_it_leaves_out() -> None:
+    crawler = project_crawler(FEEDS={"atlas.csv": {"format": "csv"}})
+    heard = Heard(crawler)
+    file = FillingFile(room=4000)
+    exporter = ProjectCsvExporter.from_crawler(crawler, file)
+    exporter.start_exporting()
+    header = len(file.getvalue())
+    row = ProjectItem(type="project", id="1", url=project(1), title="Projet " + "x" * 1500)
+    for n in (1, 2, 3):
+        exporter.export_item(ProjectItem(row, id=str(n), url=project(n)))
+    exporter.export_item({"type": "collectivity", "kind": "foreign", "id": "9", "url": foreign(9)})
+    text = file.getvalue().decode("utf-8")
+    assert text.endswith("\r\n") and text.count("\r\n") == 3 and len(file.getvalue()) > header
+    assert [item["id"] for item in heard.written] == ["1", "2"]
+    assert [url for url, _ in heard.failed] == [project(3)]
+    assert heard.skipped == [(foreign(9), "not in the CSV feed, which holds the projects only (add -o atlas.jsonl "
+                                          "for every record)")]  # fmt: skip
+
+
+def test_a_file_that_cannot_be_cut_back_takes_no_line_after_a_failed_one() -> None:
+    """A post-processing stream (gzip) cannot seek: after a failed write, every later
+    record fails too, never a line after a torn one."""
+
+    class Stream(FillingFile):
+        def seek(self, *args: Any) -> int:
+            raise io.UnsupportedOperation("seek")
+
+    crawler = project_crawler()
+    heard = Heard(crawler)
+    line = len(json.dumps(dict(record(1)), ensure_ascii=False, separators=(",", ":"))) + 1
+    exporter = JsonLinesExporter.from_crawler(crawler, Stream(room=line + 5))
+    for n in (1, 2, 3):
+        exporter.export_item(record(n))
+    assert [item["id"] for item in heard.written] == ["1"]
+    assert [url for url, _ in heard.failed] == [project(2), project(3)]
+
+
+@pytest.mark.parametrize(
+    ("formats", "reports"), [(["jsonl"], True), (["csv"], True), (["xml"], False), (["xml", "jsonlines"], True)]
+)
+def test_records_count_written_by_the_exporter_that_wrote_them(formats: list[str], reports: bool) -> None:
+    """With this project's exporters, they say which records they wrote; with only
+    Scrapy's own, a record handed to the feeds counts as written."""
+    crawler = project_crawler(FEEDS={f"out-{n}.{f}": {"format": f} for n, f in enumerate(formats)})
+    assert exporters_report_writes(crawler.settings) is reports

@@ -161,7 +161,12 @@ def test_a_redirect_to_another_spelling_of_the_same_page_is_not_filtered_as_a_du
     hop = middleware.process_response(Request(PAGE), _redirect(same))
     assert isinstance(hop, Request) and hop.dont_filter
     other = middleware.process_response(Request(PAGE), _redirect(BASE + "listePays.html"))
-    assert isinstance(other, Request) and not other.dont_filter
+    assert isinstance(other, Request) and other.dont_filter  # a record's address ends in an answer of its own
+    menu = BASE + "accesAtlas.html"
+    moved = middleware.process_response(
+        Request(menu), HtmlResponse(menu, status=302, headers={"Location": "listePays.html"})
+    )
+    assert isinstance(moved, Request) and not moved.dont_filter  # a menu's hop to a page seen: filtered
 
 
 def test_a_meta_refresh_off_the_atlas_is_not_followed(crawler) -> None:

@@ -18,6 +18,7 @@ from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, Redirec
 from scrapy.exceptions import IgnoreRequest
 
 from atlas_crawler import signals, stats
+from atlas_crawler.pages.registry import record_of_url
 from atlas_crawler.urls import in_scope
 
 logger = logging.getLogger(__name__)
@@ -94,7 +95,8 @@ class _ScopedHops:
     """Checks each hop a redirect middleware is about to follow: a hop off the
     atlas fails the *original* request (so the page is reported by its own URL),
     a hop to another spelling of the same page (e.g. an added ``;jsessionid``) is
-    not filtered as a duplicate of itself.
+    not filtered as a duplicate of itself, nor is any hop from a record's address
+    (it must end written, failed or skipped, not vanish in the duplicate filter).
 
     It overrides ``BaseRedirectMiddleware._redirect`` (Scrapy 2.19, pinned), the one
     place both redirect middlewares pass every hop through, before Scrapy logs
@@ -109,7 +111,10 @@ class _ScopedHops:
             raise self.scope.refuse(f"redirect off the atlas not followed: {request.url} -> {redirected.url}")
         followed = super()._redirect(redirected, request, reason)  # type: ignore[misc]
         fingerprint = self.crawler.request_fingerprinter.fingerprint
-        if fingerprint(followed) == fingerprint(request):
+        first = (followed.meta.get("redirect_urls") or [request.url])[0]
+        if fingerprint(followed) == fingerprint(request) or record_of_url(first):
+            # A record's address must end in an answer of its own: its hop to a page
+            # already fetched (a merged project, a login page) is not filtered as seen.
             followed.dont_filter = True
         return followed
 

@@ -38,8 +38,8 @@ from atlas_crawler.records import repair_torn_line
 from atlas_crawler.run.ledger import ledger_of
 
 logger = logging.getLogger(__name__)
-#: The finish reason of a run stopped because a feed could not be opened for another
-#: reason than a full disk (permissions, a read-only file system): an incomplete run.
+#: Beside the target, a one-off run's records that could not be published (a full disk).
+UNPUBLISHED_SUFFIX = ".unpublished"
 
 
 class AtomicFileFeedStorage(FileFeedStorage):
@@ -114,7 +114,8 @@ class AtomicFileFeedStorage(FileFeedStorage):
             else:
                 self._publish_run()
         except OSError as error:
-            self._failed(error, f"the feed {self.target} was not written ({self._kept()})")
+            kept = self._keep_part()
+            self._failed(error, f"the feed {self.target} was not written ({self._kept()}{kept})")
             raise
         finally:
             if not file.closed:
@@ -126,9 +127,14 @@ class AtomicFileFeedStorage(FileFeedStorage):
     def _publish_run(self) -> None:
         assert self.temp is not None
         target = self.target
-        items = self.crawler.stats.get_value("item_scraped_count", 0) if self.crawler else None
-        if items == 0 and target.exists():
-            logger.warning("no record scraped: %s left as it was", target)
+        counts = self.crawler.stats if self.crawler else None
+        lost = counts.get_value(stats.RECORDS_NOT_WRITTEN, 0) if counts else 0
+        items = counts.get_value("item_scraped_count", 0) if counts else None
+        if lost:
+            kept = self._keep_part()
+            logger.error("%d records could not be written: %s left as it was%s", lost, target, kept)
+        elif (items == 0 or self.temp.stat().st_size == 0) and target.exists():
+            logger.warning("no record written: %s left as it was", target)
         elif self.write_mode == "ab" and target.exists():
             temp = self.temp
             replace_atomically(target, lambda out: (copy_into(out, target), copy_into(out, temp)))
@@ -146,6 +152,19 @@ class AtomicFileFeedStorage(FileFeedStorage):
         elif not _holds(self.target, parts):
             replace_atomically(self.target, lambda out: [copy_into(out, part) for part in parts])
             logger.info("%s published from the job's working copy %s", self.target, self.work)
+
+    def _keep_part(self) -> str:
+        """This run's records, not published, kept under a visible name beside the
+        target (never deleted: hours of crawling); the words that say where."""
+        if self.temp is None or not self.temp.exists():
+            return ""
+        part = self.target.with_name(self.target.name + UNPUBLISHED_SUFFIX)
+        try:
+            os.replace(self.temp, part)
+        except OSError:
+            return f"; this run's records are in {self.temp}"
+        self.temp = None
+        return f"; this run's records are in {part}"
 
     # --- failures ----------------------------------------------------------------
     def _kept(self) -> str:

@@ -13,9 +13,9 @@ crawl's signals:
   Scrapy's "spider error" that leaves the page done and counted nowhere;
 - an exception in a pipeline fails the record's page; a record dropped as a
   duplicate is skipped with that rule;
-- without a JSON Lines feed (``-o x.csv`` only), a record is written once the
-  feeds have it: ``record_written`` (with one, the records file's exporter sends
-  it once the line is on disk: ``atlas_crawler.output.feeds``)."""
+- with this project's exporters (JSON Lines, CSV), a record is written once its
+  line is on disk: they send ``record_written`` (``atlas_crawler.output.feeds``);
+  with only Scrapy's own (``-o x.xml``), once the feeds have it."""
 
 from __future__ import annotations
 
@@ -28,16 +28,26 @@ from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DropItem
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 
 from atlas_crawler import signals as atlas_signals
 from atlas_crawler import stats
-from atlas_crawler.files import RunFiles
-from atlas_crawler.pages.registry import record_of_url
+from atlas_crawler.pages.registry import record_of_url, requested_url
 from atlas_crawler.run.state import DUPLICATE, record_page, run_state
 
 logger = logging.getLogger(__name__)
+
+
+def exporters_report_writes(settings: BaseSettings) -> bool:
+    """Whether a feed of the run is written by an exporter that says which records
+    it wrote (this project's JSON Lines and CSV ones: ``reports_writes``); with only
+    Scrapy's own (XML, JSON, …), a record handed to the feeds counts as written."""
+    exporters = settings.getwithbase("FEED_EXPORTERS")
+    formats = {(options or {}).get("format") for options in settings.getdict("FEEDS").values()}
+    return any(getattr(load_object(exporters[f]), "reports_writes", False) for f in formats if f in exporters)
 
 
 def failure_reason(exception: BaseException) -> str:
@@ -56,11 +66,10 @@ class PageAccounting:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.feeds_write_records = RunFiles.of(crawler.settings).records is not None
         connect = crawler.signals.connect
         connect(self.item_error, signal=signals.item_error)
         connect(self.item_dropped, signal=signals.item_dropped)
-        if not self.feeds_write_records:
+        if not exporters_report_writes(crawler.settings):
             connect(self.item_scraped, signal=signals.item_scraped)
 
     @classmethod
@@ -69,7 +78,6 @@ class PageAccounting:
 
     # --- the spider's output -------------------------------------------------------
     def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
-        self.redirected(response)
         try:
             for element in result:
                 self.note(element)
@@ -78,9 +86,10 @@ class PageAccounting:
             raise
         except Exception as exception:  # any error of a callback fails its page, never "done"
             self.callback_failed(response, exception)
+        else:
+            self.redirected(response)
 
     async def process_spider_output_async(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        self.redirected(response)
         try:
             async for element in result:
                 self.note(element)
@@ -89,6 +98,8 @@ class PageAccounting:
             raise
         except Exception as exception:  # any error of a callback fails its page, never "done"
             self.callback_failed(response, exception)
+        else:
+            self.redirected(response)
 
     def process_spider_exception(self, response: Response, exception: Exception) -> Iterable[Any] | None:
         """A callback that raised before giving anything (or a request without an
@@ -104,18 +115,19 @@ class PageAccounting:
 
     def redirected(self, response: Response) -> None:
         """A record address the atlas redirects to another record's page (a merged
-        project): it ends with that page, as its duplicate."""
-        first = (response.meta.get("redirect_urls") or [None])[0]
-        if first and record_of_url(first) and record_page(first) != record_page(response.url):
+        project), read without error: it ends with that page, as its duplicate. (Its
+        redirect to anything else fails it: ``registry.parse`` refuses the answer.)"""
+        first = requested_url(response)
+        if record_of_url(first) and record_of_url(response.url) and record_page(first) != record_page(response.url):
             rule = f"{DUPLICATE} of {record_page(response.url)}: the atlas redirects there"
             self.crawler.signals.send_catch_log(atlas_signals.page_skipped, url=first, rule=rule)
 
     def callback_failed(self, response: Response, exception: BaseException) -> None:
         request = response.request
-        url = (request.meta.get("record_url") if request is not None else None) or response.url
+        url = (request.meta.get("record_url") if request is not None else None) or requested_url(response)
         reason = failure_reason(exception)
-        if url != response.url:
-            reason = f"{reason} (table page {response.url})"
+        if url != response.url and record_page(url) != record_page(response.url):
+            reason = f"{reason} ({'table page' if url != requested_url(response) else 'answered by'} {response.url})"
         if not type(exception).__module__.startswith("atlas_crawler"):
             logger.error("the page %s failed: %s", response.url, reason, exc_info=exception)
         self.crawler.stats.inc_value(stats.PAGES_FAILED)

@@ -181,7 +181,8 @@ class Ledger:
         """A request as it was scheduled (callback, in-page table assembly and all),
         else a plain one for the spider's ``parse``. Never filtered: it is known already."""
         if saved is None:
-            return Request(url, dont_filter=True)
+            spider = self.crawler.spider
+            return Request(url, callback=spider.parse, errback=getattr(spider, "failed", None), dont_filter=True)
         return request_from_dict(pickle.loads(saved), spider=self.crawler.spider).replace(dont_filter=True)
 
     # --- as the crawl goes -----------------------------------------------------------
@@ -203,12 +204,12 @@ class Ledger:
             self._row(request),
         )
 
-    def done(self, request: Request, children: Iterable[Request] = (), gave_record: bool = False) -> None:
+    def done(self, request: Request, children: Iterable[Request] = (), page_done: bool = True) -> None:
         """The page's output is consumed: the requests its callback gave are pending
-        unless the ledger knows them already, and the page is done unless it gave a
-        record (done once that record is written: ``record_written``). One
-        transaction: Scrapy may not have scheduled the requests yet (it queues a
-        callback's output ahead of processing it)."""
+        unless the ledger knows them already, and the page is done (``page_done``:
+        not when it gave a record, done once that record is written:
+        ``record_written``). One transaction: Scrapy may not have scheduled the
+        requests yet (it queues a callback's output ahead of processing it)."""
         rows = [self._row(r) for r in children]
         self.db.execute("BEGIN")
         self.db.executemany(
@@ -216,7 +217,7 @@ class Ledger:
             "ON CONFLICT (fp) DO NOTHING",
             rows,
         )
-        if not gave_record:
+        if page_done:
             fp = self.fingerprint(request)
             self.db.execute("UPDATE requests SET state = 'done' WHERE fp = ? AND state = 'pending'", (fp,))
         if (parsed := self.lists.pop(request.url, None)) is not None:
@@ -262,9 +263,12 @@ class Ledger:
         self.db.execute("COMMIT")
 
     def page_failed(self, url: str, reason: str, request: Request | None = None) -> None:
+        """Failed for good, under the address the report names (``url``: the record's,
+        or the first hop of a redirected request, not the last)."""
         if request is not None:
             self.db.execute(
-                "UPDATE requests SET state = 'failed', reason = ? WHERE fp = ?", (reason, self.fingerprint(request))
+                "UPDATE requests SET state = 'failed', reason = ?, record_url = COALESCE(record_url, ?) WHERE fp = ?",
+                (reason, url if url != request.url else None, self.fingerprint(request)),
             )
 
     def spider_closed(self, reason: str) -> None:
@@ -423,8 +427,13 @@ class LedgerMiddleware:
             self.ledger.emitted(element, response.request)  # type: ignore[union-attr]
 
     def _done(self, response: Response, children: list[Request], records: list[Any]) -> None:
-        """Also after a spider error (the page failed: ``page_failed`` said so), not
-        when the output was abandoned (a stop): the page stays pending."""
-        if sys.exc_info()[0] is GeneratorExit:
+        """Not when the output was abandoned (a stop), nor after an error no one
+        reported (the page accounting fails a callback's own errors before they get
+        here): the page stays pending, to be fetched again."""
+        error = sys.exc_info()[0]
+        if error is GeneratorExit:
             return
-        self.ledger.done(response.request, children, gave_record=bool(records))  # type: ignore[union-attr]
+        if error is not None:
+            logger.error("the output of %s was cut by an error: the page stays to do", response.url)
+        page_done = error is None and not records
+        self.ledger.done(response.request, children, page_done=page_done)  # type: ignore[union-attr]

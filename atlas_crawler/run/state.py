@@ -9,6 +9,7 @@ and nowhere else."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -48,6 +49,11 @@ class RunState:
     """Everything the report says that Scrapy's stats do not hold."""
 
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    #: Seconds the job's earlier runs crawled (``JOBDIR``); this run's from ``clock`` on.
+    seconds_before: float = 0.0
+    #: When this run began, on the monotonic clock: a wall clock stepped back or ahead
+    #: during the run changes no duration.
+    clock: float = field(default_factory=time.monotonic)
     runs: int = 1
     failures: dict[str, str] = field(default_factory=dict)
     rejected: list[dict[str, Any]] = field(default_factory=list)
@@ -104,6 +110,10 @@ class RunState:
         self.skipped.setdefault(record_page(url), rule)
 
     # --- reading ---------------------------------------------------------------------
+    def seconds(self) -> float:
+        """Time spent crawling, over every run of a job (monotonic clock)."""
+        return self.seconds_before + time.monotonic() - self.clock
+
     def pages(self) -> dict[str, Any]:
         """The record pages' ends: every page linked is written, failed or skipped
         (a duplicate of a record written under another address, a rule: robots.txt
@@ -193,6 +203,7 @@ class RunState:
     def to_json(self) -> dict[str, Any]:
         return {
             "started_at": self.started_at.isoformat(),
+            "seconds": self.seconds(),
             "runs": self.runs,
             "failures": self.failures,
             "rejected": self.rejected,
@@ -209,6 +220,7 @@ class RunState:
         """The state a job's earlier run saved; this run is the next one."""
         return cls(
             started_at=datetime.fromisoformat(state["started_at"]),
+            seconds_before=state.get("seconds", 0.0),
             runs=state["runs"] + 1,
             failures=state["failures"],
             rejected=state["rejected"],

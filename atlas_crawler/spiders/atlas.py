@@ -87,6 +87,9 @@ class AtlasSpider(Spider):
         """Any atlas page: recognised by its page type, its record (if it gives
         one) assembled, its links followed. ``scrapy parse URL`` lands here too."""
         if not isinstance(response, TextResponse):
+            if registry.record_of_url(registry.requested_url(response)):  # a record's address: it must end somewhere
+                kind = response.headers.get("Content-Type", b"no Content-Type").decode("latin-1")
+                raise registry.NotADataPageError(f"not a page: the answer is {kind}")
             return
         page_type, assembly = registry.parse(response, crawled_at=utc_now())
         self.crawler.stats.inc_value(stats.page_type(page_type.name))

@@ -30,7 +30,7 @@ def build_report(
         "started_at": _iso(state.started_at),
         "runs": state.runs,
         "finished_at": _iso(finished),
-        "duration_seconds": round((finished - state.started_at).total_seconds(), 3),
+        "duration_seconds": round(state.seconds(), 3),  # crawling time, monotonic, over a job's runs
         "finish_reason": reason,
         "records": state.records_by_type(),
         "pages_fetched": responses,
