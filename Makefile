@@ -30,10 +30,14 @@ demo: install
 # The scheduled crawl of the live atlas (cron and systemd files in deploy/): a run folder
 # under output/runs, `latest` switched when the run is complete. The console gets only the
 # run folder, the changes and the outcome; the whole log is in the run folder's crawl.log.
+# The crawl command reads every ATLAS_* setting from the environment (ATLAS_BASE_URL=…
+# make crawl crawls that mirror; ATLAS_RUNS_DIR moves the runs); ARGS adds options:
+# make crawl ARGS='-s DOWNLOAD_DELAY=2 -a entry=map'. make exits 2 when the crawl fails;
+# the crawl's own code is in its last line and in make's "Error N" (docs/SCHEDULED.md).
 .PHONY: crawl
 crawl: install
 	@[ -n "$$ATLAS_CONTACT" ] || { echo "set ATLAS_CONTACT to your e-mail address (it goes into the User-Agent)" >&2; exit 2; }
-	$(VENV)/bin/scrapy crawl atlas --nolog -s ATLAS_RUNS_DIR=output/runs -s ATLAS_CONTACT="$$ATLAS_CONTACT"
+	ATLAS_RUNS_DIR="$${ATLAS_RUNS_DIR:-output/runs}" $(VENV)/bin/scrapy crawl atlas --nolog $(ARGS)
 
 test: install lint
 	$(PY) -m pytest

@@ -8,6 +8,8 @@ the process exit status, and the README's table is this module's table."""
 from __future__ import annotations
 
 import errno
+import math
+from dataclasses import dataclass
 from typing import Any
 
 #: The run is complete: finish reason ``finished``, every monitor passed, no page
@@ -60,6 +62,53 @@ _BY_REASON = {
 }
 
 
+#: How the reason of a page the site itself refuses begins: its error page on every retry
+#: (``soft error: Erreur technique``: the live site has such pages for months), or gone
+#: (404/410) although listed. Network failures, 5xx, answers that are not the page are not.
+SITE_REFUSALS = ("soft error", "HTTP 404", "HTTP 410")
+#: ``outcome.meaning`` of a complete run whose only shortfalls are pages the site refuses.
+KNOWN_GAPS = "complete with known gaps"
+
+
+def refused_by_site(reason: str) -> bool:
+    return reason.startswith(SITE_REFUSALS)
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How many pages the site may refuse in a run that is still complete ("with known
+    gaps"): ``ATLAS_MAX_FAILED_PAGES``, or ``ATLAS_MAX_FAILED_SHARE`` of the record
+    pages linked, whichever allows more."""
+
+    pages: int
+    share: float
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Tolerance:
+        return cls(settings.getint("ATLAS_MAX_FAILED_PAGES"), settings.getfloat("ATLAS_MAX_FAILED_SHARE"))
+
+    def allowed(self, linked: int) -> int:
+        return max(self.pages, math.floor(self.share * linked))
+
+    def to_json(self, linked: int) -> dict[str, Any]:
+        return {"max_failed_pages": self.pages, "max_failed_share": self.share, "allowed": self.allowed(linked)}
+
+
+def split_failures(failures: dict[str, str], allowed: int) -> tuple[dict[str, str], dict[str, str]]:
+    """``(known gaps, failed)``: the pages the site refused, when they are no more than
+    ``allowed`` (else none: they all count as failed), and every other failure."""
+    refused = {url: why for url, why in failures.items() if refused_by_site(why)}
+    if len(refused) > allowed:
+        return {}, dict(failures)
+    return refused, {url: why for url, why in failures.items() if url not in refused}
+
+
+def known_gaps(report: dict[str, Any]) -> dict[str, str]:
+    """The pages the site refused in a run that is complete with them (from its report)."""
+    failures = {f["url"]: f["reason"] for f in report.get("failures") or []}
+    return split_failures(failures, (report.get("tolerance") or {}).get("allowed", 0))[0]
+
+
 class RefusedError(Exception):
     """A run refused before it fetched anything, with its exit status and the reason
     in words (the crawl command prints it: the log may be off)."""
@@ -77,7 +126,10 @@ def exit_code(report: dict[str, Any] | None, responses: int | None = None) -> in
     code  constant                 when
     ====  =======================  ===============================================================
     0     EXIT_COMPLETE            finish reason ``finished``, every monitor passed, no failed
-                                   page, every announced list count reached, no invalid record,
+                                   page but those the site refuses within the tolerance
+                                   ("complete with known gaps": its error page on every
+                                   retry, 404/410), every announced list count reached (or
+                                   short by those pages only), no invalid record,
                                    no record page forbidden by robots.txt, none lost track of
                                    (pages a trap limit skipped are listed, not counted here)
     1     EXIT_INCOMPLETE          the run ended but is not complete (any of the above is not
@@ -118,11 +170,16 @@ def incomplete_because(report: dict[str, Any]) -> list[str]:
     failed = [name for name, monitor in (report.get("monitors") or {}).items() if not monitor.get("passed")]
     if failed:
         why.append(f"monitors failed: {', '.join(sorted(failed))}")
-    if report.get("failures"):
-        why.append(f"{len(report['failures'])} pages failed after retries")
+    gaps = known_gaps(report)
+    failed = [f for f in report.get("failures") or [] if f["url"] not in gaps]
+    if failed:
+        refused = sum(refused_by_site(f["reason"]) for f in failed)
+        over = f" ({refused} refused by the site, over the tolerance of {_allowed(report)})" if refused else ""
+        why.append(f"{len(failed)} pages failed after retries{over}")
     incomplete = (report.get("lists") or {}).get("incomplete") or []
-    if incomplete:
-        why.append(f"{len(incomplete)} lists short of their announced count")
+    short = [item for item in incomplete if not (gaps and item.get("explained_by_failures"))]
+    if short:
+        why.append(f"{len(short)} lists short of their announced count")
     if report.get("invalid_records"):
         why.append(f"{len(report['invalid_records'])} invalid records")
     pages = report.get("pages") or {}
@@ -134,6 +191,22 @@ def incomplete_because(report: dict[str, Any]) -> list[str]:
             "(a bug of the crawler: please report it with the run report)"
         )
     return why
+
+
+def _allowed(report: dict[str, Any]) -> int:
+    return (report.get("tolerance") or {}).get("allowed", 0)
+
+
+def result(report: dict[str, Any] | None, code: int, missing: str) -> dict[str, Any]:
+    """What the run's outcome says to people: the report's ``outcome`` and the last
+    line of the console. ``missing``: why there is no report, when there is none."""
+    gaps = known_gaps(report) if report is not None and code == EXIT_COMPLETE else {}
+    return {
+        "exit_code": code,
+        "meaning": KNOWN_GAPS if gaps else describe(code),
+        "incomplete_because": incomplete_because(report) if report is not None else [missing],
+        "known_gaps": [{"url": url, "reason": why} for url, why in sorted(gaps.items())],
+    }
 
 
 def _reached_nothing(report: dict[str, Any], responses: int | None) -> bool:

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import random
 import re
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -759,7 +760,9 @@ def statement_html(c: Chooser, statement: str, state: bool | None, known: bool =
     before = c.choice([True, False])
     placement = c.choice(["same", "cells", "blocks", "spans", "label-for"])
     if placement == "label-for" and kind == "input":
-        ident = f"c{c.integer(0, 10**6)}"
+        # unique on the page whatever is drawn (a shrunk example draws 0 for every id): two
+        # boxes of one id would give the second label the first one's box, as a browser does
+        ident = f"c{c.integer(0, 10**6)}-{zlib.crc32(statement.encode())}"
         box = ind.replace("<input", f'<input id="{ident}"')
         lab = f'<label for="{ident}">{deco}{text}</label>'
         inner = box + "\n" + lab if before else lab + "\n" + box

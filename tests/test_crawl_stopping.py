@@ -1,7 +1,8 @@
 """``atlas_crawler/crawl/stopping.py``: a stop that ends within seconds.
 
 ``GracefulStop`` watches the engine; once a stop began (Scrapy's signal handler set
-``engine.running`` to False) the requests in flight get ``ATLAS_STOP_GRACE_SECONDS``,
+``engine.running`` to False, after a request reached the downloader: before that the
+engine is still starting) the requests in flight get ``ATLAS_STOP_GRACE_SECONDS``,
 then what is left is cancelled; ``RequeueOnStop`` hands each cancelled request back
 to the scheduler. Played on an asyncio loop with a stand-in engine (what the
 extension reads of it: ``running``, the downloader's ``active`` requests and its
@@ -18,7 +19,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet.defer import Deferred
@@ -68,6 +69,12 @@ def stopping_crawl(downloader: Downloader, grace: float = GRACE) -> tuple[Crawle
     return crawler, stop
 
 
+def engine_runs(crawler: Crawler) -> None:
+    """What a running engine does at once: its first request reaches the downloader."""
+    crawler.engine.running = True
+    crawler.signals.send_catch_log(signals.request_reached_downloader, request=page(0), spider=None)
+
+
 def first_signal(crawler: Crawler) -> None:
     """What Scrapy's handler of a first SIGTERM or Ctrl-C does first (``engine.stop_async``)."""
     crawler.engine.running = False
@@ -82,10 +89,11 @@ async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
 
 
 def forced_stop(crawler: Crawler, stop: GracefulStop) -> None:
-    """Engine started, a first signal, the grace period over, the spider closed."""
+    """Engine started and running, a first signal, the grace period over, the spider closed."""
 
     async def scenario() -> None:
         stop.engine_started()
+        engine_runs(crawler)
         first_signal(crawler)
         await until(lambda: stop.forcing)
         stop.spider_closed()
@@ -96,10 +104,11 @@ def forced_stop(crawler: Crawler, stop: GracefulStop) -> None:
 # --- GracefulStop ---------------------------------------------------------------------------
 def test_nothing_happens_while_the_engine_runs(aborted: list[bool]) -> None:
     downloader = Downloader()
-    _, stop = stopping_crawl(downloader)
+    crawler, stop = stopping_crawl(downloader)
 
     async def scenario() -> None:
         stop.engine_started()
+        engine_runs(crawler)
         await asyncio.sleep(0.1)  # the watch looks ten times
         stop.spider_closed()
 
@@ -114,6 +123,7 @@ def test_a_first_signal_starts_the_grace_period_once(aborted: list[bool], caplog
 
     async def scenario() -> None:
         stop.engine_started()
+        engine_runs(crawler)
         await asyncio.sleep(0.02)
         first_signal(crawler)
         await until(lambda: stop.timer is not None)
@@ -158,6 +168,7 @@ def test_nothing_in_flight_at_the_end_of_the_grace_period_nothing_to_cancel(abor
 
     async def scenario() -> None:
         stop.engine_started()
+        engine_runs(crawler)
         first_signal(crawler)
         await until(lambda: stop.timer is not None)
         await asyncio.sleep(GRACE + 0.1)  # due after the timer: it has run
@@ -167,6 +178,32 @@ def test_nothing_in_flight_at_the_end_of_the_grace_period_nothing_to_cancel(abor
     assert not stop.forcing
     assert crawler.stats.get_value(stats.STOP_CANCELLED) is None
     assert not aborted
+
+
+def test_an_engine_still_starting_is_not_stopping(aborted: list[bool], caplog: pytest.LogCaptureFixture) -> None:
+    """``-a entry=map``: scrapy-playwright starts its browser driver in an
+    ``engine_started`` handler, and Scrapy sets ``running`` only after every such
+    handler has finished: for seconds, ``running == False`` before anything ran."""
+    downloader = Downloader(active=2)
+    crawler, stop = stopping_crawl(downloader)
+    crawler.engine.running = False
+
+    async def scenario() -> None:
+        stop.engine_started()
+        await asyncio.sleep(GRACE * 4)  # the watch looks many times, longer than the grace period
+        assert stop.timer is None and not stop.forcing
+        engine_runs(crawler)
+        await asyncio.sleep(0.05)
+        first_signal(crawler)  # a real stop, once it ran, is still seen
+        await until(lambda: stop.forcing)
+        stop.spider_closed()
+
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        asyncio.run(scenario())
+    assert next(r.getMessage() for r in caplog.records if r.name == LOGGER) == (
+        f"stopping: requests in flight get {GRACE:.1f}s to finish"
+    )
+    assert crawler.stats.get_value(stats.STOP_CANCELLED) == 2 and aborted == [True]
 
 
 def test_a_negative_grace_is_scrapys_own_shutdown() -> None:

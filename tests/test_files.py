@@ -134,5 +134,5 @@ def test_a_templated_feed_gets_its_report_doubts_and_lock_under_the_same_name(tm
     assert "%(" not in stem
     assert (tmp_path / f"{stem}.report.json").is_file()
     assert (tmp_path / f"{stem}.doubts.jsonl").is_file()
-    assert (tmp_path / f".{records.name}.lock").is_file()
+    assert not (tmp_path / f".{records.name}.lock").exists()  # removed when the run ends
     assert sorted(p.name for p in tmp_path.glob("*.jsonl")) == sorted([records.name, f"{stem}.doubts.jsonl"])

@@ -20,7 +20,9 @@ from atlas_crawler.output.pipelines import UnreadableValuesPipeline
 from atlas_crawler.pages import registry
 from atlas_crawler.pages.common import announced_count
 from atlas_crawler.pages.project import parse_project
+from atlas_crawler.replica import templates
 from atlas_crawler.replica.localrun import PROJECT_ROOT, crawl, replica
+from atlas_crawler.replica.world import World
 from atlas_crawler.run.report.build import build_report
 from atlas_crawler.run.state import RunState
 from atlas_crawler.schemas import fields, load_schema
@@ -156,6 +158,11 @@ def test_the_standard_scrapy_tools_work_without_extra_flags(tmp_path) -> None:
         project = base + "detailProjet.html?criteres.prjId=2431"
         parsed = _scrapy("parse", project, "-s", f"ATLAS_BASE_URL={base}", "-s", f"ATLAS_REPORT_PATH={report}")
         shell = _scrapy("shell", base + "accesAtlas.html", "-c", "response.status")
+        # A project whose themes table has three pages: printed whole, without -d.
+        paged = _scrapy("parse", base + "detailProjet.html?criteres.prjId=1024", "-s", f"ATLAS_BASE_URL={base}")
+    themes = World(projects=10, seed=1).projects[1024].data["other_themes"]
+    assert len(themes) > 2 * templates.THEME_ROWS
+    assert paged.returncode == 0 and paged.stdout.count("'priority':") == len(themes), paged.stdout[-3000:]
     assert parsed.returncode == 0, parsed.stderr[-3000:]
     assert "'id': '2431'" in parsed.stdout and "Renforcer la Commune de Kayes" in parsed.stdout
     assert "Spidermon" not in parsed.stderr

@@ -17,8 +17,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import sync_playwright
 
+from atlas_crawler import outcome
 from atlas_crawler.files import report_view
 from atlas_crawler.replica.world import World
+from atlas_crawler.run import folders
+from atlas_crawler.run.monitors import AtlasCloseMonitorSuite
+from atlas_crawler.run.report import words
 from atlas_crawler.run.report.html import (
     FOREIGN_FUNDER,
     OTHER_FUNDER,
@@ -80,7 +84,13 @@ def _report(**extra: Any) -> dict[str, Any]:
                 }
             ],
         },
-        "monitors": {"FailedPagesMonitor": {"passed": False, "reason": "Expecting 'atlas/pages_failed' <= 0"}},
+        "monitors": {
+            "FailedPagesMonitor": {"passed": False, "reason": "2 pages failed after retries"},
+            "InvalidRecordsMonitor": {
+                "passed": False,
+                "reason": "Expecting 'atlas/records_invalid' to be '<=' to '0'. Current value: '2.0'",
+            },
+        },
         "field_coverage": {
             "project": {
                 "records": 296,
@@ -124,7 +134,8 @@ def test_a_foreign_collectivity_funding_its_project_is_a_foreign_funder() -> Non
 
 def _bars(page: str) -> dict[str, str]:
     """Every bar's tooltip: ``label : value``."""
-    return {unescape(k): unescape(v) for k, v in re.findall(r"<title>([^<]*?) : ([^<]*)</title>", page)}
+    bars = re.findall(r'<span class="label">([^<]*)</span>.*?<span class="value">([^<]*)</span>', page)
+    return {unescape(k): unescape(v) for k, v in bars}
 
 
 def test_the_page_shows_the_run_and_the_data(records) -> None:
@@ -146,13 +157,13 @@ def test_the_page_shows_the_run_and_the_data(records) -> None:
     assert all(f"<title>{year} : {n} projet(s)</title>" in page for year, n in years.items())
     state = sum(line["amount_eur"] or 0 for r in projects for line in r["funding"] if "Ministère" in line["funder"])
     assert bars["État"] == f"{state:,.0f}".replace(",", "\u202f") + "\u00a0€"
-    assert bars["soft error"] == "1" and bars["HTTP 500"] == "1"  # failures by reason
-    assert bars["volunteers"] == "40,5\u00a0%"  # field coverage
-    assert "<td>project</td><td class=num>3</td><td class=num>1</td><td class=num>5</td><td class=num>2</td>" in page
-    for words in ("Valeurs illisibles", "vers 1990", "Changements depuis le passage précédent", "modifiés",
-                  "Depuis le passage 2026-11-19T031500Z",
-                  "world map could not be rendered", "Listes complètes", "46 / 47", "FailedPagesMonitor"):  # fmt: skip
-        assert words in page, words
+    assert bars["page d'erreur du site"] == "1" and bars["HTTP 500 : erreur du serveur"] == "1"  # failures by reason
+    assert "<td>projets</td><td class=num>3</td><td class=num>1</td><td class=num>5</td><td class=num>2</td>" in page
+    for text in ("Valeurs illisibles", "Année de début du partenariat", "vers 1990",
+                  "Changements depuis le passage précédent", "modifiés", "Depuis le passage 2026-11-19T031500Z",
+                  "world map could not be rendered", "Listes complètes", "46 / 47", "Pages en échec",
+                  "valeur 2, pour un maximum de 0"):  # fmt: skip
+        assert text in page, text
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
@@ -161,7 +172,8 @@ def test_the_page_loads_nothing(records) -> None:
     assert 'http-equiv="Content-Security-Policy" content="default-src \'none\'' in page
     for outside in (r"<script", r"<link", r"\ssrc=", r"url\(", r"@import", r"<iframe", r"<img"):
         assert not re.search(outside, page, re.IGNORECASE), outside
-    assert len(re.findall(r'<svg class="chart"', page)) == 7  # failures, coverage, 5 data charts
+    assert len(re.findall(r"<svg", page)) == 1  # the years' columns; every other chart is HTML
+    assert len(re.findall(r'<div class="bars"', page)) == 5  # failures; countries, themes, regions, funders
 
 
 def test_without_records_the_page_says_so() -> None:
@@ -210,10 +222,11 @@ def test_the_page_of_a_real_crawl_draws_every_chart_offline(tmp_path: Path) -> N
             page.on("request", lambda request: requests.append(request.url))
             page.goto(url, wait_until="load")
             sizes = page.eval_on_selector_all(
-                "svg.chart",
+                "svg.chart, .bars, figure.coverage table",
                 "charts => charts.map(c => { const r = c.getBoundingClientRect(); return [r.width, r.height]; })",
             )
             heading = page.text_content("h1")
+            verdict = page.text_content("#resultat .verdict")
         finally:
             browser.close()
     assert errors == []
@@ -221,3 +234,214 @@ def test_the_page_of_a_real_crawl_draws_every_chart_offline(tmp_path: Path) -> N
     assert len(sizes) == 8  # failures, coverage of projects and collectivities, 5 data charts
     assert all(width > 0 and height > 0 for width, height in sizes), sizes
     assert heading and "passage du" in heading
+    code = crawl.report["outcome"]["exit_code"]
+    assert verdict and verdict.startswith("Résultat : ") and f"(code {code})" in verdict, verdict
+
+
+# --- the outcome first, in French ----------------------------------------------------------
+def _verdict(page: str) -> str:
+    """The outcome's line: the first thing after the title."""
+    after_title = page.split("</h1>", 1)[1]
+    match = re.search(r'<section class="outcome (\w+)" id="resultat"><p class="verdict">(.*?)</p>', after_title)
+    assert match and after_title.lstrip().startswith('<section class="outcome'), after_title[:300]
+    return f"{match.group(1)}: {unescape(match.group(2))}"
+
+
+def test_the_page_opens_with_the_outcome_complete_with_known_gaps() -> None:
+    gaps = [{"url": f"{BASE}detailProjet.html?criteres.prjId={i}", "reason": "soft error: Erreur technique"}
+            for i in (1011, 1020, 1031)]  # fmt: skip
+    result = {"exit_code": 0, "meaning": "complete with known gaps", "incomplete_because": [], "known_gaps": gaps}
+    page = render_html(_report(failures=gaps, outcome=result, tolerance={"allowed": 13}))
+    assert _verdict(page) == "gaps: Résultat : complet avec 3 pages refusées par le site (code 0)"
+    refused = unescape(page.split('id="resultat"', 1)[1].split("</section>", 1)[0])
+    assert all(g["url"] in refused for g in gaps)
+    assert "page d'erreur du site : « Erreur technique »" in refused and "tolérance : 13 page(s)" in refused
+    assert "soft error" not in page
+
+
+def test_the_page_opens_with_the_outcome_complete_or_incomplete_and_why() -> None:
+    complete = {"exit_code": 0, "meaning": "complete", "incomplete_because": [], "known_gaps": []}
+    page = render_html(_report(failures=[], outcome=complete))
+    assert _verdict(page) == "good: Résultat : complet (code 0)"
+    because = ["finish reason closespider_timeout", "monitors failed: FailedPagesMonitor, Finish Reason Monitor",
+               "2 pages failed after retries (1 refused by the site, over the tolerance of 0)",
+               "1 lists short of their announced count"]  # fmt: skip
+    incomplete = {"exit_code": 1, "meaning": "incomplete", "incomplete_because": because, "known_gaps": []}
+    page = render_html(_report(outcome=incomplete, finish_reason="closespider_timeout"))
+    assert _verdict(page) == (
+        "bad: Résultat : incomplet (code 1) — fin du passage : arrêté : durée maximale ; contrôles échoués : "
+        "Pages en échec, Fin du passage ; 2 pages en échec après les reprises, dont 1 refusée(s) par le site, "
+        "au-delà de la tolérance de 0 ; 1 liste sans le nombre d'enregistrements annoncé"
+    )
+
+
+def test_a_report_without_its_outcome_is_judged_as_the_crawl_command_judges_it() -> None:
+    """The report writer draws the page before the crawl command adds ``outcome``
+    (the command draws it again then): the page says what the report gives."""
+    page = render_html(_report())
+    assert _verdict(page).startswith("bad: Résultat : incomplet (code 1) — ")
+    assert "pas (encore) écrit sa conclusion" in page
+
+
+def _everything_wrong() -> dict[str, Any]:
+    return _report(
+        finish_reason="closespider_pagecount",
+        invalid_records=[{"type": "project", "id": "1", "errors": ["x"]}],
+        pages={"linked": 9, "forbidden": 2, "unaccounted": ["u"]},
+        monitors={"FailedPagesMonitor": {"passed": False, "reason": "1 pages failed after retries"}},
+    )
+
+
+def test_every_reason_of_the_outcome_is_said_in_french() -> None:
+    """Each reason ``outcome.incomplete_because`` gives has its French words: a new or
+    reworded reason fails here rather than showing English on the page."""
+    reasons = outcome.incomplete_because(_everything_wrong())
+    assert len(reasons) == 7, reasons
+    for reason in reasons:
+        assert words.because(reason) != reason, reason
+    assert {code for name, code in vars(outcome).items() if name.startswith("EXIT_")} <= set(words.OUTCOMES)
+
+
+def test_monitors_finish_reasons_and_failures_are_in_french() -> None:
+    for monitor in AtlasCloseMonitorSuite.monitors:
+        name = getattr(monitor.options, "name", None) or monitor.__name__
+        assert words.monitor_name(name) != name, name
+    assert set(vars(outcome)[n] for n in vars(outcome) if n.startswith("REASON_")) <= set(words.FINISH_REASONS)
+    coverage = ("\nThe following items did not meet field coverage rules:\n"
+                "ProjectItem/title (expected 0.95, got 0.5, tolerance: 0.0)")  # fmt: skip
+    assert (
+        words.monitor_message(coverage) == "champs trop rarement trouvés : Titre : 50\u00a0% trouvé, 95\u00a0% attendu"
+    )
+    finish = "Finished with \"closespider_timeout\" the expected reasons are ['finished']"
+    assert words.monitor_message(finish) == "fin du passage : arrêté : durée maximale (attendu : terminé)"
+    assert words.failure_reason("HTTP 503 after 2 redirects (last to http://a/b)") == (
+        "HTTP 503 : service indisponible après 2 redirections (la dernière vers http://a/b)"
+    )
+    assert words.failure_reason("TimeoutError: Getting http://a took longer than 30 seconds.") == "délai dépassé"
+    assert words.skip_rule("forbidden by robots.txt (User-agent: *, Disallow: /x)") == (
+        "interdite par robots.txt (User-agent: *, Disallow: /x)"
+    )
+    page = render_html(_everything_wrong())
+    for english in ("soft error", "Monitor", "finished", "forbidden", "failed after"):
+        assert english not in page.split("<style>")[0] + page.split("</style>")[1], english
+
+
+def test_field_coverage_shows_every_field_by_its_label_the_rarest_first() -> None:
+    ratios = {"id": 1.0, "title": 0.99, "theme": 0.9, "volunteers": 0.4054, "embassy": 0.02, "history": 0.0,
+              "funding": 0.3, "context": 0.31, "status": 0.5}  # fmt: skip
+    fields = {name: {"found": round(r * 296), "ratio": r} for name, r in ratios.items()}
+    coverage = {"project": {"records": 296, "fields": fields, "never_found": ["history"]}}
+    page = render_html(_report(field_coverage=coverage))
+    table = page.split('<figure class="coverage" data-type="project">', 1)[1].split("</figure>", 1)[0]
+    shown = [unescape(c) for c in re.findall(r"<td>[^<]*<code>(\w+)</code></td>", table)]
+    assert shown == sorted(ratios, key=ratios.get)  # every field, the rarest first
+    assert "autres" not in table
+    assert "Volontaires impliqués dans le partenariat" in table and "40,5\u00a0%" in table
+    assert "Jamais trouvés : Historique." in table
+
+
+# --- the trend across runs, status.json -----------------------------------------------------
+def three_runs(runs_dir: Path, records: list[dict[str, Any]] | None = None) -> list[Path]:
+    """Three run folders as scheduled crawls leave them: complete, incomplete, complete
+    with 3 pages refused by the site (the last drawn with ``write_html``)."""
+    made = []
+    gaps = [{"url": f"{BASE}detailProjet.html?criteres.prjId={i}", "reason": "soft error: Erreur technique"}
+            for i in (1011, 1020, 1031)]  # fmt: skip
+    shapes = [
+        (0, "complete", [], [], {"project": 290, "collectivity": 350}, 0, None),
+        (1, "incomplete", ["2 pages failed after retries"], [], {"project": 288, "collectivity": 350}, 4,
+         {"project": {"added": 3, "removed": 0, "changed": 5, "unknown": 2}}),
+        (0, "complete with known gaps", [], gaps, {"project": 293, "collectivity": 353}, 1,
+         {"project": {"added": 5, "removed": 2, "changed": 7, "unknown": 3}}),
+    ]  # fmt: skip
+    for code, meaning, because, known, counts, doubts, changes in shapes:
+        run = folders.new_run(runs_dir)
+        result = {"exit_code": code, "meaning": meaning, "incomplete_because": because, "known_gaps": known,
+                  "run_folder": str(run)}  # fmt: skip
+        failures = known or [{"url": f"{BASE}detailProjet.html?criteres.prjId=7", "reason": "HTTP 503"}] * code * 2
+        report = _report(records=counts, failures=failures, outcome=result, doubts={"records": doubts},
+                         changes={"since": made[-1].name if made else None, "counts": changes or {}})  # fmt: skip
+        (run / "report.json").write_text(json.dumps(report), encoding="utf-8")
+        if records is not None:
+            (run / "records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+        made.append(run)
+    write_html(made[-1] / "report.json")
+    return made
+
+
+def test_a_run_folder_page_shows_the_trend_across_the_earlier_runs(tmp_path: Path) -> None:
+    runs = three_runs(tmp_path / "runs")
+    page = (runs[-1] / "report.html").read_text("utf-8")
+    trend = page.split('<section id="tendance">', 1)[1].split("</section>", 1)[0]
+    rows = re.findall(r"<tr><td><code class=u>([^<]+)</code>.*?</tr>", trend)
+    assert rows == [r.name for r in runs]
+    cells = [re.sub(r"<[^>]+>", "", unescape(c)) for c in re.findall(r"<td[^>]*>(.*?)</td>", trend)]
+    assert cells[:6] == [runs[0].name, "complet (0)", "640", "0", "0", "—"]
+    assert cells[6:12] == [runs[1].name, "incomplet (1)", "638", "2", "4", "+3 / −0 / ~5"]
+    assert cells[12:] == [f"{runs[2].name} (celui-ci)", "complet (3 refusée(s) par le site) (0)", "646", "3", "1",
+                          "+5 / −2 / ~7"]  # fmt: skip
+    assert trend.count("<svg") == 4 and trend.count("<circle") == 11  # the first run has no changes
+    # an earlier run with a broken report, one without any: a row that says so, the rest drawn
+    (runs[0] / "report.json").write_text('{"records": ', encoding="utf-8")
+    (runs[1] / "report.json").unlink()
+    page = write_html(runs[-1] / "report.json").read_text("utf-8")
+    assert page.count("rapport absent ou illisible") == 2
+    # outside a run folder: no trend
+    (tmp_path / "atlas.report.json").write_text(json.dumps(_report()), encoding="utf-8")
+    assert "tendance" not in write_html(tmp_path / "atlas.report.json").read_text("utf-8")
+
+
+def test_status_json_says_the_last_run_and_the_last_complete_one(tmp_path: Path) -> None:
+    runs_dir = tmp_path / "runs"
+    first, second = folders.new_run(runs_dir), folders.new_run(runs_dir)
+    (first / "records.jsonl").write_text("")
+    (first / "report.json").write_text(json.dumps({"finished_at": "2026-11-30T03:40:00Z"}))
+    folders.point_latest(runs_dir, first)
+    report = {"finished_at": "2026-12-07T03:42:00Z", "records": {"project": 5, "collectivity": 7}}
+    result = {"exit_code": 1, "meaning": "incomplete", "known_gaps": []}
+    path = folders.write_status(runs_dir, second, report, result)
+    assert path == runs_dir / "status.json"
+    assert json.loads(path.read_text("utf-8")) == {
+        "last_run": {"folder": second.name, "finished_at": "2026-12-07T03:42:00Z", "exit_code": 1,
+                     "meaning": "incomplete", "known_gaps": 0, "records": 12},
+        "last_complete_run": {"folder": first.name, "finished_at": "2026-11-30T03:40:00Z"},
+    }  # fmt: skip
+    assert folders.all_runs(runs_dir) == [first, second]  # not taken for a run
+    assert [p.name for p in runs_dir.iterdir() if p.name.startswith(".status")] == []  # no temporary file left
+
+
+# --- the lock leaves no file behind (run/folders.py) ----------------------------------------
+def test_a_released_lock_leaves_no_file_and_stays_exclusive(tmp_path: Path) -> None:
+    path = tmp_path / ".atlas.jsonl.lock"
+    one, two = folders.RunLock(path), folders.RunLock(path)
+    assert one.acquire("feed atlas.jsonl")
+    assert not two.acquire() and two.holder().endswith(": feed atlas.jsonl")
+    one.release()
+    assert not path.exists()
+    assert two.acquire() and path.is_file()
+    two.release()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_lock_file_removed_by_its_holder_is_never_held_twice(tmp_path: Path) -> None:
+    """The race of removing a lock file: B opens the file, A (the holder) releases and
+    removes it, B locks the removed file. B must see that and lock the path's file
+    instead, so that C, coming after, is refused: one holder at a time."""
+    path = tmp_path / "lock"
+    holder = folders.RunLock(path)
+    assert holder.acquire()
+
+    class ReleasedOnOpen(type(path)):  # type: ignore[misc]
+        def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            opened = super().open(*args, **kwargs)
+            holder.release()  # between B's open and B's flock
+            return opened
+
+    second = folders.RunLock(ReleasedOnOpen(path))
+    assert second.acquire()
+    assert path.is_file()
+    third = folders.RunLock(path)
+    assert not third.acquire()
+    second.release()
+    assert third.acquire()
+    third.release()

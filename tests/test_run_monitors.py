@@ -16,6 +16,7 @@ from spidermon.contrib.scrapy.runners import SpiderMonitorRunner
 from atlas_crawler import stats
 from atlas_crawler.run import monitors
 from atlas_crawler.run.monitors import AtlasCloseMonitorSuite, MonitorResultsToStats
+from atlas_crawler.run.state import run_state
 from tests.saved import project_crawler
 
 #: Field coverage that meets every rule of the project's settings.
@@ -80,9 +81,44 @@ def test_the_project_runs_the_suite_at_close() -> None:
     assert AtlasCloseMonitorSuite.monitors_finished_actions == [MonitorResultsToStats]
 
 
+# --- failed pages: the site's own refusals within the tolerance are known gaps ---------------------
+def with_failures(failures: dict[str, str], linked: int = 100, **settings: Any) -> Crawler:
+    crawler = crawl_with({}, **settings)
+    state = run_state(crawler)
+    state.failures.update(failures)
+    state.linked.update(f"https://atlas.test/detailProjet.html?criteres.prjId={n}" for n in range(linked))
+    return crawler
+
+
+def refused(n: int) -> dict[str, str]:
+    return {
+        f"https://atlas.test/detailProjet.html?criteres.prjId={i}": "soft error: Erreur technique" for i in range(n)
+    }
+
+
+def test_pages_the_site_refuses_within_the_tolerance_are_known_gaps_not_failures() -> None:
+    assert failed(run_suite(with_failures(refused(10)))) == set()  # ATLAS_MAX_FAILED_PAGES, 10 by default
+    assert failed(run_suite(with_failures({"https://atlas.test/x?criteres.prjId=1": "HTTP 404"}))) == set()
+    over = run_suite(with_failures(refused(11)))
+    assert failed(over) == {"FailedPagesMonitor"}
+    assert (
+        "11 pages failed after retries, 11 of them refused by the site (over the tolerance of 10)"
+        in (over["FailedPagesMonitor"]["reason"])
+    )
+    share = with_failures(refused(20), linked=2000, ATLAS_MAX_FAILED_PAGES=0)  # 1 % of 2000 linked pages
+    assert failed(run_suite(share)) == set()
+
+
+def test_any_other_failure_fails_the_monitor() -> None:
+    network = {"https://atlas.test/detailProjet.html?criteres.prjId=7": "TimeoutError: took too long"}
+    outcome = run_suite(with_failures({**refused(2), **network}))
+    assert failed(outcome) == {"FailedPagesMonitor"}
+    assert "1 pages failed after retries" in outcome["FailedPagesMonitor"]["reason"]
+    assert failed(run_suite(with_failures({"https://atlas.test/y": "HTTP 503"}))) == {"FailedPagesMonitor"}
+
+
 # --- the counted monitors: a stat, a tolerance setting (0 by default) ---------------------------------
 COUNTED = [
-    (monitors.FailedPagesMonitor, stats.PAGES_FAILED, "ATLAS_MAX_FAILED_PAGES"),
     (monitors.InvalidRecordsMonitor, stats.RECORDS_INVALID, "ATLAS_MAX_INVALID_RECORDS"),
     (monitors.DoubtedRecordsMonitor, stats.DOUBTED_RECORDS, "ATLAS_MAX_DOUBTED_RECORDS"),
 ]
@@ -138,7 +174,8 @@ def test_a_field_never_found_fails_its_rule() -> None:
 
 # --- MonitorResultsToStats ---------------------------------------------------------------------------
 def test_each_outcome_is_kept_in_the_stats_with_its_reason() -> None:
-    crawler = crawl_with({"finish_reason": "shutdown", stats.PAGES_FAILED: 2})
+    crawler = with_failures({"https://atlas.test/a": "HTTP 500", "https://atlas.test/b": "HTTP 502"})
+    crawler.stats.set_value("finish_reason", "shutdown")
     suite = MonitorSuite(
         monitors=[monitors.FailedPagesMonitor, spidermon_monitors.FinishReasonMonitor],
         monitors_finished_actions=[MonitorResultsToStats],
@@ -147,4 +184,4 @@ def test_each_outcome_is_kept_in_the_stats_with_its_reason() -> None:
     outcomes = run_suite(crawler, suite)
     assert set(outcomes) == {"FailedPagesMonitor", "Finish Reason Monitor"}
     assert all(outcome["passed"] is False and outcome["reason"] for outcome in outcomes.values())
-    assert "atlas/pages_failed" in outcomes["FailedPagesMonitor"]["reason"]
+    assert "2 pages failed after retries" in outcomes["FailedPagesMonitor"]["reason"]

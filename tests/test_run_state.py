@@ -45,6 +45,7 @@ def test_list_pages_add_up_and_are_checked_against_the_records_written() -> None
         "written": 2,
         "missing_ids": ["2"],
         "complete": False,
+        "explained_by_failures": False,
     }
     assert checks["https://x/towns"]["complete"] is True
     assert state.lists_done() == (1, 3, 4)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from atlas_crawler.files import (
     write_atomically,
 )
 from atlas_crawler.output.storage import AtomicFileFeedStorage
-from atlas_crawler.replica.localrun import crawl, free_port, replica
+from atlas_crawler.replica.localrun import PROJECT_ROOT, REPLICA_SETTINGS, crawl, free_port, replica
 from atlas_crawler.run import folders
 from tests.scheduled import key, read_jsonl
 
@@ -50,8 +51,9 @@ EMAIL_ALERT = {  # Spidermon's own e-mail action, in its "fake" mode: the messag
 # --- end to end ------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def scheduled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """A complete run, a site-down run, a run with failed pages (and an alert), in turn
-    into one runs folder; a plain ``-O`` run with the site down over a good file."""
+    """A complete run, a site-down run, a run with failed pages allowed none (and an
+    alert), then the same site with the default tolerance (complete with known gaps),
+    in turn into one runs folder; a plain ``-O`` run with the site down over a good file."""
     tmp = tmp_path_factory.mktemp("scheduled")
     runs_dir = tmp / "runs"
     folder = {"ATLAS_RUNS_DIR": str(runs_dir)}
@@ -72,12 +74,15 @@ def scheduled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out["down_overwrite"] = crawl(closed, good, settings={})
     out["good_after"] = good.read_bytes()
     out["down_report"] = json.loads((tmp / "atlas.report.json").read_text("utf-8"))
+    strict = {"ATLAS_MAX_FAILED_PAGES": "0", "ATLAS_MAX_FAILED_SHARE": "0"}  # no page may fail
     with replica(projects=PROJECTS, faults=True, truth=tmp / "faulty-truth.json", slow_seconds=0.2) as base:
         out["faulty"] = crawl(
-            base, None, settings={**folder, **EMAIL_ALERT, "LOG_LEVEL": "INFO", "ATLAS_KEEP_RUNS": "1"}
+            base, None, settings={**folder, **EMAIL_ALERT, **strict, "LOG_LEVEL": "INFO", "ATLAS_KEEP_RUNS": "1"}
         )
+        out["faulty_run"] = folders.all_runs(runs_dir)[-1]
+        out["gaps"] = crawl(base, None, settings={**folder, "LOG_LEVEL": "INFO"})  # the default tolerance
     out["faulty_truth"] = json.loads((tmp / "faulty-truth.json").read_text("utf-8"))
-    out["faulty_run"] = folders.all_runs(runs_dir)[-1]
+    out["gaps_run"] = folders.all_runs(runs_dir)[-1]
     return out
 
 
@@ -159,6 +164,26 @@ def test_failed_pages_exit_1_and_latest_stays_on_the_complete_run(scheduled: dic
 
 
 @pytest.mark.e2e
+def test_pages_the_site_refuses_give_a_complete_run_with_known_gaps(scheduled: dict[str, Any]) -> None:
+    """The replica refuses a few projects for good (« Erreur technique »), as the live site
+    does for months: within the tolerance the run is complete, latest moves, and the
+    changes say those records are unknown, not removed."""
+    result, run = scheduled["gaps"], scheduled["gaps_run"]
+    assert result.returncode == outcome.EXIT_COMPLETE, result.stdout[-3000:]
+    assert folders.latest_complete(scheduled["runs_dir"]) == run
+    failed = set(scheduled["faulty_truth"]["failed_urls"])
+    said = report_of(run)["outcome"]
+    assert said["meaning"] == "complete with known gaps" and said["incomplete_because"] == []
+    assert {gap["url"] for gap in said["known_gaps"]} == failed != set()
+    assert f"run outcome: complete with known gaps (exit 0): {len(failed)} pages the site refuses" in result.stdout
+    assert all(f"known gap: {url}" in result.stdout for url in failed)
+    unknown = {c["url"] for c in read_jsonl(run / CHANGES) if c["change"] == "unknown"}
+    assert unknown == failed  # they were in the complete run: unknown now, never "removed"
+    status = json.loads((scheduled["runs_dir"] / "status.json").read_text("utf-8"))
+    assert status["last_run"]["folder"] == run.name and status["last_complete_run"]["folder"] == run.name
+
+
+@pytest.mark.e2e
 def test_a_failed_monitor_sends_the_configured_alert(scheduled: dict[str, Any]) -> None:
     log = (scheduled["faulty_run"] / LOG).read_text("utf-8")
     assert "Subject: atlas crawl needs attention" in log
@@ -169,7 +194,7 @@ def test_a_failed_monitor_sends_the_configured_alert(scheduled: dict[str, Any]) 
 @pytest.mark.e2e
 def test_old_runs_are_pruned_but_never_the_latest_complete_one(scheduled: dict[str, Any]) -> None:
     left = folders.all_runs(scheduled["runs_dir"])
-    assert left == [scheduled["complete_run"], scheduled["faulty_run"]]
+    assert left == [scheduled["complete_run"], scheduled["faulty_run"], scheduled["gaps_run"]]
     assert not scheduled["down_run"].exists()
     assert f"old run removed: {scheduled['down_run'].name}" in scheduled["faulty"].stdout
 
@@ -189,10 +214,32 @@ def test_a_second_run_is_refused_while_the_lock_is_held(tmp_path: Path) -> None:
 
 
 @pytest.mark.e2e
-def test_bad_arguments_exit_2(tmp_path: Path) -> None:
-    result = crawl("http://127.0.0.1:9/atlas/", None, settings={"ATLAS_RUNS_DIR": str(tmp_path)}, entry="nowhere")
-    assert result.returncode == outcome.EXIT_USAGE, result.stdout[-3000:]
-    assert "run outcome: refused (exit 2)" in result.stdout
+def test_make_crawl_crawls_the_mirror_the_environment_names_with_the_given_settings(tmp_path: Path) -> None:
+    """``ATLAS_BASE_URL=<mirror> make crawl ARGS='-s …'``: that mirror, those settings, the
+    crawl's own status (bad arguments: tests/test_refusals.py). ``-o install``: no pip here."""
+    runs = tmp_path / "runs"
+    args = " ".join(f"-s {name}={value}" for name, value in {**REPLICA_SETTINGS, "ATLAS_EXPORT": "csv"}.items())
+    clean = {name: value for name, value in os.environ.items() if not name.startswith("ATLAS_")}
+    with replica(projects=5, faults=False, truth=tmp_path / "truth.json") as base:
+        env = {**clean, "ATLAS_BASE_URL": base, "ATLAS_RUNS_DIR": str(runs), "ATLAS_CONTACT": "ops@example.org"}
+        result = subprocess.run(
+            ["make", "--no-print-directory", "-o", "install", "crawl", f"ARGS={args}"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            check=False,
+        )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "run outcome: complete (exit 0)" in result.stdout
+    run = runs / LATEST
+    assert report_of(run)["base_url"] == base
+    records = read_jsonl(run / RECORDS)
+    assert records and all(record["url"].startswith(base) for record in records)
+    truth = json.loads((tmp_path / "truth.json").read_text("utf-8"))
+    assert sorted(map(key, records)) == sorted(map(key, truth["records"]))
+    assert (run / "tables" / "csv").is_dir()  # ARGS reached the crawl: -s ATLAS_EXPORT=csv
 
 
 # --- the exit-code table ---------------------------------------------------------------

@@ -10,7 +10,6 @@ is the ``WARC-Date`` of each page's response."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -19,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from atlas_crawler import helptext
 from atlas_crawler.archive.layout import WARC_SUFFIX, warc_files
 from atlas_crawler.archive.offline import OfflinePipelines
 from atlas_crawler.archive.workers import Index, reparse, workers
@@ -128,11 +128,7 @@ def run(sources: list[Path], output: Path, processes: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m atlas_crawler.reparse",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = helptext.parser("python -m atlas_crawler.reparse", __doc__)
     parser.add_argument("sources", nargs="+", type=Path, help="a dump directory, or WARC files")
     parser.add_argument("-O", "--output", required=True, type=Path, help="the JSON Lines file to write (overwritten)")
     parser.add_argument("--report", type=Path, help="default: <output name>.report.json beside the output")

@@ -3,13 +3,12 @@ manifest (every file's size and SHA-256, no file missing or added, every WARC
 record whole with right digests, record counts, the record-to-capture map, the
 CDXJ index and the WACZ package, all recomputed).
 
-Exit status: 0 verified; 1 a mismatch (each line names its file); 2 usage;
-3 incomplete (no manifest: the crawl was killed or has not ended), with the last
+Exit status: 0 verified; 1 a mismatch (each line names its file); 2 usage
+(no such directory included); 3 incomplete (no manifest: the crawl was killed or has not ended), with the last
 complete record it can be read up to."""
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import sys
@@ -20,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from atlas_crawler import helptext
 from atlas_crawler.archive import manifest as manifest_module
 from atlas_crawler.archive.finish import write_cdxj
 from atlas_crawler.archive.layout import CAPTURES, CDXJ, MANIFEST, WACZ, WARC_DIR, warc_files
@@ -243,14 +243,17 @@ def check_wacz(directory: Path, listed: dict[str, Any]) -> list[str]:
 
 
 EXIT = {VERIFIED: 0, MISMATCH: 1, INCOMPLETE: 3}
+EXIT_USAGE = 2  # argparse's own code for bad arguments
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m atlas_crawler.verify", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = helptext.parser("python -m atlas_crawler.verify", __doc__)
     parser.add_argument("directory", type=Path, help="the dump directory (ATLAS_ARCHIVE_DIR of the crawl)")
     args = parser.parse_args(argv)
+    if not args.directory.is_dir():  # nothing to verify: a usage error, not a mismatch
+        why = "not a directory" if args.directory.exists() else "no such directory"
+        print(f"{parser.prog}: {args.directory}: {why}", file=sys.stderr)
+        return EXIT_USAGE
     verdict = verify(args.directory)
     print(f"{verdict.status}: {args.directory}")
     for note in verdict.notes:

@@ -21,10 +21,12 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 from scrapy.settings import Settings
-from twisted.internet.defer import Deferred
+from scrapy.spiderloader import get_spider_loader
+from twisted.internet.defer import Deferred, FirstError
 from twisted.python.failure import Failure
 
 from atlas_crawler import outcome, stats
+from atlas_crawler.commands import checks
 from atlas_crawler.files import CHANGES, LOG, RECORDS, REPORT, RunFiles, render_feed_uris
 from atlas_crawler.records import RecordsFileError
 from atlas_crawler.run import changes, folders
@@ -38,16 +40,24 @@ class Command(ScrapyCrawlCommand):
         return "Run a spider; the exit status says whether the run was complete (see the README's table)"
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
-        super().process_options(args, opts)
         assert self.settings is not None
         self.locks: list[folders.RunLock] = []
         self.refused: tuple[int, str] | None = None
         self.run_folder: Path | None = None
+        environment = checks.from_environment(self.settings)
+        try:
+            super().process_options(args, opts)
+        except UsageError as error:  # Scrapy's own -s/-a/-o checks: one line too, without the usage text
+            if opts.nolog:
+                self.settings.set("LOG_ENABLED", False, priority="cmdline")
+            self.refuse(checks.option_problems(opts, self.settings) or [str(error)])
+            return
+        if found := checks.problems(self.settings, environment) + spider_problems(self.settings, args, opts):
+            self.refuse(found)
+            return
         #: This run's token: the report it writes carries it (``ATLAS_RUN_TOKEN``).
         self.token = uuid.uuid4().hex
         self.settings.set("ATLAS_RUN_TOKEN", self.token, priority="cmdline")
-        if self.settings.getint("ATLAS_KEEP_RUNS") < 0:
-            raise UsageError("ATLAS_KEEP_RUNS must be 0 (keep every run) or more", print_help=False)
         render_feeds(self.settings, args, opts)
         files = RunFiles.of(self.settings)
         where: Path | None = None  # the folder being written to (a write error names no file)
@@ -71,6 +81,13 @@ class Command(ScrapyCrawlCommand):
             if error.errno not in outcome.DISK_FULL_ERRORS:
                 raise
             self.refused = (outcome.EXIT_DISK_FULL, no_room(error.filename or where))
+
+    def refuse(self, problems: list[str]) -> None:
+        """Refused before anything starts (no lock, no run folder): every problem, on one line."""
+        assert self.settings is not None
+        if checks.value_problem(self.settings, "LOG_LEVEL", None):  # Scrapy's log setup would raise on it
+            self.settings.set("LOG_LEVEL", checks.defaults()["LOG_LEVEL"], priority="cmdline")
+        self.refused = (outcome.EXIT_USAGE, f"run outcome: refused (exit {outcome.EXIT_USAGE}): {'; '.join(problems)}")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         try:
@@ -111,16 +128,13 @@ class Command(ScrapyCrawlCommand):
             path = written_report_path(crawler)
             report = read_report(path, self.token)
             code = outcome.exit_code(report, responses=crawler.stats.get_value("downloader/response_count", 0))
-            because = outcome.incomplete_because(report) if report else [f"no report at {path}"]
-            code = feed_outcome(crawler, code, because)
-            result: dict[str, Any] = {
-                "exit_code": code,
-                "meaning": outcome.describe(code),
-                "incomplete_because": because,
-            }
+            result = outcome.result(report, code, f"no report at {path}")
+            code = feed_outcome(crawler, code, result["incomplete_because"])
+            if code != result["exit_code"]:  # the feed was not written: no known gaps, no completeness
+                result.update(exit_code=code, meaning=outcome.describe(code), known_gaps=[])
             if self.run_folder is not None:
                 result["run_folder"] = str(self.run_folder)
-                self.finish_run_folder(crawler, report, code)
+                self.finish_run_folder(crawler, report, code, result)
             if report is not None:
                 report["outcome"] = result
                 save_report(path, report)
@@ -131,8 +145,11 @@ class Command(ScrapyCrawlCommand):
                 logging.root.removeHandler(log_handler)
                 log_handler.close()
 
-    def finish_run_folder(self, crawler: Crawler, report: dict[str, Any] | None, code: int) -> None:
-        """Changes against the previous complete run, then ``latest`` and pruning."""
+    def finish_run_folder(
+        self, crawler: Crawler, report: dict[str, Any] | None, code: int, result: dict[str, Any]
+    ) -> None:
+        """Changes against the previous complete run, then ``latest``, pruning and
+        the runs folder's ``status.json``."""
         assert self.run_folder is not None
         runs_dir = self.run_folder.parent
         previous = folders.latest_complete(runs_dir)
@@ -167,6 +184,7 @@ class Command(ScrapyCrawlCommand):
         protect = {self.run_folder, *([latest] if latest else [])}
         for removed in folders.prune(runs_dir, crawler.settings.getint("ATLAS_KEEP_RUNS"), protect):
             tell(f"old run removed: {removed.name}")
+        folders.write_status(runs_dir, self.run_folder, report, result)
 
 
 def use_run_folder(settings: Settings, folder: Path) -> Path:
@@ -193,6 +211,18 @@ def written_report_path(crawler: Crawler) -> Path:
     """Where the report writer says it wrote the report, else where the settings put it."""
     written = crawler.stats.get_value(stats.REPORT_PATH)
     return Path(written) if written else RunFiles.of(crawler.settings).report
+
+
+def spider_problems(settings: Settings, args: list[str], opts: argparse.Namespace) -> list[str]:
+    """The spider's own check of its ``-a`` arguments (``argument_problems``), if it has one."""
+    if len(args) != 1:
+        return []  # Scrapy's usage error, said by crawl()
+    try:
+        spidercls = get_spider_loader(settings).load(args[0])
+    except KeyError:
+        return [f"no spider named {args[0]!r} (scrapy list names them)"]
+    check = getattr(spidercls, "argument_problems", None)
+    return list(check(opts.spargs)) if check is not None else []
 
 
 def render_feeds(settings: Settings, args: list[str], opts: argparse.Namespace) -> None:
@@ -262,10 +292,23 @@ def not_started(errors: list[BaseException], settings: Settings) -> int:
     elif refused := next((cause for cause in causes if isinstance(cause, outcome.RefusedError)), None):
         code, why = refused.code, str(refused)
     else:
-        code, why = outcome.EXIT_USAGE, "the crawl could not start"
+        code, why = outcome.EXIT_USAGE, "the crawl could not start" + (f": {real_reason(errors)}" if errors else "")
     meaning = "refused" if code == outcome.EXIT_USAGE else outcome.describe(code)
     tell(f"run outcome: {meaning} (exit {code}): {why}", logging.ERROR)
     return code
+
+
+def real_reason(errors: list[BaseException]) -> str:
+    """What stopped the crawl from starting, in one line: the exception a component
+    raised (the spider's ValueError, Spidermon's NotConfigured...), not a wrapper of it."""
+    error = errors[0]
+    while True:
+        if isinstance(error, FirstError):
+            error = error.subFailure.value
+        elif isinstance(error, BaseExceptionGroup) and error.exceptions:
+            error = error.exceptions[0]
+        else:
+            return checks.one_line(error)
 
 
 def disk_full_at(error: BaseException, settings: Settings) -> object | None:
@@ -305,7 +348,17 @@ def tell(message: str, level: int = logging.INFO) -> None:
     print(message, flush=True)
 
 
+#: Known gaps named one by one on the console (cron's mail); all of them are in the report.
+_GAPS_TOLD = 10
+
+
 def tell_outcome(result: dict[str, Any]) -> None:
     why = "; ".join(result["incomplete_because"])
+    gaps = result.get("known_gaps") or []
     level = logging.INFO if result["exit_code"] == outcome.EXIT_COMPLETE else logging.WARNING
-    tell(f"run outcome: {result['meaning']} (exit {result['exit_code']})" + (f": {why}" if why else ""), level)
+    for gap in gaps[:_GAPS_TOLD]:
+        tell(f"known gap: {gap['url']} ({gap['reason']})", logging.WARNING)
+    if len(gaps) > _GAPS_TOLD:
+        tell(f"known gaps: {len(gaps) - _GAPS_TOLD} more, every one in the report's outcome", logging.WARNING)
+    said = f": {len(gaps)} pages the site refuses" if gaps else (f": {why}" if why else "")
+    tell(f"run outcome: {result['meaning']} (exit {result['exit_code']}){said}", level)

@@ -1,12 +1,13 @@
 """The browser that renders the world map (``-a entry=map`` only): its download
-handlers, whether it can start at all, what it may load (the map needs its HTML and
-scripts, nothing heavy), and closing its page."""
+handlers, the one host it may resolve, whether it can start at all, what it may load
+(the map needs its HTML and scripts, nothing heavy), and closing its page."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy.settings import Settings
 
@@ -28,6 +29,19 @@ def with_browser(settings: Settings) -> None:
     if not settings.frozen:
         handlers = {"http": _PLAYWRIGHT_HANDLER, "https": _PLAYWRIGHT_HANDLER}
         settings.set("DOWNLOAD_HANDLERS", {**settings.getdict("DOWNLOAD_HANDLERS"), **handlers}, priority="spider")
+        _atlas_host_only(settings)
+
+
+def _atlas_host_only(settings: Settings) -> None:
+    """Chromium resolves no name but the atlas's host. Left alone, it asks
+    update.googleapis.com and accounts.google.com (its component updater and
+    sign-in), ``--disable-background-networking`` and ``--disable-component-update``
+    notwithstanding; the map (one page, an inline script) needs no other host.
+    Added to the launch options however they were given, at their own priority."""
+    host = urlsplit(settings.get("ATLAS_BASE_URL")).hostname
+    options = dict(settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS"))
+    options["args"] = [*options.get("args", []), f"--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE {host}"]
+    settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", options, priority=settings.getpriority("PLAYWRIGHT_LAUNCH_OPTIONS") or 0)
 
 
 def browser_problem(executable: str) -> str | None:

@@ -11,6 +11,13 @@ cancelled request back into a request for the scheduler (not a failure, not a
 retry), so with ``JOBDIR`` it is saved with the queue and fetched on resume. The
 finish reason stays ``shutdown``; the report is written as usual.
 
+``engine.running == False`` means a stop only once the engine has run: Scrapy sets
+it True after every ``engine_started`` handler has finished, and scrapy-playwright's
+(``-a entry=map``) starts the browser driver there, seconds during which False means
+"not started yet". So the watch counts from the first request that reaches the
+downloader (``request_reached_downloader``): before it, nothing is in flight to
+cancel, and it comes as soon as the engine runs, before the watch's next look.
+
 Not covered: a page rendered by the browser (``-a entry=map``) runs in Chromium,
 not on these connections; Playwright's own timeout bounds it."""
 
@@ -47,9 +54,11 @@ class GracefulStop:
         if self.grace < 0:
             raise NotConfigured("ATLAS_STOP_GRACE_SECONDS < 0: Scrapy's own shutdown")
         self.forcing = False
+        self.started = False  # a request reached the downloader: from then on, running == False is a stop
         self.watch: AsyncioLoopingCall | LoopingCall | None = None
         self.timer: CallLaterResult | None = None
         crawler.signals.connect(self.engine_started, signal=signals.engine_started)
+        crawler.signals.connect(self.request_reached_downloader, signal=signals.request_reached_downloader)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -62,10 +71,13 @@ class GracefulStop:
         self.watch = create_looping_call(self.check)
         self.watch.start(_WATCH_INTERVAL, now=False)
 
+    def request_reached_downloader(self) -> None:
+        self.started = True
+
     def check(self) -> None:
         engine = self.crawler.engine
-        if engine is None or engine.running or self.timer is not None:
-            return
+        if engine is None or engine.running or not self.started or self.timer is not None:
+            return  # running, still starting (the browser driver, for the map), or already stopping
         logger.info("stopping: requests in flight get %.1fs to finish", self.grace)
         self.timer = call_later(self.grace, self.force)
 

@@ -216,7 +216,11 @@ def render(pages: Path = PAGES) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m atlas_crawler.datadict", description="Rewrite docs/DATA.md.")
+    parser = argparse.ArgumentParser(
+        prog="python -m atlas_crawler.datadict",
+        description="Rewrite docs/DATA.md, the data dictionary, from the record schemas, the parsers' "
+        "French labels, the export's tables and the saved test pages' example records.",
+    )
     parser.add_argument("--out", type=Path, default=DATA_MD, help=f"where to write it (default {DATA_MD})")
     parser.add_argument("--check", action="store_true", help="only say whether the file is up to date (exit 1 if not)")
     args = parser.parse_args(argv)

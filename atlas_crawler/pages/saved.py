@@ -12,7 +12,6 @@ declared encoding is wrong is read in the right one, with a warning."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.http import HtmlResponse
 
+from atlas_crawler import helptext
 from atlas_crawler.extract.flow import TooDeepError
 from atlas_crawler.items import DOUBTS
 from atlas_crawler.pages import registry
@@ -72,9 +72,7 @@ def parse_file(path: Path, url: str, content_type: str | None = None) -> tuple[d
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m atlas_crawler.parse", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = helptext.parser("python -m atlas_crawler.parse", __doc__)
     parser.add_argument("file", type=Path, help="the saved page (raw bytes as downloaded)")
     parser.add_argument("--url", required=True, help="the page's address, e.g. …/detailProjet.html?criteres.prjId=2431")
     parser.add_argument(

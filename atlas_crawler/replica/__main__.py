@@ -1,21 +1,25 @@
-"""``python -m atlas_crawler.replica --port P --projects N [--seed S] [--faults] [--truth FILE] [--edition E]``"""
+"""Serve a local replica of the atlas (``python -m atlas_crawler.replica``), for the
+demo, the tests and the benchmarks: every page type of the atlas, generated from a
+seed (the same seed and size give the same atlas), until Ctrl-C. Crawl it with:
+
+    scrapy crawl atlas -s ATLAS_BASE_URL=http://127.0.0.1:8765/cncdext/dyn/public/atlas/"""
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 
 from aiohttp import web
 
+from atlas_crawler import helptext
 from atlas_crawler.replica.server import Replica, rename_pages
 from atlas_crawler.replica.templates import ATLAS_PATH
 from atlas_crawler.replica.world import World
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m atlas_crawler.replica", description=__doc__)
-    parser.add_argument("--port", type=int, default=8765)
+    parser = helptext.parser("python -m atlas_crawler.replica", __doc__)
+    parser.add_argument("--port", type=int, default=8765, help="default 8765")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--projects", type=int, default=300, help="size of the atlas (300 tests, 20000 bench)")
     parser.add_argument("--seed", type=int, default=1, help="the world is a pure function of seed and size")

@@ -1,9 +1,15 @@
 """Run the replica and the real crawler as separate processes, as a user would:
-the one place the demo, the end-to-end tests and the benchmarks start them."""
+the one place the demo, the end-to-end tests and the benchmarks start them.
+
+``python -m atlas_crawler.replica.localrun`` does it once from the command line: it
+starts a replica, crawls it with ``scrapy crawl atlas`` (politeness off, as the tests
+do; the command is printed first), stops the replica and exits with the crawl's own
+exit status."""
 
 from __future__ import annotations
 
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -13,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from atlas_crawler import helptext
 from atlas_crawler.replica.templates import ATLAS_PATH
 
 #: Politeness off, for crawling the local replica only (``-s`` overrides).
@@ -116,3 +123,38 @@ def crawl(
         text=True,
         check=False,
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = helptext.parser("python -m atlas_crawler.replica.localrun", __doc__)
+    parser.add_argument("--projects", type=int, default=30, help="size of the replica (default 30)")
+    parser.add_argument("--seed", type=int, default=1, help="the replica's seed (default 1)")
+    parser.add_argument("--faults", action="store_true", help="500s, 503 + Retry-After, soft errors, slow pages")
+    default = PROJECT_ROOT / "output" / "local" / "atlas.jsonl"
+    parser.add_argument(
+        "-O",
+        "--output",
+        type=Path,
+        default=default,
+        help=f"the records file (default {default.relative_to(PROJECT_ROOT)}; overwritten)",
+    )
+    parser.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE", help="a setting")
+    parser.add_argument(
+        "-a", dest="arguments", action="append", default=[], metavar="NAME=VALUE", help="a spider argument"
+    )
+    args = parser.parse_args(argv)
+    pairs: dict[str, dict[str, str]] = {}
+    for option, given in (("-s", args.settings), ("-a", args.arguments)):
+        try:
+            pairs[option] = dict(item.split("=", 1) for item in given)
+        except ValueError:
+            parser.error(f"{option} takes NAME=VALUE")
+    with replica(projects=args.projects, seed=args.seed, faults=args.faults) as base:
+        command = crawl_command(base, args.output.resolve(), settings=pairs["-s"], **pairs["-a"])
+        print(shlex.join(command), flush=True)
+        env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+        return subprocess.run(command, cwd=PROJECT_ROOT, env=env, check=False).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -9,20 +9,27 @@ newest ``ATLAS_KEEP_RUNS``, never the one ``latest`` points at.
 "Newest" is the order the runs were made in, never the clock: each folder holds its
 number in that order (``.sequence``), and a folder whose stamp lies in the future (made
 while the clock was ahead) is reported, not trusted. Folders made before numbering are
-older than every numbered one."""
+older than every numbered one.
+
+``status.json`` beside ``latest`` says, for a dashboard, the last run and its outcome
+and the last complete run (``write_status``)."""
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import re
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
-from atlas_crawler.files import LATEST, RECORDS, RUN_SEQUENCE
+from atlas_crawler.files import LATEST, RECORDS, REPORT, RUN_SEQUENCE, write_atomically
+
+#: Beside ``latest``: the last run, its outcome, the last complete run (for dashboards).
+STATUS = "status.json"
 
 _STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d{6}Z(\.\d+)?$")
 #: A stamp this far ahead of the clock is "in the future" (two machines' clocks, a leap
@@ -69,8 +76,13 @@ def all_runs(runs_dir: Path) -> list[Path]:
     """Run folders, oldest first: in the order they were made, whatever their stamps say."""
     if not runs_dir.is_dir():
         return []
-    runs = (p for p in runs_dir.iterdir() if p.is_dir() and not p.is_symlink() and _STAMP.match(p.name))
+    runs = (p for p in runs_dir.iterdir() if is_run_folder(p))
     return sorted(runs, key=lambda run: (sequence(run), run.name))
+
+
+def is_run_folder(path: Path) -> bool:
+    """A folder named as ``new_run`` names them (a stamp, maybe ``.2``), not a symlink."""
+    return path.is_dir() and not path.is_symlink() and bool(_STAMP.match(path.name))
 
 
 def stamped_in_the_future(runs_dir: Path, now: datetime | None = None) -> list[Path]:
@@ -111,10 +123,60 @@ def prune(runs_dir: Path, keep: int, protect: set[Path]) -> list[Path]:
     return removed
 
 
+def write_status(runs_dir: Path, run: Path, report: dict[str, Any] | None, result: dict[str, Any]) -> Path:
+    """``status.json`` beside ``latest``, replaced whole (a dashboard polling it never
+    reads half of one): the last run (folder, when it finished, its outcome's code and
+    meaning, ``known_gaps`` counted) and the last complete run, the one ``latest``
+    points at (folder and when it finished, read from its report), or null.
+    ``result``: the run's outcome as the crawl command made it (``exit_code``,
+    ``meaning``, ``known_gaps``...)."""
+    latest = latest_complete(runs_dir)
+    status = {
+        "last_run": {
+            "folder": run.name,
+            "finished_at": (report or {}).get("finished_at"),
+            "exit_code": result.get("exit_code"),
+            "meaning": result.get("meaning"),
+            "known_gaps": len(result.get("known_gaps") or []),
+            "records": sum((report or {}).get("records", {}).values()) if report else None,
+        },
+        "last_complete_run": None
+        if latest is None
+        else {"folder": latest.name, "finished_at": _finished_at(latest, run, report)},
+    }
+    path = runs_dir / STATUS
+    write_atomically(path, (json.dumps(status, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    return path
+
+
+def _finished_at(folder: Path, run: Path, report: dict[str, Any] | None) -> str | None:
+    if folder.resolve() == run.resolve() and report is not None:
+        return report.get("finished_at")
+    try:
+        return json.loads((folder / REPORT).read_text("utf-8")).get("finished_at")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 # --- the lock -------------------------------------------------------------------
 class RunLock:
     """An exclusive ``flock`` on a file: the kernel drops it when the process ends,
-    however it ends, so a crashed run never leaves a stale lock behind."""
+    however it ends, so a crashed run never leaves a stale lock behind.
+
+    The file itself is removed when the lock is released, so a run leaves no
+    ``.atlas.jsonl.lock`` beside its feed. Removing a lock file that another process
+    may have opened is racy with plain ``flock``: a second process that opened the file
+    before it was removed would lock the removed file, and a third that opens the path
+    afterwards would lock a new file: two holders. So the holder removes the file while
+    it still holds the lock (``release``: unlink, then unlock), and ``acquire`` checks,
+    once it holds the lock, that the path still names the file it locked (same device
+    and inode); if not, the file it locked was removed by its last holder and it tries
+    again on the path's file. A kill leaves the file (not the lock): the next run takes
+    it over and removes it in its turn."""
+
+    #: Tries of ``acquire`` when the file it locked was removed meanwhile: each time a
+    #: holder released the lock between this process's open and its lock.
+    _TRIES = 20
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -125,11 +187,17 @@ class RunLock:
         ``what``: what the holder does, for the one refused (its feeds). An ``OSError``
         (a full disk: the holder's line cannot be written) leaves the lock free."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        file = self.path.open("a+", encoding="utf-8")
-        try:
-            fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            file.close()
+        for _ in range(self._TRIES):
+            file = self.path.open("a+", encoding="utf-8")
+            try:
+                fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                file.close()
+                return False
+            if self._still_at_path(file):
+                break
+            file.close()  # the file this process locked was released and removed: again
+        else:
             return False
         try:
             file.seek(0)
@@ -139,10 +207,19 @@ class RunLock:
             file.flush()
         except OSError:
             with contextlib.suppress(OSError):  # its flush fails again; the descriptor still closes
+                self.path.unlink(missing_ok=True)  # still held: no one else has it
                 file.close()  # closing drops the flock
             raise
         self.file = file
         return True
+
+    def _still_at_path(self, file: IO[str]) -> bool:
+        try:
+            on_disk = os.stat(self.path)
+        except FileNotFoundError:
+            return False
+        held = os.fstat(file.fileno())
+        return (held.st_dev, held.st_ino) == (on_disk.st_dev, on_disk.st_ino)
 
     def holder(self) -> str:
         """Who holds it, as the holder wrote it (``pid 1234 since …``)."""
@@ -152,7 +229,11 @@ class RunLock:
             return "unknown process"
 
     def release(self) -> None:
+        """Remove the file, then drop the lock (in this order: see the class)."""
         if self.file is not None:
+            with contextlib.suppress(OSError):  # a read-only or vanished folder: the file stays, harmless
+                if self._still_at_path(self.file):
+                    self.path.unlink()
             fcntl.flock(self.file.fileno(), fcntl.LOCK_UN)
             self.file.close()
             self.file = None

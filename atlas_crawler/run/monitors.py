@@ -4,21 +4,29 @@ go to the run report."""
 
 from __future__ import annotations
 
-from spidermon import MonitorSuite
+from spidermon import Monitor, MonitorSuite
 from spidermon import settings as spidermon_settings
 from spidermon.contrib.scrapy.monitors import BaseStatMonitor, FieldCoverageMonitor, FinishReasonMonitor
 from spidermon.core.actions import Action
 
 from atlas_crawler import stats
+from atlas_crawler.outcome import Tolerance, refused_by_site, split_failures
+from atlas_crawler.run.state import run_state
 
 
-class FailedPagesMonitor(BaseStatMonitor):
-    """Pages that failed after their retries (``ATLAS_MAX_FAILED_PAGES``, default 0)."""
+class FailedPagesMonitor(Monitor):
+    """No page failed after its retries, but those the site itself refuses (its error
+    page on every retry, 404/410) within the tolerance (``ATLAS_MAX_FAILED_PAGES`` or
+    ``ATLAS_MAX_FAILED_SHARE`` of the record pages linked): the run's known gaps."""
 
-    stat_name = stats.PAGES_FAILED
-    threshold_setting = "ATLAS_MAX_FAILED_PAGES"
-    assert_type = "<="
-    fail_if_stat_missing = False
+    def test_failed_pages(self) -> None:
+        crawler = self.data.crawler
+        state = run_state(crawler)
+        allowed = Tolerance.from_settings(crawler.settings).allowed(len(state.linked))
+        _gaps, failed = split_failures(state.failures, allowed)
+        refused = sum(refused_by_site(why) for why in failed.values())
+        over = f", {refused} of them refused by the site (over the tolerance of {allowed})" if refused else ""
+        self.assertFalse(bool(failed), msg=f"{len(failed)} pages failed after retries{over}")
 
 
 class InvalidRecordsMonitor(BaseStatMonitor):

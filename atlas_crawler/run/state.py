@@ -20,8 +20,9 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
 from atlas_crawler.crawl.robots import FORBIDDEN
+from atlas_crawler.outcome import split_failures
 from atlas_crawler.pages.loaders import UNREADABLE
-from atlas_crawler.pages.registry import expected_type
+from atlas_crawler.pages.registry import expected_type, record_of_url
 from atlas_crawler.records import RecordKey, record_key
 from atlas_crawler.run.doubts import Boilerplate, DoubtLog, Judgement, judge
 from atlas_crawler.schemas import fields
@@ -149,12 +150,17 @@ class RunState:
         """The written ids of each record type a list lists."""
         return {kind: self.written_ids(kind) for kind in {entry.kind for entry in self.lists.values()}}
 
-    def list_checks(self) -> list[dict[str, Any]]:
-        """Each list: what it announced, what it listed, what of that was written."""
+    def list_checks(self, allowed: int = 0) -> list[dict[str, Any]]:
+        """Each list: what it announced, what it listed, what of that was written; a
+        list that shows every row it announces but misses only pages the site refused
+        (``allowed`` of them at most: the tolerance) is ``explained_by_failures``."""
         written = self._written_by_kind()
+        gaps = split_failures(self.failures, allowed)[0]
+        refused = {record for url in gaps if (record := record_of_url(url)) is not None}
         out = []
         for url, entry in sorted(self.lists.items()):
             missing = sorted(entry.ids - written[entry.kind], key=lambda i: (len(i), i))
+            explained = entry.announced == len(entry.ids) and all((entry.kind, i) in refused for i in missing)
             out.append(
                 {
                     "url": url,
@@ -165,6 +171,7 @@ class RunState:
                     "written": len(entry.ids) - len(missing),
                     "missing_ids": missing,
                     "complete": entry.announced == len(entry.ids) and not missing,
+                    "explained_by_failures": bool(missing) and explained,
                 }
             )
         return out

@@ -5,7 +5,7 @@ fetched once. What a page *is* and what it *says* is the page types' business
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 from scrapy import Request, Spider
@@ -43,9 +43,16 @@ class AtlasSpider(Spider):
 
     def __init__(self, entry: str = "lists", *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if entry not in ENTRIES:
-            raise ValueError(f"entry must be one of {ENTRIES}, not {entry!r}")
+        if problems := self.argument_problems({"entry": entry}):
+            raise ValueError(problems[0])
         self.entry = entry
+
+    @classmethod
+    def argument_problems(cls, arguments: Mapping[str, Any]) -> list[str]:
+        """What is wrong with these ``-a`` arguments, one line each: the crawl command
+        asks before anything starts. Others pass (Scrapyd adds ``_job``)."""
+        entry = arguments.get("entry", "lists")
+        return [] if entry in ENTRIES else [f"-a entry={entry}: no such entry (one of: {', '.join(ENTRIES)})"]
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> AtlasSpider:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from atlas_crawler import stats as names
+from atlas_crawler.outcome import Tolerance
 from atlas_crawler.run.state import RunState
 
 _PAGE_TYPE = names.page_type("")
@@ -18,13 +19,17 @@ def build_report(
     reason: str,
     context: dict[str, Any],
     doubts: dict[str, Any] | None = None,
+    tolerance: Tolerance | None = None,
 ) -> dict[str, Any]:
     """The report of a run (``context``: spider, base URL, entry; ``doubts``: the
-    judged doubts, ``report.doubts.report_section``, None when not judged)."""
+    judged doubts, ``report.doubts.report_section``, None when not judged;
+    ``tolerance``: how many pages the site may refuse, none when not given)."""
     finished = datetime.now(UTC)
     distinct = len(state.fetched)
     responses = sum(state.fetched.values())
-    lists = state.list_checks()
+    pages = state.pages()
+    tolerance = tolerance or Tolerance(0, 0.0)
+    lists = state.list_checks(tolerance.allowed(pages["linked"]))
     return {
         **context,
         "started_at": _iso(state.started_at),
@@ -42,7 +47,8 @@ def build_report(
         "soft_errors": stats.get(names.SOFT_ERRORS, 0),
         "duplicates_dropped": stats.get(names.DUPLICATES_DROPPED, 0),
         "limits": {k.removeprefix(_LIMITS): v for k, v in sorted(stats.items()) if k.startswith(_LIMITS)},
-        "pages": state.pages(),
+        "pages": pages,
+        "tolerance": tolerance.to_json(pages["linked"]),
         "failures": [{"url": u, "reason": r} for u, r in sorted(state.failures.items())],
         "skipped": [{"url": u, "rule": r} for u, r in sorted(state.skipped.items())],
         "invalid_records": state.rejected,

@@ -6,6 +6,11 @@ Content-Security-Policy says so to the browser), so the file opens anywhere,
 offline, and can be mailed or archived as it is. Charts are drawn here rather
 than with a plotting library: a few ranked bars need no dependency and no JavaScript.
 
+It opens with the run's outcome (complete, complete with pages the site refused,
+incomplete and why), is written in French throughout (``words``), reads at 390 px
+(tables and wide charts scroll inside their own box), and in a run folder shows the
+trend across the earlier runs (``trend``).
+
 ``python -m atlas_crawler.report_html REPORT.json [--records RECORDS.jsonl]``"""
 
 from __future__ import annotations
@@ -22,10 +27,12 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from atlas_crawler import outcome
 from atlas_crawler.extract.text import label_key
 from atlas_crawler.files import records_of_report, report_view, write_atomically
-from atlas_crawler.items import RECORD_TYPES
 from atlas_crawler.records import RecordsFileError, read_records
+from atlas_crawler.run.report import words
+from atlas_crawler.run.report.trend import RunSummary, earlier_runs, trend_section
 
 logger = logging.getLogger(__name__)
 
@@ -141,47 +148,29 @@ def when(iso: str | None) -> str:
     return f"{moment:%d/%m/%Y à %H:%M} UTC"
 
 
-#: Scrapy's finish reasons, in French (others are shown as they are).
-FINISH_REASONS = {
-    "finished": "terminé",
-    "shutdown": "arrêté (signal)",
-    "cancelled": "annulé",
-    "closespider_timeout": "arrêté : durée maximale",
-    "closespider_itemcount": "arrêté : nombre maximal d'enregistrements",
-    "closespider_pagecount": "arrêté : nombre maximal de pages",
-    "closespider_errorcount": "arrêté : trop d'erreurs",
-}
-
-
 # --- charts ----------------------------------------------------------------------
 def bar_chart(title: str, items: Sequence[tuple[str, float]], fmt=number, note: str = "") -> str:
-    """Ranked horizontal bars, largest first; beyond ``_MAX_BARS`` the rest are one bar."""
+    """Ranked horizontal bars, largest first; beyond ``_MAX_BARS`` the rest are one bar
+    (the data charts: a country list can be long). HTML rather than SVG: the label
+    goes above its bar on a narrow screen, and text keeps its size at any width."""
     ranked = sorted(items, key=lambda kv: (-kv[1], kv[0]))
     if len(ranked) > _MAX_BARS:
         rest = ranked[_MAX_BARS - 1 :]
         ranked = [*ranked[: _MAX_BARS - 1], (f"{len(rest)} autres", sum(v for _, v in rest))]
     if not ranked:
         return _figure(title, '<p class="empty">Aucune donnée.</p>', note)
-    width, label_w, row = 760, 260, 22
-    bar_w = width - label_w - 110
     top = max(v for _, v in ranked) or 1
-    height = row * len(ranked) + 8
-    parts = []
-    for i, (label, value) in enumerate(ranked):
-        y = 4 + i * row
-        w = max(1.0, bar_w * value / top) if value else 0
-        short = label if len(label) <= 38 else label[:37] + "…"
-        parts.append(
-            f"<g><title>{_e(label)} : {_e(fmt(value))}</title>"
-            f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end">{_e(short)}</text>'
-            f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row - 7}" rx="2"></rect>'
-            f'<text x="{label_w + w + 6:.1f}" y="{y + 15}" class="value">{_e(fmt(value))}</text></g>'
-        )
-    svg = (
-        f'<svg class="chart" role="img" aria-label="{_e(title)}" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>'
+    rows = "".join(_bar(label, fmt(value), value / top) for label, value in ranked)
+    return _figure(title, f'<div class="bars" role="list" aria-label="{_e(title)}">{rows}</div>', note)
+
+
+def _bar(label: str, shown: str, share: float) -> str:
+    width = f"{max(0.5, 100 * share):.1f}" if share else "0"
+    return (
+        f'<div class="bar" role="listitem" title="{_e(label)} : {_e(shown)}"><span class="label">{_e(label)}</span>'
+        f'<span class="track"><span class="fill" style="width:{width}%"></span></span>'
+        f'<span class="value">{_e(shown)}</span></div>'
     )
-    return _figure(title, svg, note)
 
 
 def column_chart(title: str, counts: dict[int, int], note: str = "") -> str:
@@ -190,7 +179,7 @@ def column_chart(title: str, counts: dict[int, int], note: str = "") -> str:
         return _figure(title, '<p class="empty">Aucune donnée.</p>', note)
     first, last = min(counts), max(counts)
     years = list(range(first, last + 1))
-    width, height, left, bottom = 760, 220, 40, 24
+    width, height, left, bottom = 600, 220, 40, 24  # at least 600 px wide (CSS): 12 px text on a phone
     step = (width - left - 10) / len(years)
     top = max(counts.values())
     parts = [f'<line x1="{left}" y1="{height - bottom}" x2="{width - 10}" y2="{height - bottom}"></line>']
@@ -225,32 +214,84 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[Any]], numeric: Seque
         "<tr>" + "".join(f"<td{' class=num' if i in numeric else ''}>{cell}</td>" for i, cell in enumerate(r)) + "</tr>"
         for r in rows
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+# --- the outcome --------------------------------------------------------------------
+def run_outcome(report: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """The run's outcome as the crawl command wrote it into the report (``outcome``),
+    or, in a report without one (drawn before the command had judged the run, or by
+    a crawl started otherwise), as ``atlas_crawler.outcome`` judges the report:
+    ``(outcome, judged here)``."""
+    given = report.get("outcome")
+    if isinstance(given, dict) and isinstance(given.get("exit_code"), int):
+        return given, False
+    return outcome.result(report, outcome.exit_code(report), "no report"), True
+
+
+def outcome_line(result: dict[str, Any]) -> str:
+    """``Résultat : complet avec 3 pages refusées par le site (code 0)``, ``Résultat :
+    incomplet (code 1) — 2 pages en échec après les reprises ; …`` (plain text)."""
+    code = result.get("exit_code")
+    gaps = result.get("known_gaps") or []
+    if code == outcome.EXIT_COMPLETE and gaps:
+        n = len(gaps)
+        said = f"complet avec {n} {'page refusée' if n == 1 else 'pages refusées'} par le site"
+    else:
+        said = words.outcome_word(code) if isinstance(code, int) else "inconnu"
+    reasons = [words.because(r) for r in result.get("incomplete_because") or []]
+    return f"Résultat : {said} (code {code})" + (f" — {' ; '.join(reasons)}" if reasons else "")
+
+
+def outcome_section(report: dict[str, Any]) -> str:
+    """The first thing on the page: complete or not, and why; the pages the site
+    refused in a run complete with them."""
+    result, judged_here = run_outcome(report)
+    code = result.get("exit_code")
+    gaps = result.get("known_gaps") or []
+    kind = "bad" if code != outcome.EXIT_COMPLETE else "gaps" if gaps else "good"
+    out = [f'<section class="outcome {kind}" id="resultat"><p class="verdict">{_e(outcome_line(result))}</p>']
+    if judged_here:
+        out.append('<p class="note">D\'après ce rapport : la commande de passage n\'y a pas (encore) écrit sa '
+                   "conclusion.</p>")  # fmt: skip
+    if gaps:
+        allowed = (report.get("tolerance") or {}).get("allowed")
+        out.append(
+            "<p>Le site lui-même refuse ces pages (sa page d'erreur à chaque reprise, ou 404/410 pour une page "
+            "qu'il liste) : leurs enregistrements manquent, comptés « inconnus » dans les changements ; le reste "
+            "du passage est complet et publié"
+            + (f" (tolérance : {number(allowed)} page(s))" if isinstance(allowed, int) else "") + ".</p>"
+            + _table(["Page refusée", "Raison"],
+                     ([_link(g.get("url")), _e(words.failure_reason(str(g.get("reason"))))] for g in gaps))
+        )  # fmt: skip
+    out.append("</section>")
+    return "".join(out)
 
 
 # --- the run's health ------------------------------------------------------------
-_RECORD_NAMES = {t.name: t.title.lower() for t in RECORD_TYPES}
-
-
 def _cards(report: dict[str, Any]) -> str:
     records = report.get("records") or {}
     failures = report.get("failures") or []
     lists = report.get("lists") or {}
     doubts = report.get("doubts") or {}
-    ok = report.get("finish_reason") == "finished" and not failures and not report.get("invalid_records")
+    gaps = len(run_outcome(report)[0].get("known_gaps") or [])
+    finished = report.get("finish_reason") == outcome.REASON_FINISHED
+    failed_class = "good" if not failures else "gaps" if gaps == len(failures) else "bad"
+    short = lists.get("incomplete") or []
+    explained = gaps and all(item.get("explained_by_failures") for item in short)  # short by the refused pages only
+    lists_class = "good" if not short else "gaps" if explained else "bad"
     cards = [
-        ("Fin du passage", _e(FINISH_REASONS.get(report.get("finish_reason"), report.get("finish_reason", "—"))),
-         "good" if ok else "bad"),
-        *[(f"Enregistrements : {_RECORD_NAMES.get(k, k)}", number(v), "") for k, v in records.items()],
+        ("Fin du passage", _e(words.finish_reason(report.get("finish_reason"))), "good" if finished else "bad"),
+        *[(f"Enregistrements : {words.record_word(k)}", number(v), "") for k, v in records.items()],
         ("Pages lues", number(report.get("pages_fetched")), ""),
         ("Pages lues deux fois", number(report.get("redundant_fetches")), "bad" if report.get("redundant_fetches")
          else ""),
         ("Requêtes / reprises", f"{number(report.get('requests'))} / {number(report.get('retries'))}", ""),
-        ("Pages en échec", number(len(failures)), "bad" if failures else "good"),
+        ("Pages en échec" + (f" (dont {number(gaps)} refusées par le site)" if gaps else ""),
+         number(len(failures)), failed_class),
         ("Enregistrements refusés", number(len(report.get("invalid_records") or [])),
          "bad" if report.get("invalid_records") else "good"),
-        ("Listes complètes", f"{number(lists.get('complete'))} / {number(lists.get('checked'))}",
-         "good" if lists.get("complete") == lists.get("checked") else "bad"),
+        ("Listes complètes", f"{number(lists.get('complete'))} / {number(lists.get('checked'))}", lists_class),
         *([("Enregistrements douteux", number(doubts.get("records")), "bad" if doubts.get("records") else "good")]
           if doubts else []),
         ("Durée", f"{number(report.get('duration_seconds'), 1)}\u00a0s", ""),
@@ -265,31 +306,35 @@ def _cards(report: dict[str, Any]) -> str:
     )
 
 
-def _reason(text: str) -> str:
-    """A failure's reason without its details: ``HTTP 503`` of ``HTTP 503 (table page …)``,
-    ``soft error`` of ``soft error: Erreur technique``."""
-    return re.split(r":|\s\(", text, maxsplit=1)[0].strip() or text
-
-
-def health(report: dict[str, Any]) -> str:
+def health(report: dict[str, Any], history: Sequence[RunSummary] | None = None, folder: str | None = None) -> str:
+    """The run: cards, the trend across runs (``history``: the earlier runs of its
+    run folder, ``folder`` its name), failures, page ends, lists, monitors, fields…"""
     out = ["<h2>État du passage</h2>", _cards(report)]
     period = f"du {_e(when(report.get('started_at')))} au {_e(when(report.get('finished_at')))}"
     runs = report.get("runs") or 1
+    entry = {"lists": "les listes", "map": "la carte du monde"}.get(report.get("entry"), report.get("entry", "—"))
     out.append(
         f'<p class="meta">Atlas : <code>{_e(report.get("base_url", "—"))}</code> — entrée : '
-        f"{_e(report.get('entry', '—'))} — {period}{f' — {runs} passages (reprise)' if runs > 1 else ''}</p>"
+        f"{_e(entry)} — {period}{f' — {runs} passages (reprise)' if runs > 1 else ''}</p>"
     )
     for warning in report.get("warnings") or []:
         out.append(f'<p class="warning">⚠ {_e(warning)}</p>')
+    if history is not None:
+        out.append(
+            trend_section(
+                [*history, RunSummary.of(folder or _folder_name(report), {**report, "outcome": run_outcome(report)[0]})]
+            )
+        )
     failures = report.get("failures") or []
     if failures:
-        reasons = Counter(_reason(f.get("reason", "?")) for f in failures)
+        reasons = Counter(words.failure_kind(str(f.get("reason", "?"))) for f in failures)
         out.append(bar_chart("Pages en échec, par raison", list(reasons.items())))
         out.append(
             "<details><summary>Les pages en échec</summary>"
-            + _table(["Adresse", "Raison"], ([_e(f.get("url")), _e(f.get("reason"))] for f in failures))
+            + _table(["Adresse", "Raison"],
+                     ([_url(f.get("url")), _e(words.failure_reason(str(f.get("reason"))))] for f in failures))
             + "</details>"
-        )
+        )  # fmt: skip
     else:
         out.append("<p>Aucune page en échec.</p>")
     out.append(_page_ends(report))
@@ -301,12 +346,17 @@ def health(report: dict[str, Any]) -> str:
     if report.get("doubts"):
         out.append(_doubts(report["doubts"]))
     if report.get("invalid_records"):
-        rows = ([_e(r.get("type")), _e(r.get("id")), _e("; ".join(map(str, r.get("errors", []))))]
+        rows = ([_e(words.record_word(r.get("type"))), _e(r.get("id")), _e("; ".join(map(str, r.get("errors", []))))]
                 for r in report["invalid_records"])  # fmt: skip
         out.append("<h3>Enregistrements refusés par le schéma</h3>" + _table(["Type", "Id", "Erreurs"], rows))
     if report.get("changes"):
         out.append(_changes(report["changes"]))
     return "\n".join(out)
+
+
+def _folder_name(report: dict[str, Any]) -> str:
+    folder = (report.get("outcome") or {}).get("run_folder") if isinstance(report.get("outcome"), dict) else None
+    return Path(folder).name if folder else "ce passage"
 
 
 def _page_ends(report: dict[str, Any]) -> str:
@@ -315,24 +365,26 @@ def _page_ends(report: dict[str, Any]) -> str:
     pages = report.get("pages") or {}
     if not pages:
         return ""
+    forbidden = f" (dont {number(pages.get('forbidden'))} interdites par robots.txt)" if pages.get("forbidden") else ""
     out = [
         "<h3>Pages d'enregistrement liées par l'atlas</h3>",
         f"<p>{number(pages.get('linked'))} liées : {number(pages.get('written'))} écrites, "
-        f"{number(pages.get('failed'))} en échec, {number(pages.get('skipped'))} non lues (règle), "
+        f"{number(pages.get('failed'))} en échec, {number(pages.get('skipped'))} non lues (règle){forbidden}, "
         f"{number(pages.get('duplicates'))} doublons, {number(pages.get('rejected'))} refusées.</p>",
     ]
     skipped = report.get("skipped") or []
     if skipped:
         out.append(
             "<details><summary>Les pages non lues, et la règle qui les a écartées</summary>"
-            + _table(["Adresse", "Règle"], ([_e(s.get("url")), _e(s.get("rule"))] for s in skipped))
+            + _table(["Adresse", "Règle"], ([_url(s.get("url")), _e(words.skip_rule(str(s.get("rule"))))]
+                                            for s in skipped))
             + "</details>"
-        )
+        )  # fmt: skip
     lost = pages.get("unaccounted") or []
     if lost:
         out.append(
             f'<p class="warning">⚠ {number(len(lost))} pages ni écrites, ni en échec, ni écartées : '
-            "une erreur du robot, à signaler avec ce rapport.</p>" + _table(["Adresse"], ([_e(url)] for url in lost))
+            "une erreur du robot, à signaler avec ce rapport.</p>" + _table(["Adresse"], ([_url(url)] for url in lost))
         )
     return "\n".join(out)
 
@@ -345,7 +397,7 @@ def _lists(lists: dict[str, Any]) -> str:
     incomplete = lists.get("incomplete") or []
     if incomplete:
         rows = (
-            [_e(i.get("url")), number(i.get("announced")), number(i.get("listed")), number(i.get("written")),
+            [_url(i.get("url")), number(i.get("announced")), number(i.get("listed")), number(i.get("written")),
              _e(", ".join(i.get("missing_ids") or []))]
             for i in incomplete
         )  # fmt: skip
@@ -357,23 +409,42 @@ def _monitors(monitors: dict[str, Any]) -> str:
     if not monitors:
         return ""
     rows = (
-        [_e(name), '<span class="good">réussi</span>' if m.get("passed") else '<span class="bad">échoué</span>',
-         _e(m.get("reason") or "")]
+        [_e(words.monitor_name(name)),
+         '<span class="good">réussi</span>' if m.get("passed") else '<span class="bad">échoué</span>',
+         _e(words.monitor_message(m.get("reason")))]
         for name, m in monitors.items()
     )  # fmt: skip
-    return "<h3>Contrôles (Spidermon)</h3>" + _table(["Contrôle", "Résultat", "Pourquoi"], rows)
+    return "<h3>Contrôles de fin de passage (Spidermon)</h3>" + _table(["Contrôle", "Résultat", "Pourquoi"], rows)
 
 
 def _coverage(coverage: dict[str, Any]) -> str:
+    """Every field of each record type, by its label on the atlas page, the rarest
+    first: a field the parser stopped finding is at the top, never lumped with others."""
     out = ["<h3>Champs trouvés</h3>"]
     for record_type, entry in coverage.items():
         fields = entry.get("fields") or {}
-        items = [(name, float(f.get("ratio") or 0)) for name, f in fields.items() if name != "type"]
-        name = _RECORD_NAMES.get(record_type, record_type)
-        never = entry.get("never_found") or []
-        note = f"Jamais trouvés : {_e(', '.join(never))}." if never else "Chaque champ a été trouvé au moins une fois."
-        out.append(bar_chart(f"Part des {name} où le champ est renseigné ({number(entry.get('records'))})",
-                             items, percent, note))  # fmt: skip
+        ranked = sorted(
+            ((name, f) for name, f in fields.items() if name != "type"),
+            key=lambda nf: (float(nf[1].get("ratio") or 0), words.field_label(record_type, nf[0])),
+        )
+        rows = (
+            [f"{_e(words.field_label(record_type, name))} <code>{_e(name)}</code>",
+             number(f.get("found")),
+             f'<span class="share">{_e(percent(float(f.get("ratio") or 0)))}</span>'
+             f'<span class="track"><span class="fill" style="width:{100 * float(f.get("ratio") or 0):.1f}%"></span>'
+             "</span>"]
+            for name, f in ranked
+        )  # fmt: skip
+        never = [words.field_label(record_type, n) for n in entry.get("never_found") or []]
+        note = (f"Jamais trouvés : {_e(', '.join(never))}." if never
+                else "Chaque champ a été trouvé au moins une fois.")  # fmt: skip
+        title = (f"Part des {words.record_word(record_type)} où le champ est renseigné "
+                 f"({number(entry.get('records'))} enregistrements), du plus rare au plus fréquent")  # fmt: skip
+        out.append(
+            f'<figure class="coverage" data-type="{_e(record_type)}"><figcaption>{_e(title)}</figcaption>'
+            + _table(["Champ (libellé de la page)", "Trouvé", "Part"], rows, (1,))
+            + f'<p class="note">{note}</p></figure>'
+        )
     return "".join(out)
 
 
@@ -383,7 +454,8 @@ def _unreadable(unreadable: dict[str, Any]) -> str:
         entry = value if isinstance(value, dict) else {"count": value}
         example = entry.get("example") or {}
         text = example.get("text") if isinstance(example, dict) else example
-        rows.append([_e(path), number(entry.get("count")), _e(text or "")])
+        rows.append([f"{_e(words.any_field_label(path))} <code>{_e(path)}</code>", number(entry.get("count")),
+                     _e(text or "")])  # fmt: skip
     return "<h3>Valeurs illisibles (gardées dans <code>extra</code>)</h3>" + _table(
         ["Champ", "Nombre", "Exemple"], rows, (1,)
     )
@@ -397,6 +469,14 @@ DOUBT_RULES = {
     "implausible_value": "valeur invraisemblable",
     "ambiguous_structure": "structure ambiguë",
 }
+
+
+_KINDS = {"french": "française", "foreign": "étrangère"}
+
+
+def _url(url: str | None) -> str:
+    """An address in a table cell: it may break anywhere (the only text that may)."""
+    return f'<span class="u">{_e(url)}</span>'
 
 
 def _link(url: str | None) -> str:
@@ -415,7 +495,8 @@ def _doubts(doubts: dict[str, Any]) -> str:
     groups = doubts.get("groups") or []
     if groups:
         rows = (
-            [_e(DOUBT_RULES.get(g.get("rule"), g.get("rule"))), _e(g.get("field") or "—"), _e(g.get("text")),
+            [_e(DOUBT_RULES.get(g.get("rule"), g.get("rule"))),
+             _e(words.any_field_label(g["field"]) if g.get("field") else "—"), _e(g.get("text")),
              number(g.get("records")), _link(g.get("example_url"))]
             for g in groups
         )  # fmt: skip
@@ -427,7 +508,8 @@ def _doubts(doubts: dict[str, Any]) -> str:
     examples = doubts.get("examples") or []
     if examples:
         rows = (
-            [_e(r.get("type")), _e(r.get("kind") or ""), _e(r.get("id")), _link(r.get("url")),
+            [_e(words.record_word(r.get("type"))), _e(_KINDS.get(r.get("kind"), r.get("kind") or "")), _e(r.get("id")),
+             _link(r.get("url")),
              "<br>".join(f"{_e(DOUBT_RULES.get(x.get('rule'), x.get('rule')))} : « {_e(x.get('text'))} »"
                          for x in r.get("reasons") or [])]
             for r in examples
@@ -440,7 +522,7 @@ def _doubts(doubts: dict[str, Any]) -> str:
     learnt = doubts.get("boilerplate") or {}
     if learnt:
         items = "".join(
-            f"<li>{_e(_RECORD_NAMES.get(kind, kind))} : " + " ; ".join(f"« {_e(t)} »" for t in texts) + "</li>"
+            f"<li>{_e(words.record_word(kind))} : " + " ; ".join(f"« {_e(t)} »" for t in texts) + "</li>"
             for kind, texts in learnt.items()
         )
         out.append(
@@ -463,10 +545,10 @@ def _changes(changes: Any) -> str:
     intro = f"<p>Depuis le passage {_e(changes['since'])}" + (" : aucun changement.</p>" if not counts else " :</p>")
     if not counts:
         return title + intro
-    words = {"added": "ajoutés", "removed": "retirés", "changed": "modifiés", "unknown": "inconnus (page en échec)"}
+    said = {"added": "ajoutés", "removed": "retirés", "changed": "modifiés", "unknown": "inconnus (page en échec)"}
     columns = list(dict.fromkeys(k for v in counts.values() for k in v))
-    rows = ([_e(kind), *(number(v.get(c)) for c in columns)] for kind, v in counts.items())
-    return title + intro + _table(["Type", *(words.get(c, c) for c in columns)], rows, range(1, len(columns) + 1))
+    rows = ([_e(words.record_word(kind)), *(number(v.get(c)) for c in columns)] for kind, v in counts.items())
+    return title + intro + _table(["Type", *(said.get(c, c) for c in columns)], rows, range(1, len(columns) + 1))
 
 
 # --- the data ----------------------------------------------------------------------
@@ -496,30 +578,59 @@ def data_section(summary: DataSummary) -> str:
 
 
 _STYLE = """
-body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2733;margin:0;background:#f6f7f9}
+*{box-sizing:border-box}
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2733;margin:0;background:#f6f7f9;
+overflow-wrap:break-word}
+p code,li code{overflow-wrap:anywhere}
 main{max-width:1000px;margin:0 auto;padding:24px}
 h1{font-size:1.6em;margin:0 0 4px}h2{margin-top:36px;border-bottom:2px solid #d5dbe3;padding-bottom:4px}
 .meta{color:#566273}.note{color:#566273;font-size:.9em;margin:4px 0 0}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:10px}
+.outcome{border:1px solid;border-left-width:8px;border-radius:6px;padding:10px 14px;margin:14px 0 8px}
+.outcome .verdict{font-size:1.2em;font-weight:700;margin:0}
+.outcome.good{background:#eaf6ef;border-color:#2e8b57}.outcome.gaps{background:#fff8e6;border-color:#d89a1c}
+.outcome.bad{background:#fdecea;border-color:#c0392b}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,150px),1fr));gap:10px}
 .card{background:#fff;border:1px solid #d5dbe3;border-left:5px solid #8da2bb;border-radius:6px;padding:8px 10px}
 .card span{display:block;font-size:.82em;color:#566273}.card strong{font-size:1.35em}
-.card.good{border-left-color:#2e8b57}.card.bad{border-left-color:#c0392b}
+.card.good{border-left-color:#2e8b57}.card.bad{border-left-color:#c0392b}.card.gaps{border-left-color:#d89a1c}
 span.good{color:#2e8b57;font-weight:600}span.bad{color:#c0392b;font-weight:600}
 .warning{background:#fff4e0;border:1px solid #f0c36d;padding:6px 10px;border-radius:4px}
 figure{background:#fff;border:1px solid #d5dbe3;border-radius:6px;margin:16px 0;padding:12px;overflow-x:auto}
 figcaption{font-weight:600;margin-bottom:6px}
-svg.chart{display:block;max-width:100%;height:auto;font-size:12px}
-svg.chart rect{fill:#3d6fa8}svg.chart text{fill:#1d2733}svg.chart text.value{fill:#566273}
-svg.chart line{stroke:#8da2bb}
+.scroll{overflow-x:auto;max-width:100%}
+svg.chart{display:block;width:100%;min-width:600px;max-width:900px;height:auto;font-size:12px}
+svg.chart rect{fill:#3d6fa8}svg.chart text,svg.trend text{fill:#1d2733}
+svg.chart line,svg.trend line{stroke:#8da2bb}
+.bar{display:grid;grid-template-columns:minmax(6em,16em) minmax(40px,1fr) minmax(4.5em,auto);gap:2px 8px;
+align-items:center;padding:2px 0}
+.bar .label{text-align:right;font-size:.9em}.bar .value,.share{color:#566273;white-space:nowrap;font-size:.9em}
+.track{display:block;background:#eef1f5;height:12px;border-radius:2px;min-width:40px}
+.fill{display:block;height:100%;background:#3d6fa8;border-radius:2px}
+figure.coverage .track{margin-top:2px}
+.minis{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,280px),1fr));gap:0 12px}
+figure.mini{margin:8px 0}
+svg.trend{display:block;width:100%;height:auto;font-size:11px}
+svg.trend polyline{fill:none;stroke:#3d6fa8;stroke-width:2}svg.trend circle{fill:#3d6fa8}
 table{border-collapse:collapse;width:100%;background:#fff;font-size:.9em;margin:8px 0}
-th,td{border:1px solid #d5dbe3;padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+th,td{border:1px solid #d5dbe3;padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:break-word}
+td .u,td a{overflow-wrap:anywhere}
 td.num{text-align:right;white-space:nowrap}thead{background:#eef1f5}
 code{font-size:.9em}footer{color:#566273;font-size:.85em;margin-top:40px}
+@media (max-width:600px){
+main{padding:12px}h1{font-size:1.25em}
+.bar{grid-template-columns:minmax(40px,1fr) auto}.bar .label{grid-column:1/-1;text-align:left}
+}
 """
 
 
-def render_html(report: dict[str, Any], records: Iterable[dict[str, Any]] | None = None) -> str:
-    """The whole page, from a run report and (when given) the run's records."""
+def render_html(
+    report: dict[str, Any],
+    records: Iterable[dict[str, Any]] | None = None,
+    history: Sequence[RunSummary] | None = None,
+    folder: str | None = None,
+) -> str:
+    """The whole page, from a run report and (when given) the run's records, and, in a
+    run folder, the earlier runs (``history``, oldest first; ``folder``: this run's)."""
     if records is not None:
         summary = DataSummary()
         for record in records:
@@ -540,7 +651,8 @@ def render_html(report: dict[str, Any], records: Iterable[dict[str, Any]] | None
 <body>
 <main>
 <h1>{_e(title)}</h1>
-{health(report)}
+{outcome_section(report)}
+{health(report, history, folder)}
 {data}
 <footer>Page produite par atlas-crawler à partir du rapport de passage (JSON) et des enregistrements ;
 elle ne charge rien d'autre. Les champs sont décrits dans docs/DATA.md.</footer>
@@ -552,22 +664,30 @@ elle ne charge rien d'autre. Les champs sont décrits dans docs/DATA.md.</footer
 
 def write_html(report_json_path: Path | str, records_path: Path | str | None = None) -> Path:
     """Write ``report.html`` beside ``report_json_path``; the data charts come from
-    ``records_path``, else from the records beside the report, else are left out."""
+    ``records_path``, else from the records beside the report, else are left out. In
+    a run folder, the page shows the trend across the earlier runs' reports."""
     report_path = Path(report_json_path)
     report = json.loads(report_path.read_text("utf-8"))
     source = Path(records_path) if records_path else records_of_report(report_path)
+    history = earlier_runs(report_path)
+    folder = report_path.parent.name if history is not None else None
     try:
-        page = render_html(report, read_records(source, torn_end=True) if source and source.is_file() else None)
+        records = read_records(source, torn_end=True) if source and source.is_file() else None
+        page = render_html(report, records, history, folder)
     except RecordsFileError as error:
         logger.warning("report view drawn without the data charts: %s", error)
-        page = render_html(report, None)
+        page = render_html(report, None, history, folder)
     out = report_view(report_path)
     write_atomically(out, page.encode("utf-8"))
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m atlas_crawler.report_html", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m atlas_crawler.report_html",
+        description="Write a run report's HTML view (report.html beside report.json): the run's health "
+        "and charts of the data, in French, in one self-contained page.",
+    )
     parser.add_argument("report", type=Path, help="a run report (report.json, atlas.report.json)")
     parser.add_argument("--records", type=Path, help="the run's records (default: the JSON Lines beside the report)")
     args = parser.parse_args(argv)

@@ -16,6 +16,7 @@ from scrapy.exceptions import NotConfigured
 
 from atlas_crawler import stats
 from atlas_crawler.files import RunFiles, write_atomically
+from atlas_crawler.outcome import Tolerance
 from atlas_crawler.run.doubts import report_section, write_doubts
 from atlas_crawler.run.jobstate import job_stats
 from atlas_crawler.run.report.build import build_report
@@ -66,7 +67,8 @@ class ReportWriter:
         }
         files = RunFiles.of(self.crawler.settings)
         doubts = report_section(judged_doubts(self.crawler), files.doubts)
-        report = build_report(run_state(self.crawler), job_stats(self.crawler), self.reason, context, doubts)
+        tolerance = Tolerance.from_settings(self.crawler.settings)
+        report = build_report(run_state(self.crawler), job_stats(self.crawler), self.reason, context, doubts, tolerance)
         if token := self.crawler.settings.get("ATLAS_RUN_TOKEN"):
             report["run_token"] = token  # the crawl command's proof that this report is this run's
         path = files.report
