@@ -347,3 +347,46 @@ def test_an_empty_type_with_its_own_empty_place_is_no_doubt(layout: str) -> None
     record = collectivity(NAME_ROW + layout)
     assert (record["collectivity_type"], record["region"]) == (None, "Bretagne")
     assert record["doubts"] == []
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [
+        "<table><tr><td class='libelle'>NOM : </td></tr><tr><td><a>Région</a> de Kayes</td></tr></table>",
+        "<dl><dt>NOM : </dt><dd> <font color='#333333'>Région</font> de Kayes </dd></dl>",
+        "<h3>NOM :</h3><p><span><font face='Arial'>Région</font></span> de Kayes</p>",
+    ],
+)
+def test_a_label_opening_the_value_element_where_a_value_goes_is_doubted(pair: str) -> None:
+    """``NOM :``, then the row or ``dd`` of its value opening with ``Région`` in a
+    wrapper a reader does not see and going on: a name (``Région de Kayes``) or the
+    region and its value; the reader took the second, the name vanished without a
+    word (mutation seeds 4000235, 6000501 and 7000445 of ``make fuzz``, seeds 4, 6, 7)."""
+    record = collectivity(f"{pair}<h4>Type de collectivité : </h4><div>Municipalité</div>")
+    assert (record["name"], record["region"]) == (None, "de Kayes")
+    assert record["doubts"] == [
+        {"rule": doubts.AMBIGUOUS, "field": "name", "text": "a label where the value of NOM : goes: Région"}
+    ]
+
+
+def test_a_pair_of_its_own_after_an_empty_value_out_of_a_table_is_no_doubt() -> None:
+    record = parse(
+        "<p><b>Objectif du partenariat</b> : &nbsp;</p>"
+        "<ul><li><span>Description détaillée du partenariat</span> Un texte.</li></ul>",
+        PAIRS,
+    )
+    assert (record["objective"], record["description"]) == (None, "Un texte.")
+    assert record["doubts"] == []
+
+
+def test_a_label_s_empty_value_place_bounds_its_value() -> None:
+    """``Site web`` over an empty cell of its row: its value is empty, as a reader sees
+    it, and the pair after it that the reader could not read (a label wrapped in a link
+    without an address) is doubted, not taken for the website (mutation seed 5002787)."""
+    record = collectivity(
+        f"{NAME_ROW}<h4>Type de collectivité : </h4><div>Commune</div>"
+        '<div class="row"><div class="col-4">site web <em>*</em></div><div class="col-8"></div></div>'
+        '<div><label><font face="Arial"><a>Population :</a></font></label> <input type="text" readonly value="72 010"></div>'
+    )
+    assert (record["collectivity_type"], record["website"]) == ("Commune", None)
+    assert record["doubts"] == [{"rule": doubts.UNCLAIMED, "field": None, "text": "Population :72 010"}]

@@ -15,6 +15,7 @@ from tests.saved import html_response
 FRENCH = "https://atlas.test/cncdext/dyn/public/atlas/detailCollectiviteFrancaise.html?idCollectivite=9"
 START = "Année de début du partenariat"
 TITLE_DL = "<dl><dt>Titre</dt><dd>Un titre</dd></dl>"
+TYPE_ROW = "<table><tr><td>Type de collectivité :</td><td>Municipalité</td></tr></table>"
 
 
 def project(body: str) -> dict:
@@ -184,6 +185,64 @@ def test_a_label_over_inline_pieces_then_a_colon_and_its_value_in_one_element(li
     assert record["doubts"] == []
     record = project("<div><p><font>Année de</font> début du partenariat : 2001</p>" + TITLE_DL + "</div>")
     assert (record["start_year"], record["title"], record["doubts"]) == (2001, "Un titre", [])
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Région <a><font>de</font></a> Ville-Cœuvres Nord",
+        "Région <span>de Ville-Cœuvres</span> Nord",
+        "Région de <i>Ville-Cœuvres</i> Nord",
+    ],
+)
+def test_a_label_s_words_opening_a_line_of_text_are_words_of_that_line(line: str) -> None:
+    """In a run of text lines a label is its line's whole text: ``Région`` opening the
+    name ``Région de Ville-Cœuvres Nord``, its words split by inline wrappers a reader
+    does not see, is no label (it took the rest of the line for the region and left
+    the name empty, without a doubt: mutation seed 2000041 of ``make fuzz``)."""
+    record = collectivity(f"<div class='bloc'><div class='texte'>Nom<br>{line}<br></div>{TYPE_ROW}</div>")
+    assert (record["name"], record["region"]) == ("Région de Ville-Cœuvres Nord", None)
+    assert record["doubts"] == []
+
+
+def test_a_label_s_words_closing_a_line_of_text_are_words_of_that_line() -> None:
+    record = project(f"<div>Contexte<br>Du texte<br>Le <i>nouveau</i> titre<br></div>{TITLE_DL}")
+    assert (record["context"], record["title"]) == ("Du texte\nLe nouveau titre", "Un titre")
+    assert record["doubts"] == []
+
+
+@pytest.mark.parametrize("label", ["Titre *", "Titre <span class='req'>*</span>", "Titre&nbsp;:", "TITRE <b>:</b>"])
+def test_a_label_alone_on_its_line_with_an_asterisk_or_a_colon_is_still_a_label(label: str) -> None:
+    record = project(f"<div>{label}<br>Un titre<br>Contexte<br>Du texte</div>")
+    assert (record["title"], record["context"], record["doubts"]) == ("Un titre", "Du texte", [])
+
+
+def test_a_label_then_a_colon_and_its_value_on_its_line_is_still_a_label() -> None:
+    record = project("<div>Titre <b>:</b> Un <i>titre</i><br>Contexte<br>Du texte</div>")
+    assert (record["title"], record["context"], record["doubts"]) == ("Un titre", "Du texte", [])
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "<dl><dt>Objectif du partenariat</dt><dd>Agriculture eau <font>élus territoire</font> : « projet »<br>"
+        "Suite du texte.</dd></dl>",
+        "<table><tr><th>Objectif du partenariat :</th><td>Agriculture eau <a><span>élus territoire :</span></a>"
+        " « projet »<br>Suite du texte.</td></tr></table>",
+    ],
+)
+def test_a_colon_s_wrapper_inside_a_line_of_a_value_is_no_label(value: str) -> None:
+    """A wrapper a reader does not see, closed by a colon after other words of a value's
+    line, is no unknown label: it took the rest of the value for ``extra`` without a
+    doubt (mutation seeds 3001996 and 3002266 of ``make fuzz``, seed 3)."""
+    record = project(value + TITLE_DL)
+    assert record["objective"] == "Agriculture eau élus territoire : « projet »\nSuite du texte."
+    assert (record["extra"], record["doubts"]) == ({}, [])
+
+
+def test_a_colon_s_wrapper_opening_a_line_is_still_a_label() -> None:
+    record = project(f"<div>{TITLE_DL}<p><font>Référence interne</font> : CNCD-12</p></div>")
+    assert (record["title"], record["extra"]) == ("Un titre", {"Référence interne": "CNCD-12"})
 
 
 def test_a_statement_over_lines_is_one_statement() -> None:

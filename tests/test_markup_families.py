@@ -225,7 +225,7 @@ def test_partner_links_give_ids_and_canonical_urls() -> None:
     ]
 
 
-@pytest.mark.parametrize("family", ["div/label", "dt/dd", "th/td"])
+@pytest.mark.parametrize("family", ["div/label", "dt/dd", "th/td", "heading + block", "strong + text", "label + span"])
 def test_collectivity_pages(family: str) -> None:
     fmt = PAIRS[family]
     body = "".join(
@@ -263,3 +263,22 @@ def test_collectivity_pages(family: str) -> None:
         "project_ids": ["912", "2431"],
         "extra": {"Population": "52 000"},
     }
+
+
+@pytest.mark.parametrize("family", PAIRS)
+@pytest.mark.parametrize("kind", ["Région", "Département"])
+def test_a_collectivity_type_that_is_a_label_s_word_in_every_family(family: str, kind: str) -> None:
+    """The type's value is a label's words, the next label an unknown one over
+    inline pieces (a required field's asterisk): in every family, the type, not an
+    empty type and an empty region."""
+    fmt = PAIRS[family]
+    body = fmt.format(label="Nom", value="Région Bretagne") + fmt.format(label="Type de collectivité", value=kind)
+    body += '<div class="ligne"><label>Population<span class="obligatoire">*</span></label><div class="valeur">800</div></div>'
+    url = "https://atlas.test/cncdext/dyn/public/atlas/detailCollectiviteEtrangere.html?idCollectivite=9"
+    record = dict(parse_collectivity(html_response(f"<html><body><div>{body}</div></body></html>", url)))
+    assert (record["name"], record["collectivity_type"], record["extra"]) == (
+        "Région Bretagne",
+        kind,
+        {"Population": "800"},
+    )
+    assert (record["region"], record["department"], record[DOUBTS]) == (None, None, [])

@@ -86,6 +86,40 @@ def test_a_type_and_a_region_both_named_region() -> None:
     assert (record["collectivity_type"], record["region"], record["department"]) == ("Région", "Bretagne", "Finistère")
 
 
+#: A block heading that is a known label, its value's block after it, then a label over
+#: inline pieces (a required field's asterisk) in its own row: the page hypothesis found
+#: (test_parse_properties) where ``Région`` was read as the label of an empty field and
+#: ``Type de collectivité`` left empty, without a doubt.
+HEADING_THEN_VALUE = (
+    '<div class="bloc"><table><tbody><tr><th>Nom</th><td>Commune de Saint-Kayes</td></tr>\n'
+    "</tbody></table>\n<h3>{label}</h3>\n<div>{value}</div>\n"
+    '<div class="ligne"><label>{next}<span class="obligatoire">*</span></label>\n'
+    '  <div class="valeur">{next_value}</div></div>\n</div>\n'
+)
+
+
+@pytest.mark.parametrize("value", ["Région", "Département", "Commune"])
+def test_a_heading_that_is_a_known_label_takes_the_block_after_it_as_its_value(value: str) -> None:
+    """``<label>Population<span>*</span></label>`` after the value is a label of its
+    own, not the value ``Région`` would have as a label (a label over inline pieces
+    is one element's whole text, as ``<label>Population</label>`` is)."""
+    block = HEADING_THEN_VALUE.format(label="Type de collectivité", value=value, next="Population", next_value="800")
+    record = collectivity(block, FOREIGN)
+    assert (record["name"], record["collectivity_type"], record["region"]) == ("Commune de Saint-Kayes", value, None)
+    assert record["extra"] == {"Population": "800"}
+    assert record["doubts"] == []
+
+
+def test_a_heading_that_is_a_project_label_takes_the_block_after_it_as_its_value() -> None:
+    block = HEADING_THEN_VALUE.format(
+        label="Le partenariat est", value="En cours", next="Année de début du partenariat", next_value="2010"
+    ).replace("<th>Nom</th><td>Commune de Saint-Kayes</td>", "<th>Titre</th><td>Un titre</td>")
+    record = project(block)
+    assert (record["title"], record["status"], record["start_year"]) == ("Un titre", "En cours", 2010)
+    assert record["extra"] == {}
+    assert record["doubts"] == []
+
+
 def test_unknown_labels_laid_out_as_known_ones_go_to_extra() -> None:
     record = project(
         '<div class="r"><div class="l">Titre</div><div class="v">Un titre</div></div>'
@@ -195,3 +229,20 @@ def test_the_embassy_block_is_its_lines_whatever_holds_them(block: str) -> None:
     assert record["embassy"] == {"name": "Ambassade de France au Sénégal", "contacts": [CONTACT]}
     assert record["title"] == "Un titre"
     assert record["foreign_partner_contacts"] == []
+
+
+@pytest.mark.parametrize(
+    "label", ["type <font>de collectivité :</font>", "<span>Type</span> <font>de</font> <span>collectivité</span>\n :"]
+)
+def test_a_label_over_inline_pieces_closed_by_a_colon_takes_the_next_line(label: str) -> None:
+    """``type <font>de collectivité :</font>`` ends its line at the colon: no value on
+    that line, so the next line, a label's words, is the type (it was read as an
+    empty type and an empty region, without a doubt: mutation seeds 5001625, 7001957)."""
+    record = collectivity(
+        "<div class='bloc'><p><label>Nom de la collectivité</label> <span>Province de Kayes</span></p>"
+        f"<div class='bloc-texte'>{label}<br>Région<br></div>"
+        "<table><tr><td class='libelle'>PAYS:</td><td>Burkina Faso</td></tr></table></div>",
+        FOREIGN,
+    )
+    assert (record["collectivity_type"], record["region"], record["country"]) == ("Région", None, "Burkina Faso")
+    assert record["doubts"] == []

@@ -22,8 +22,20 @@ from itertools import islice
 from lxml import etree
 
 from atlas_crawler.extract.doubts import AMBIGUOUS, CLAIMED_TWICE, IMPLAUSIBLE, MISPLACED, UNCLAIMED, Doubt
-from atlas_crawler.extract.flow import TEXT, Flow
-from atlas_crawler.extract.labels import STATEMENT, Mark, first_word, whole_element
+from atlas_crawler.extract.flow import HEADINGS, TEXT, Flow
+from atlas_crawler.extract.labels import (
+    HEADING,
+    LABEL,
+    LABEL_TAGS,
+    STATEMENT,
+    Mark,
+    first_word,
+    has_colon,
+    in_value_slot,
+    tag,
+    value_slot,
+    whole_element,
+)
 from atlas_crawler.extract.tables import Table, is_banner_or_pager
 from atlas_crawler.extract.text import clean, fold, label_key, text_of
 from atlas_crawler.extract.visible import elements_of
@@ -47,6 +59,10 @@ _SENTENCES = re.compile(r"(?<=[.!])\s+")
 _COUNTED = re.compile(r"[\d<>«»‹›]")
 _STEPS = re.compile(r"\s[>›»/]\s|\s[>›»]$")
 _LONGEST_TITLE = 120
+#: Elements made to hold a value (a table's rows and cells, a term's description).
+_VALUE_ELEMENTS = frozenset({"tr", "td", "th", "dd"})
+#: Labels whose next element is their value's place whatever it is (``<h3>Nom</h3><p>…``).
+_LABEL_ELEMENTS = HEADINGS | LABEL_TAGS
 #: Owners that are no field (titles, states, tables, sections, chrome).
 _NOT_FIELDS = frozenset({"title", "state", "table", "section", "chrome", "block"})
 
@@ -138,8 +154,65 @@ def account(
         for m in marks
         if m.kind == STATEMENT and m.field and m.state is None
     ]
+    doubts += _labels_in_value_places(flow, marks, vocabulary)
     doubts += _unclaimed(flow, claims, content, chrome, vocabulary.chrome)
     return doubts
+
+
+def _labels_in_value_places(flow: Flow, marks: list[Mark], vocabulary: Vocabulary) -> list[Doubt]:
+    """A known label that read no value, and right after it, where that value goes,
+    another known label with no colon that a person may read as that value: in the
+    value's place of a label whose values may be a label's words (``value_words``:
+    ``<h3>Type de collectivité</h3><div>Région</div>``), or opening the table row
+    or cell of any label's value (``_opens_the_value_place``). Both labels claim
+    their own words (the atlas shows its labels even empty), so no unclaimed text
+    would tell that a value may have vanished. An empty value has its own place (an
+    empty cell or ``div``): no label stands there."""
+    doubts: list[Doubt] = []
+    previous: Mark | None = None
+    for mark in marks:
+        if mark.kind == HEADING:  # a heading element is a mark of its own, its words a label's too
+            continue
+        if (
+            previous is not None
+            and previous.kind == LABEL == mark.kind
+            and previous.value_span is None
+            and mark.value_span is None
+            and not (previous.rest or "").strip(" :\u00a0")
+            and mark.rest is None
+            and not flow.has_content(previous.end, mark.at)
+            and not has_colon(mark.element, mark.text)
+            and (
+                (previous.field in vocabulary.value_words and in_value_slot(flow, previous, mark.at))
+                or _opens_the_value_place(flow, previous, mark)
+            )
+        ):
+            text = f"a label where the value of {previous.text} goes: {mark.text}"
+            doubts.append(Doubt(AMBIGUOUS, text, previous.field))
+        previous = mark
+    return doubts
+
+
+def _opens_the_value_place(flow: Flow, previous: Mark, mark: Mark) -> bool:
+    """A label's element opening the table row or cell, or the ``dd``, where the
+    previous label's value goes, the rest of its line running text after it
+    (``<tr><td>Nom :</td></tr><tr><td><a>Région</a> de Kayes</td></tr>``): a name
+    that starts with a label's words, or a label and its value in one value element
+    (a table or a list of terms gives each its own), or the element after a heading
+    or a label element; either may be what the page says. Elsewhere, a pair of its
+    own on its line is a layout of its own (``<li><span>Titre</span> Un titre</li>``
+    after ``<p><b>Objectif</b> :</p>``)."""
+    slot = value_slot(flow, previous)
+    if slot is None or mark.element is None:
+        return False
+    if tag(slot) not in _VALUE_ELEMENTS and tag(previous.element) not in _LABEL_ELEMENTS:
+        return False
+    start, end = flow.span(slot)
+    if next((j for j in range(start, end) if flow.content[j]), None) != mark.at:
+        return False
+    line_end = flow.line_of(mark.at)[1]
+    following = next((j for j in range(mark.end, min(end, line_end)) if flow.content[j]), None)
+    return following is not None and flow.tails[following]
 
 
 def _unclaimed(

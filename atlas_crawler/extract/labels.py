@@ -7,6 +7,9 @@ it up to the next thing the page names.
   A label is the whole text of its element: one broken over lines or split over
   inline elements (``Année de<br>début``, ``<span>Année de</span> <b>début</b>``,
   ``Titre<span>*</span>``) is read as one line, a required field's asterisk aside.
+  In a run of text a label is its line's whole text (a colon or an asterisk may
+  close it): words that open or close a longer line are words of that line
+  (``Région <a>de</a> Kayes``); see ``reading``.
 - Its value is the text after it in reading order, up to the next mark (label,
   statement, block heading, section title, table or its title, heading element),
   within the smallest element around the label that holds anything after it (so
@@ -64,6 +67,8 @@ LABEL_TAGS = frozenset({"label", "dt", "th"})
 _KIND = {"strong": "b", "em": "i", **{f"h{n}": "h" for n in range(1, 7)}}
 #: The most tokens a label's element may span (a few words, inline pieces, line breaks).
 _MAX_LABEL_TOKENS = 16
+#: Elements that hold nothing by nature: no value's place.
+_VOID = frozenset({"br", "hr", "img", "wbr"})
 #: A required field's asterisk closing a label (``Titre *``, ``Titre* :``).
 _REQUIRED = re.compile(r"\s*\*+(?=\s*:?\s*$)")
 
@@ -237,8 +242,9 @@ def known_mark(
     mark = classify(flow.texts[i], labels, statements)
     if mark is None and pieces is not None and pieces.kind == LABEL and ":" not in flow.texts[i]:
         colon = next((j for j in range(i + 1, end) if flow.kinds[j] == TEXT and ":" in flow.texts[j]), None)
-        if colon is not None:
-            pieces.rest = flow.texts[colon].split(":", 1)[1]
+        if colon is not None:  # a colon closing the line leaves no value in it: the next line may hold it
+            rest = flow.texts[colon].split(":", 1)[1]
+            pieces.rest = rest if rest.strip(" \u00a0") else None
             return pieces, None, colon + 1
     return mark, whole_element(flow, i), i + 1
 
@@ -321,11 +327,14 @@ def value_slot(flow: Flow, label: Mark) -> etree._Element | None:
 
 
 def _next_line(flow: Flow, label: Mark, i: int) -> bool:
-    """In a run of text lines, the line right after a label (no blank line between)."""
+    """In a run of text lines, the line right after a label (no blank line between);
+    a label over inline pieces ends in the run (``<span>Type</span> <font>de</font>
+    <span>collectivité</span> :<br>Région``: its colon and the next line are the
+    block's own text, its first word a span's)."""
     if label.rest is not None:
         return False
     breaks = [flow.kinds[j] for j in range(label.end, i) if flow.kinds[j] != TEXT]
-    return breaks == [NEWLINE] and flow.owners[i] is flow.owners[label.at]
+    return breaks == [NEWLINE] and flow.owners[i] in (flow.owners[label.at], flow.owners[label.end - 1])
 
 
 def boundary(flow: Flow, mark: Mark, others: list[int] | None = None) -> int:
@@ -349,10 +358,19 @@ def boundary(flow: Flow, mark: Mark, others: list[int] | None = None) -> int:
 
 def value_range(flow: Flow, mark: Mark, stop: int, others: list[int]) -> tuple[int, int]:
     """The tokens of a mark's value: its ``value_span``, else what follows it up to
-    ``stop`` (the next mark) within its ``boundary``."""
+    ``stop`` (the next mark) within its ``boundary``, and no further than the
+    element right after the label when that element is empty: the label's value
+    place, which a reader sees empty (``<div class="col-8"></div>``), not the next
+    pair a label the reader missed starts."""
     if mark.value_span is not None:
         return mark.value_span
-    return mark.end, min(stop, boundary(flow, mark, others))
+    end = min(stop, boundary(flow, mark, others))
+    slot = value_slot(flow, mark)
+    if slot is not None and tag(slot) not in _VOID:
+        start, slot_end = flow.span(slot)
+        if start >= mark.end and not flow.has_content(mark.end, slot_end):
+            end = min(end, slot_end)
+    return mark.end, end
 
 
 def value_text(flow: Flow, mark: Mark, start: int, end: int, skip: set[int]) -> str:
@@ -373,8 +391,9 @@ def unknown_label(
     (which a known label's value element overrules): an element that says it is
     a label; a short text followed by a colon (in or right after it) in an
     inline element, a cell, or the first of two blocks in a row; weaker, a block
-    starting with ``Label : value``, or an element laid out as the page's known
-    labels (``signatures``; ``kinds``, their kinds of tag, a cheap first test).
+    starting with ``Label : value``, an element laid out as the page's known
+    labels (``signatures``; ``kinds``, their kinds of tag, a cheap first test), or
+    a colon's element after other words on its line (``_mid_line``).
     The label is its element's whole text: the token's own element, else the
     short element of inline pieces and line breaks it starts (``label_element``),
     with no colon but at its end, on strong evidence only (laid out as a label,
@@ -383,7 +402,7 @@ def unknown_label(
     if el is not None:
         text = _REQUIRED.sub("", flow.texts[i].strip())
         if (said := _said_label(el, i, i + 1, text, checkbox_ids)) is not None:
-            return said, False
+            return said, _mid_line(flow, i, el)
         if tag(el) in _LINE_BLOCKS and (inline := inline_unknown(flow.texts[i])) is not None:
             return Mark(UNKNOWN, i, inline[0], rest=inline[1]), True
         if len(text) <= 100 and _KIND.get(tag(el), tag(el)) in kinds and signature(el) in signatures:
@@ -396,7 +415,14 @@ def unknown_label(
     if ":" in text.rstrip(" :\u00a0"):
         return None  # ``Label : value`` in one element: no label's element
     said = _said_label(el, i, end, text, checkbox_ids)
-    return (said, False) if said is not None else None
+    return (said, _mid_line(flow, i, el)) if said is not None else None
+
+
+def _mid_line(flow: Flow, i: int, el: etree._Element) -> bool:
+    """A label by its colon only (no label element), after other words on its line
+    (``Agriculture eau <font>élus territoire</font> : « projet »``): weak evidence,
+    as a reader sees one line of text where a wrapper he does not see begins."""
+    return tag(el) not in LABEL_TAGS and flow.has_content(flow.line_of(i)[0], i)
 
 
 def _said_label(el: etree._Element, at: int, end: int, text: str, checkbox_ids: set[str]) -> Mark | None:

@@ -29,12 +29,14 @@ from atlas_crawler.extract.labels import (
     UNKNOWN,
     Mark,
     classify,
+    element_text,
     first_word,
     glyph_state,
     has_colon,
     in_value_place,
     in_value_slot,
     known_mark,
+    label_element,
     pair_root,
     signature,
     tag,
@@ -322,6 +324,10 @@ def _text_marks(flow: Flow, vocabulary: Vocabulary, taken: set[int]) -> list[Mar
         if first_word(text) not in vocabulary.first_words:
             continue
         mark, element, after = known_mark(flow, i, vocabulary.labels, vocabulary.statements)
+        if mark is not None and (line_end := _label_in_a_line(flow, mark, i, element, after, vocabulary)) is None:
+            mark = None
+        elif mark is not None:
+            after = line_end
         if mark is None and len(text) <= _MAX_TITLE:
             key = label_key(text)
             if key in vocabulary.sections:
@@ -339,6 +345,28 @@ def _text_marks(flow: Flow, vocabulary: Vocabulary, taken: set[int]) -> list[Mar
         taken.update(range(i + 1, after))  # the rest of the label's element
         marks.append(mark)
     return marks
+
+
+def _label_in_a_line(
+    flow: Flow, mark: Mark, at: int, element: etree._Element | None, after: int, vocabulary: Vocabulary
+) -> int | None:
+    """Where a known label's words end (``after`` as found), or None when they are
+    no label: in a run of text (no element of their own, no colon) with other words
+    before or after them on their line, the line is one text (``Région <a>de</a>
+    Kayes``, a name; ``Du texte <i>et</i> titre``), as a label is its element's
+    whole text. A required field's asterisk or a colon closing the line is the
+    label's: it then ends with its line; a colon then a value keeps it a label."""
+    if mark.kind != LABEL or element is not None or mark.rest is not None:
+        return after
+    start, end = flow.line_of(at)
+    if flow.has_content(start, at):
+        return None
+    if not flow.has_content(after, end):
+        return after
+    line = classify(flow.text(range(at, end)), vocabulary.labels, vocabulary.statements)
+    if line is None or line.field != mark.field:
+        return None
+    return end if line.rest is None else after  # ``Titre <b>: Un titre</b>``: its value follows
 
 
 def _values_are_not_labels(flow: Flow, marks: list[Mark], vocabulary: Vocabulary) -> list[Mark]:
@@ -390,8 +418,12 @@ def _has_own_value(flow: Flow, mark: Mark, next_at: int) -> bool:
     if not content:
         return False
     first = whole_element(flow, content[0])
-    if first is None:
-        return True
+    if first is None:  # a label over inline pieces (``<label>Population<span>*</span></label>``) is one too
+        joined = label_element(flow, content[0])
+        if joined is None:
+            return True
+        label, end = joined
+        return tag(label) not in LABEL_TAGS and not has_colon(label, element_text(flow, content[0], end))
     if tag(first) in LABEL_TAGS or has_colon(first, flow.texts[content[0]]):
         return False  # the next label
     following = whole_element(flow, content[1]) if len(content) > 1 else first
