@@ -67,8 +67,10 @@ def editions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_the_runs_end_as_expected(editions: dict[str, Any]) -> None:
     assert editions["first"].returncode == outcome.EXIT_COMPLETE, editions["first"].stdout[-3000:]
     assert editions["second"].returncode == outcome.EXIT_COMPLETE, editions["second"].stdout[-3000:]
-    assert editions["faulty"].returncode == outcome.EXIT_INCOMPLETE, editions["faulty"].stdout[-3000:]
-    assert folders.latest_complete(editions["tmp"] / "runs") == editions["second_run"]
+    # The faulty edition's failures are pages the site refuses: complete with known gaps.
+    assert editions["faulty"].returncode == outcome.EXIT_COMPLETE, editions["faulty"].stdout[-3000:]
+    assert "complete with known gaps" in editions["faulty"].stdout
+    assert folders.latest_complete(editions["tmp"] / "runs") == editions["faulty_run"]
 
 
 @pytest.mark.e2e

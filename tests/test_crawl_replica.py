@@ -91,16 +91,19 @@ def test_every_record_validates_against_its_schema(faulty_crawl: Crawl) -> None:
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", r["crawled_at"]) for r in faulty_crawl.records)
 
 
-def test_spidermon_monitors_flag_the_failed_pages_and_pass_the_rest(faulty_crawl: Crawl) -> None:
+def test_spidermon_monitors_pass_with_only_the_pages_the_site_refuses_failed(faulty_crawl: Crawl) -> None:
+    """The replica's « Erreur technique » projects are the site's own refusals, within the
+    tolerance: known gaps, not failures (test_run_monitors.py: over it, or any other failure)."""
     monitors = faulty_crawl.report["monitors"]
     assert {name: m["passed"] for name, m in monitors.items()} == {
         "Finish Reason Monitor": True,
-        "FailedPagesMonitor": False,
+        "FailedPagesMonitor": True,
         "InvalidRecordsMonitor": True,
         "DoubtedRecordsMonitor": True,
         "Field Coverage Monitor": True,
     }
-    assert str(len(faulty_crawl.truth["failed_urls"])) in monitors["FailedPagesMonitor"]["reason"]
+    gaps = {gap["url"] for gap in faulty_crawl.report["outcome"]["known_gaps"]}
+    assert gaps == set(faulty_crawl.truth["failed_urls"]) != set()
 
 
 def test_each_page_is_fetched_once(faulty_crawl: Crawl) -> None:

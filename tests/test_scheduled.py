@@ -66,6 +66,7 @@ def scheduled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     closed = f"http://127.0.0.1:{free_port()}/cncdext/dyn/public/atlas/"
     out["down"] = crawl(closed, None, settings=folder)
     out["down_run"] = folders.all_runs(runs_dir)[-1]
+    out["latest_after_down"] = folders.latest_complete(runs_dir)
     out["down_run_report"] = report_of(out["down_run"])  # read now: the last run below prunes it
     out["down_run_changes"] = read_jsonl(out["down_run"] / CHANGES)
     good = tmp / "atlas.jsonl"
@@ -80,6 +81,7 @@ def scheduled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             base, None, settings={**folder, **EMAIL_ALERT, **strict, "LOG_LEVEL": "INFO", "ATLAS_KEEP_RUNS": "1"}
         )
         out["faulty_run"] = folders.all_runs(runs_dir)[-1]
+        out["latest_after_faulty"] = folders.latest_complete(runs_dir)
         out["gaps"] = crawl(base, None, settings={**folder, "LOG_LEVEL": "INFO"})  # the default tolerance
     out["faulty_truth"] = json.loads((tmp / "faulty-truth.json").read_text("utf-8"))
     out["gaps_run"] = folders.all_runs(runs_dir)[-1]
@@ -104,6 +106,7 @@ def test_a_complete_run_exits_0_and_becomes_latest(scheduled: dict[str, Any]) ->
         "exit_code": 0,
         "meaning": "complete",
         "incomplete_because": [],
+        "known_gaps": [],
         "run_folder": str(run),
     }
     assert report["changes"] == {"since": None, "counts": {}}
@@ -131,7 +134,7 @@ def test_the_progress_line_says_where_the_crawl_stands(scheduled: dict[str, Any]
 def test_site_down_exits_3_and_latest_stays(scheduled: dict[str, Any]) -> None:
     result = scheduled["down"]
     assert result.returncode == outcome.EXIT_SITE_UNREACHABLE, result.stdout[-3000:]
-    assert folders.latest_complete(scheduled["runs_dir"]) == scheduled["complete_run"]
+    assert scheduled["latest_after_down"] == scheduled["complete_run"]
     report = scheduled["down_run_report"]
     assert report["records"] == {} and report["outcome"]["exit_code"] == outcome.EXIT_SITE_UNREACHABLE
     # nothing was reached, so nothing is known to be removed: every earlier record is "unknown"
@@ -155,7 +158,7 @@ def test_site_down_leaves_the_previous_records_byte_identical(scheduled: dict[st
 def test_failed_pages_exit_1_and_latest_stays_on_the_complete_run(scheduled: dict[str, Any]) -> None:
     result, run = scheduled["faulty"], scheduled["faulty_run"]
     assert result.returncode == outcome.EXIT_INCOMPLETE, result.stdout[-3000:]
-    assert folders.latest_complete(scheduled["runs_dir"]) == scheduled["complete_run"]
+    assert scheduled["latest_after_faulty"] == scheduled["complete_run"]
     report = report_of(run)
     assert report["outcome"]["exit_code"] == outcome.EXIT_INCOMPLETE
     assert {f["url"] for f in report["failures"]} == set(scheduled["faulty_truth"]["failed_urls"]) != set()
@@ -177,8 +180,8 @@ def test_pages_the_site_refuses_give_a_complete_run_with_known_gaps(scheduled: d
     assert {gap["url"] for gap in said["known_gaps"]} == failed != set()
     assert f"run outcome: complete with known gaps (exit 0): {len(failed)} pages the site refuses" in result.stdout
     assert all(f"known gap: {url}" in result.stdout for url in failed)
-    unknown = {c["url"] for c in read_jsonl(run / CHANGES) if c["change"] == "unknown"}
-    assert unknown == failed  # they were in the complete run: unknown now, never "removed"
+    unknown = {c["id"] for c in read_jsonl(run / CHANGES) if c["change"] == "unknown"}
+    assert unknown == {url.rsplit("=", 1)[1] for url in failed}  # in the complete run: unknown, not removed
     status = json.loads((scheduled["runs_dir"] / "status.json").read_text("utf-8"))
     assert status["last_run"]["folder"] == run.name and status["last_complete_run"]["folder"] == run.name
 
