@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install system-deps demo test lint bench fuzz clean
+.PHONY: install system-deps demo serve test pywb lint bench fuzz clean
 
 install: system-deps $(VENV)/.installed
 
@@ -27,6 +27,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 demo: install
 	$(PY) -m atlas_crawler.replica.demo
 
+# The tables in Datasette on http://127.0.0.1:8001/ (docs/BROWSING.md): the latest run,
+# else output/atlas.jsonl, else the demo's; ARGS names another and/or a port:
+# make serve ARGS='output/atlas.jsonl --port 8002'.
+serve: install
+	$(PY) -m atlas_crawler.serve $(ARGS)
+
 # The scheduled crawl of the live atlas (cron and systemd files in deploy/): a run folder
 # under output/runs, `latest` switched when the run is complete. The console gets only the
 # run folder, the changes and the outcome; the whole log is in the run folder's crawl.log.
@@ -39,8 +45,17 @@ crawl: install
 	@[ -n "$$ATLAS_CONTACT" ] || { echo "set ATLAS_CONTACT to your e-mail address (it goes into the User-Agent)" >&2; exit 2; }
 	ATLAS_RUNS_DIR="$${ATLAS_RUNS_DIR:-output/runs}" $(VENV)/bin/scrapy crawl atlas --nolog $(ARGS)
 
-test: install lint
+test: install pywb lint
 	$(PY) -m pytest
+
+# pywb for tests/test_replay.py (replaying a dump offline), in a venv of its own: its
+# brotlipy would shadow Brotli in .venv and break the crawl's decoding of br answers.
+pywb: .venv-pywb/.installed
+
+.venv-pywb/.installed:
+	[ -x .venv-pywb/bin/python ] || $(PYTHON) -m venv .venv-pywb
+	.venv-pywb/bin/pip install -q pywb==2.10.0
+	touch $@
 
 lint: install
 	$(PY) -m ruff check .
@@ -72,4 +87,4 @@ fuzz: install
 	MUTATION_EXAMPLES=3000 MUTATION_SEED=2 $(PY) -m pytest tests/test_mutations.py -q -k no_silent_error
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache output/demo
+	rm -rf $(VENV) .venv-pywb .pytest_cache .ruff_cache output/demo

@@ -351,3 +351,21 @@ ATLAS_WARC_MAX_SIZE = 1_000_000_000  # bytes: a new WARC file once the current o
 #: into <feed name>.tables/<format>/ beside it (a run folder: tables/<format>/); [] = none.
 #: Also `python -m atlas_crawler.export atlas.jsonl --to csv` at any time.
 ATLAS_EXPORT: list[str] = []
+#: The data's reuse terms, written into every datapackage.json (`licenses`). The atlas is
+#: French public sector information (CRPA livre III); we found no licence stated for it, so
+#: this is the licence décret 2017-638 (art. D323-2-1 CRPA) lists first for the State's
+#: information: Etalab's Licence Ouverte 2.0. Correct it here (or as JSON in the
+#: environment) if the ministry publishes other terms. docs/CITING.md.
+ATLAS_DATA_LICENSE = {
+    "name": "etalab-2.0",  # its SPDX identifier
+    "path": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+    "title": "Licence Ouverte / Open Licence 2.0 (Etalab)",
+}
+#: Where the data comes from and who publishes it (`sources`, `contributors` of every data
+#: package). No "path": the address the records were crawled from.
+ATLAS_DATA_SOURCE = {
+    "title": "Atlas français de la coopération décentralisée et des autres actions extérieures",
+    "publisher": (
+        "Ministère de l'Europe et des Affaires étrangères, Commission nationale de la coopération décentralisée (CNCD)"
+    ),
+}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -36,7 +37,10 @@ from warcio.archiveiterator import ArchiveIterator
 from atlas_crawler.archive.layout import CAPTURES, CDXJ, MANIFEST, PAGES, WACZ, WARC_DIR, warc_files
 from atlas_crawler.archive.middleware import ArchiveMiddleware
 from atlas_crawler.archive.scan import TruncatedError, iter_members, iter_records, read_member
-from atlas_crawler.files import RECORDS
+from atlas_crawler.archive.verify import check_provenance
+from atlas_crawler.archive.workers import crawled_at as reparse_crawled_at
+from atlas_crawler.files import RECORDS, REPORT
+from atlas_crawler.pages.common import FETCHED_AT, fetched_at
 from atlas_crawler.replica.localrun import PROJECT_ROOT, crawl, crawl_command, free_port
 from atlas_crawler.replica.server import Replica
 from atlas_crawler.replica.templates import ATLAS_PATH
@@ -107,7 +111,9 @@ def archive_settings(directory: Path, **more: str) -> dict[str, str]:
 def dump(logged_replica: LoggedReplica, tmp_path_factory: pytest.TempPathFactory) -> Dump:
     tmp = tmp_path_factory.mktemp("archive")
     logged_replica.log.clear()
-    settings = archive_settings(tmp / "dump", ATLAS_WARC_MAX_SIZE=str(WARC_MAX))
+    settings = archive_settings(
+        tmp / "dump", ATLAS_WARC_MAX_SIZE=str(WARC_MAX), LOG_FILE=str(tmp / "crawl.log"), ATLAS_EXPORT="csv"
+    )
     result = crawl(logged_replica.base, tmp / "atlas.jsonl", settings=settings)
     assert (tmp / "dump" / MANIFEST).exists(), result.stdout[-5000:]
     records = [json.loads(line) for line in (tmp / "atlas.jsonl").read_text("utf-8").splitlines()]
@@ -226,6 +232,48 @@ def test_the_wacz_validates_offline_and_indexes_every_record_page(dump: Dump) ->
     assert "pages/pages.jsonl" in names
     for record in dump.records:
         assert json.dumps(record["url"])[1:-1] in index, record["url"]
+
+
+@e2e
+def test_the_wacz_carries_the_dumps_provenance(dump: Dump) -> None:
+    """Kept alone, the WACZ still holds the manifest (less its own line), the captures
+    map, the records, the report, the crawl log and the data package, each hashed in its
+    datapackage.json."""
+    manifest = json.loads((dump.directory / MANIFEST).read_text("utf-8"))
+    with zipfile.ZipFile(dump.directory / WACZ) as wacz:
+        package = json.loads(wacz.read("datapackage.json"))
+        inner = json.loads(gzip.decompress(wacz.read(f"logs/{MANIFEST}.gz")))
+        copies = {name: wacz.read(f"logs/{name}") for name in (CAPTURES, RECORDS)}
+        copies[REPORT] = gzip.decompress(wacz.read(f"logs/{REPORT}.gz"))
+        log = wacz.read("logs/crawl.log").decode("utf-8")
+        tables = json.loads(gzip.decompress(wacz.read("logs/tables-csv.datapackage.json.gz")))
+    listed = {r["path"] for r in package["resources"] if r["hash"].startswith("sha256:") and r["bytes"]}
+    names = (f"{MANIFEST}.gz", CAPTURES, RECORDS, f"{REPORT}.gz", "crawl.log", "tables-csv.datapackage.json.gz")
+    assert {f"logs/{n}" for n in names} <= listed
+    assert inner == {**manifest, "files": {k: v for k, v in manifest["files"].items() if k != WACZ}}
+    assert WACZ in manifest["files"] and WACZ not in inner["files"]
+    for name, data in copies.items():
+        assert data == (dump.directory / name).read_bytes(), name
+    assert log and (dump.directory.parent / "crawl.log").read_text("utf-8").startswith(log)  # as written by then
+    assert {r["name"] for r in tables["resources"]} >= {"projects", "collectivities"}
+
+
+@e2e
+def test_the_page_list_gives_each_record_its_title_and_visible_text(dump: Dump) -> None:
+    with zipfile.ZipFile(dump.directory / WACZ) as wacz:
+        lines = [json.loads(line) for line in wacz.read("pages/pages.jsonl").decode("utf-8").splitlines()]
+    assert lines[0]["format"] == "json-pages-1.0"
+    pages = {page["url"]: page for page in lines[1:]}
+    assert len(pages) == len(dump.records) + 1  # every record's page and the home page
+    for record in dump.records:
+        page = pages[canonicalize(record["url"])]
+        title = record.get("title") or record["name"]
+        assert page["title"] == title
+        assert " ".join(title.split()) in page["text"]
+        assert "<" not in page["text"][:200]  # text, not markup
+    project = next(r for r in dump.records if r["type"] == "project" and r.get("description"))
+    words = " ".join(project["description"].split())[:40]
+    assert words in pages[canonicalize(project["url"])]["text"]  # the long texts are searchable too
 
 
 @e2e
@@ -415,6 +463,23 @@ def test_a_compressed_body_is_recorded_as_sent_and_decoded_by_readers(middleware
     assert req.rec_headers.get_header("WARC-Concurrent-To") == resp.rec_headers.get_header("WARC-Record-ID")
 
 
+def test_a_response_is_stamped_with_its_warc_date_which_becomes_its_records_crawled_at(
+    middleware: ArchiveMiddleware,
+) -> None:
+    """The spider's ``crawled_at`` is the instant the archive gives the response's
+    WARC-Date (to the second), not the time of parsing: a re-parse finds the same."""
+    request = Request("http://example.org/detailProjet.html?criteres.prjId=2")
+    middleware.process_request(request)
+    response = HtmlResponse(request.url, body=b"<html><body>projet</body></html>", request=request)
+    assert FETCHED_AT not in response.meta  # not received by the archive yet: fetched_at would give parse time
+    asyncio.run(middleware.process_response(request, response))
+    middleware.writer.close()
+    [resp] = [r for _, _, r in all_records(middleware.directory) if r.rec_type == "response"]
+    warc_date = resp.rec_headers.get_header("WARC-Date")
+    assert response.meta[FETCHED_AT] == warc_date
+    assert fetched_at(response) == warc_date[:19] + "Z" == reparse_crawled_at(warc_date)
+
+
 def test_the_raw_bytes_are_the_gzip_body_and_readers_decode_them(middleware: ArchiveMiddleware) -> None:
     page = b"<html><body>bonjour</body></html>"
     request = Request("http://example.org/a")
@@ -506,3 +571,33 @@ def test_a_job_paused_and_resumed_makes_one_dump_of_both_runs(logged_replica: Lo
     assert len(http_records(directory, "response")) == len(logged_replica.log)
     run = verify(directory)
     assert run.returncode == 0, run.stdout
+
+
+def test_verify_tells_a_wacz_whose_provenance_is_not_the_dumps(tmp_path: Path) -> None:
+    """The WACZ's manifest must be the dump's less the WACZ's line, its gzipped copies the dump's files."""
+    report = b'{"records": 1}\n'
+    manifest = {
+        "format": "atlas-crawler dump/2",
+        "files": {
+            REPORT: {"size": len(report), "sha256": hashlib.sha256(report).hexdigest()},
+            WACZ: {"size": 1, "sha256": "0" * 64},
+        },
+    }
+    inner = {**manifest, "files": {REPORT: manifest["files"][REPORT]}}
+
+    def problems(inner_manifest: dict[str, Any], report_copy: bytes) -> list[str]:
+        path = tmp_path / f"{len(list(tmp_path.iterdir()))}.wacz"
+        with zipfile.ZipFile(path, "w") as out:
+            out.writestr(f"logs/{MANIFEST}.gz", gzip.compress(json.dumps(inner_manifest).encode()))
+            out.writestr(f"logs/{REPORT}.gz", gzip.compress(report_copy))
+        with zipfile.ZipFile(path) as wacz:
+            return check_provenance(wacz, manifest)
+
+    assert problems(inner, report) == []
+    assert problems(manifest, report) == [f"{WACZ}: logs/{MANIFEST}.gz differs from {MANIFEST} (less the WACZ's line)"]
+    assert problems(inner, b"{}\n") == [f"{WACZ}: logs/{REPORT}.gz is not the dump's {REPORT}"]
+    with zipfile.ZipFile(tmp_path / "bare.wacz", "w") as bare:
+        bare.writestr("pages/pages.jsonl", "")
+    with zipfile.ZipFile(tmp_path / "bare.wacz") as bare:
+        assert check_provenance(bare, manifest) == [f"{WACZ}: holds no logs/{MANIFEST}.gz (the dump's provenance)"]
+        assert check_provenance(bare, {**manifest, "format": "atlas-crawler dump/1"}) == []  # an older dump

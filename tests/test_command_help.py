@@ -27,6 +27,7 @@ COMMANDS = (
     "export",
     "parse",
     "reparse",
+    "serve",
     "report_html",
     "verify",
     "replica",

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from frictionless import Package, validate
@@ -35,6 +36,7 @@ from atlas_crawler.output.export.cli import main as export_main
 from atlas_crawler.output.export.extension import AutoExport
 from atlas_crawler.output.export.schema import load_schema, record_fields, walk
 from atlas_crawler.output.export.tables import TABLES, TABLES_BY_NAME, Table
+from atlas_crawler.output.export.writers import FORMULA_GUARD, FORMULA_STARTS
 from atlas_crawler.output.feeds import ProjectCsvExporter
 from atlas_crawler.replica.localrun import PROJECT_ROOT, crawl_command, replica
 from atlas_crawler.replica.world import World
@@ -109,11 +111,19 @@ def _plain(value: Any) -> Any:
     return _number(value)
 
 
+def _unguarded(value: Any) -> Any:
+    """An Excel CSV cell's text as the records have it (``--excel`` guards formulas)."""
+    if isinstance(value, str) and value.startswith(FORMULA_GUARD) and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
+
+
 def read_csv(directory: Path) -> dict[str, list[dict[str, Any]]]:
     """Through Frictionless, typed by datapackage.json alone."""
     package = Package(str(directory / "datapackage.json"))
     return {
-        r.name: [{k: _plain(v) for k, v in row.to_dict().items()} for row in r.read_rows()] for r in package.resources
+        r.name: [{k: _plain(_unguarded(v)) for k, v in row.to_dict().items()} for row in r.read_rows()]
+        for r in package.resources
     }
 
 
@@ -134,12 +144,16 @@ def read_sqlite(directory: Path) -> dict[str, list[dict[str, Any]]]:
     db.row_factory = sqlite3.Row
     out = {}
     for table in TABLES:
-        kinds = {c.name: c.type for c in table.columns}
+        kinds = {c.name: "money" if c.money else c.type for c in table.columns}
+        money = any(c.money for c in table.columns)  # read through its view in euros
         rows = []
-        for row in db.execute(f'SELECT * FROM "{table.name}"'):
+        for row in db.execute(f'SELECT * FROM "{table.name}{"_eur" if money else ""}"'):
             item = dict(row)
             for name, value in item.items():
-                if value is not None and kinds[name] in ("array", "object"):
+                if value is not None and kinds[name] == "money":
+                    assert re.fullmatch(r"-?[0-9]+\.[0-9]{2}", value), value
+                    item[name] = _number(Decimal(value))
+                elif value is not None and kinds[name] in ("array", "object"):
                     item[name] = json.loads(value)
                 elif value is not None and kinds[name] == "boolean":
                     assert value in (0, 1)
@@ -257,11 +271,31 @@ def test_every_record_field_has_a_column(records) -> None:
             assert field.path in sources or f"{field.path}[]" in sources, f"{record_type}.{field.path}"
 
 
+def _dangling(records: list[dict[str, Any]]) -> set[tuple[str, str, str, str]]:
+    """(table, project id, kind, collectivity id) of each partner whose collectivity has
+    no record: the saved pages' projects name collectivities the records do not hold."""
+    known = {(r["kind"], r["id"]) for r in records if r["type"] == "collectivity"}
+    return {
+        (table, r["id"], kind, p["id"])
+        for r in records
+        if r["type"] == "project"
+        for table, kind in (("foreign_partners", "foreign"), ("french_partners", "french"))
+        for p in r[table]
+        if p["id"] is not None and (kind, p["id"]) not in known
+    }
+
+
 @pytest.mark.parametrize("excel", [False, True])
 def test_the_data_package_validates(records, tmp_path: Path, excel: bool) -> None:
+    """Every row fits its schema and keys; the only errors are the partners whose
+    collectivity has no row (declared foreign keys, dangling on purpose)."""
     export(records, {"csv": tmp_path}, excel=excel)
     report = validate(str(tmp_path / "datapackage.json"))
-    assert report.valid, report.flatten(["resourcePath", "rowNumber", "fieldName", "type", "note"])[:20]
+    errors = [e.to_dict() | {"table": task.name} for task in report.tasks for e in task.errors]
+    assert {e["type"] for e in errors} == {"foreign-key"}, errors[:5]
+    dangling = {(e["table"], e["cells"][0], *e["fieldCells"]) for e in errors}
+    assert dangling == _dangling(records) and dangling
+    assert {e["referenceName"] for e in errors} == {"collectivities"}
     package = json.loads((tmp_path / "datapackage.json").read_text("utf-8"))
     assert [r["name"] for r in package["resources"]] == [t.name for t in TABLES]
     for resource in package["resources"]:
@@ -271,6 +305,17 @@ def test_the_data_package_validates(records, tmp_path: Path, excel: bool) -> Non
     # doubts names a record of either table (type, kind, id): no one foreign key can say it
     children = [r for r in package["resources"] if r["name"] not in ("projects", "collectivities", "doubts")]
     assert all(r["schema"]["foreignKeys"] for r in children)
+    by_name = {r["name"]: r for r in package["resources"]}
+    for table in ("foreign_partners", "french_partners"):
+        assert {"fields": ["collectivity_kind", "collectivity_id"],
+                "reference": {"resource": "collectivities", "fields": ["kind", "id"]}} in by_name[table]["schema"][
+            "foreignKeys"]  # fmt: skip
+        assert "dangles" in by_name[table]["description"]
+    with_dangling = {project_id for _, project_id, _, _ in dangling}
+    resolved = [r for r in records if r["type"] != "project" or r["id"] not in with_dangling]
+    export(resolved, {"csv": tmp_path / "resolved"}, excel=excel)
+    report = validate(str(tmp_path / "resolved" / "datapackage.json"))
+    assert report.valid, report.flatten(["resourcePath", "rowNumber", "fieldName", "type", "note"])[:20]
 
 
 def test_a_broken_package_does_not_validate(records, tmp_path: Path) -> None:
@@ -280,7 +325,11 @@ def test_a_broken_package_does_not_validate(records, tmp_path: Path) -> None:
         f.write("424242,1,Autre,10,3,,,,2001\r\n")
     report = validate(str(tmp_path / "datapackage.json"))
     assert not report.valid
-    assert {error for [error] in report.flatten(["type"])} == {"foreign-key"}
+    funding = [e.to_dict() for task in report.tasks if task.name == "funding" for e in task.errors]
+    keys = [e for e in funding if e["type"] == "foreign-key"]
+    assert [(e["fieldCells"], e["referenceName"]) for e in keys] == [(["424242"], "projects")]
+    # the file changed after its size and hash were written: the package says that too
+    assert {e["type"] for e in funding} <= {"foreign-key", "byte-count", "hash-count"}
 
 
 def test_csv_is_rfc_4180_and_excel_gets_bom_semicolons_and_decimal_commas(records, tmp_path: Path) -> None:
@@ -305,29 +354,131 @@ def test_parquet_keeps_integers_dates_and_times_typed(records, tmp_path: Path) -
     assert str(projects.field("end_date").type) == "date32[day]"
     assert str(projects.field("crawled_at").type) == "timestamp[us, tz=UTC]"
     assert str(projects.field("triennial").type) == "bool"
-    assert str(funding.field("year").type) == "int64" and str(funding.field("amount_eur").type) == "double"
+    assert str(funding.field("year").type) == "int64"
+    for name in ("amount_eur", "one_percent_1_eur", "one_percent_2_eur", "one_percent_3_eur"):
+        assert str(funding.field(name).type) == "decimal128(15, 2)", name
     assert projects.field("title").metadata[b"title"].decode() == "Titre"
 
 
 def test_sqlite_has_keys_and_indexes(records, tmp_path: Path) -> None:
     export(records, {"sqlite": tmp_path})
     db = sqlite3.connect(tmp_path / "atlas.sqlite")
-    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
     assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     fk = db.execute("PRAGMA foreign_key_list(funding)").fetchall()
     assert [(row[2], row[3], row[4]) for row in fk] == [("projects", "project_id", "id")]
+    for table in ("foreign_partners", "french_partners"):
+        fk = db.execute(f"PRAGMA foreign_key_list({table})").fetchall()  # (id, seq, table, from, to, …)
+        assert sorted((row[0], row[1], row[2], row[3], row[4]) for row in fk) == [
+            (0, 0, "collectivities", "collectivity_kind", "kind"), (0, 1, "collectivities", "collectivity_id", "id"),
+            (1, 0, "projects", "project_id", "id")]  # fmt: skip
+    # declared, not enforced: the partners of collectivities without a row are in the file, and listed
+    unmatched = db.execute("PRAGMA foreign_key_check").fetchall()
+    assert {row[2] for row in unmatched} == {"collectivities"}
+    listed = {(row[0], *db.execute(f"SELECT project_id, collectivity_kind, collectivity_id FROM {row[0]} "
+                                   "WHERE rowid = ?", (row[1],)).fetchone()) for row in unmatched}  # fmt: skip
+    assert listed == _dangling(records)
+    for table in ("foreign_partners", "french_partners"):  # no link: both halves of the key null
+        halves = "SELECT count(*) FROM {} WHERE (collectivity_kind IS NULL) {} (collectivity_id IS NULL)"
+        assert db.execute(halves.format(table, "!=")).fetchone()[0] == 0
+    unlinked = sum(1 for r in records if r["type"] == "project" for p in r["foreign_partners"] if p["id"] is None)
+    assert db.execute(halves.format("foreign_partners", "AND")).fetchone()[0] == unlinked > 0
     indexes = {row[1] for row in db.execute("PRAGMA index_list(foreign_partners)")}
-    assert "foreign_partners_collectivity_id" in indexes
+    assert "foreign_partners_collectivity_kind_collectivity_id" in indexes
     pk = [row[1] for row in db.execute("PRAGMA table_info(collectivities)") if row[5]]
     assert sorted(pk) == ["id", "kind"]
     with pytest.raises(sqlite3.IntegrityError):
         db.execute("INSERT INTO projects (id, url, crawled_at, project_managers, contracting_authorities, "
                    "other_partners, extra) SELECT id, url, crawled_at, '[]', '[]', '[]', '{}' FROM projects LIMIT 1")  # fmt: skip
-    total = db.execute("SELECT sum(amount_eur) FROM funding JOIN projects ON projects.id = funding.project_id")
-    assert total.fetchone()[0] == pytest.approx(
-        sum(line["amount_eur"] or 0 for r in records if r["type"] == "project" for line in r["funding"])
-    )
+    joined = db.execute(
+        "SELECT count(*) FROM foreign_partners p JOIN collectivities c ON c.kind = p.collectivity_kind "
+        "AND c.id = p.collectivity_id"
+    ).fetchone()[0]
+    linked = sum(1 for r in records if r["type"] == "project" for p in r["foreign_partners"] if p["id"])
+    assert joined == linked - sum(1 for d in _dangling(records) if d[0] == "foreign_partners") > 0
     db.close()
+
+
+#: Amounts whose float sum is 3718118.2800000003 (the issue's DuckDB sum), a negative
+#: one, the largest decimal(15, 2) holds, and cents in the 'Montant 1%' cells.
+AMOUNTS = [0.1, 0.2, 1234.56, 0.07, 3716883.35, -12.5, 9999999999999.99, 0, None]
+ONE_PERCENT = [[0.1, None, 0.2], [0.07], []]
+
+
+def _money_project(records: list[dict[str, Any]]) -> dict[str, Any]:
+    project = copy.deepcopy(next(r for r in records if r["type"] == "project" and r["funding"]))
+    project["id"] = "990100"
+    project["funding"] = [
+        {"funder": f"Financeur {n}", "amount_eur": amount, "one_percent_amounts_eur": ONE_PERCENT[n % 3],
+         "year": 2001} for n, amount in enumerate(AMOUNTS)]  # fmt: skip
+    return project
+
+
+def test_money_is_exact_in_parquet_and_sqlite(records, tmp_path: Path) -> None:
+    project = _money_project(records)
+    parts = [a for a in AMOUNTS[:5]]
+    assert sum(parts) == 3718118.2800000003  # what floats give
+    exact = sum(Decimal(repr(a)) for a in AMOUNTS if a is not None)
+    export([project], {"parquet": tmp_path / "pq", "sqlite": tmp_path / "db", "csv": tmp_path / "csv"})
+    funding = pq.read_table(tmp_path / "pq" / "funding.parquet")
+    total = pc.sum(funding["amount_eur"]).as_py()
+    assert isinstance(total, Decimal) and total == exact
+    assert pc.sum(funding["amount_eur"].slice(0, 5)).as_py() == Decimal("3718118.28")
+    firsts = [cells[0] for n in range(len(AMOUNTS)) if (cells := ONE_PERCENT[n % 3]) and cells[0] is not None]
+    assert pc.sum(funding["one_percent_1_eur"]).as_py() == sum(Decimal(repr(c)) for c in firsts) == Decimal("0.51")
+    db = sqlite3.connect(tmp_path / "db" / "atlas.sqlite")
+    columns = [row[1] for row in db.execute("PRAGMA table_info(funding)")]
+    assert "amount_cents" in columns and "amount_eur" not in columns and "one_percent_3_cents" in columns
+    assert db.execute("SELECT typeof(amount_cents), amount_cents FROM funding WHERE row_no = 3").fetchone() == (
+        "integer",
+        123456,
+    )
+    assert db.execute("SELECT sum(amount_cents) FROM funding").fetchone()[0] == int(exact * 100)
+    assert db.execute("SELECT sum(amount_cents) FROM funding WHERE row_no <= 5").fetchone()[0] == 371811828
+    view = db.execute("SELECT amount_eur, one_percent_1_eur FROM funding_eur ORDER BY row_no").fetchall()
+    assert view == [(None if a is None else f"{Decimal(repr(a)):.2f}", None if not ONE_PERCENT[n % 3] else
+                     None if ONE_PERCENT[n % 3][0] is None else f"{ONE_PERCENT[n % 3][0]:.2f}")
+                    for n, a in enumerate(AMOUNTS)]  # fmt: skip
+    assert view[5] == ("-12.50", None) and view[6] == ("9999999999999.99", "0.10") and view[8] == (None, None)
+    db.close()
+    # CSV keeps the records' spelling
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "csv" / "funding.csv").read_text("utf-8"), newline="")))
+    assert [r["amount_eur"] for r in rows] == ["0.1", "0.2", "1234.56", "0.07", "3716883.35", "-12.5",
+                                               "9999999999999.99", "0", ""]  # fmt: skip
+
+
+@pytest.mark.parametrize("amount", [0.005, 1.001, 10.0**13, 1e-7])
+def test_an_amount_no_cent_column_holds_stops_the_export(records, tmp_path: Path, amount: float) -> None:
+    project = _money_project(records)
+    project["funding"][0]["amount_eur"] = amount
+    with pytest.raises(ExportError, match=f"project 990100: amount {amount!r} does not fit decimal"):
+        export([project], {"parquet": tmp_path})
+
+
+def test_excel_csv_guards_every_formula_start_and_the_plain_csv_is_exact(records, tmp_path: Path) -> None:
+    project = copy.deepcopy(next(r for r in records if r["type"] == "project" and r["funding"]))
+    titles = [f"{start}1+1 titre" for start in FORMULA_STARTS] + ["Titre - normal", "'déjà"]
+    projects = [project | {"id": str(990200 + n), "title": t} for n, t in enumerate(titles)]
+    projects[0]["context"] = "- une puce\n- une autre"
+    projects[0]["funding"] = [{"funder": "Ville", "amount_eur": -150.5, "one_percent_amounts_eur": [], "year": None}]
+    export(projects, {"csv": tmp_path / "plain"})
+    export(projects, {"csv": tmp_path / "excel"}, excel=True)
+    plain = list(
+        csv.DictReader(io.StringIO((tmp_path / "plain" / "projects.csv").read_bytes().decode("utf-8"), newline=""))
+    )
+    excel_text = (tmp_path / "excel" / "projects.csv").read_bytes().decode("utf-8-sig")
+    excel = list(csv.DictReader(io.StringIO(excel_text, newline=""), delimiter=";"))
+    assert [r["title"] for r in plain] == titles and plain[0]["context"] == "- une puce\n- une autre"
+    assert FORMULA_GUARD not in (tmp_path / "plain" / "projects.csv").read_text("utf-8")
+    for n, start in enumerate(FORMULA_STARTS):
+        assert excel[n]["title"] == FORMULA_GUARD + titles[n], start
+    assert [r["title"] for r in excel[len(FORMULA_STARTS) :]] == titles[len(FORMULA_STARTS) :]
+    assert excel[0]["context"] == FORMULA_GUARD + "- une puce\n- une autre"
+    for row in excel:  # no cell starts as a formula, whatever its column
+        assert not any(cell.startswith(FORMULA_STARTS) for name, cell in row.items() if name != "id"), row
+    funding = (tmp_path / "excel" / "funding.csv").read_text("utf-8-sig")
+    assert ";-150,5;" in funding  # a negative number stays a number
+    package = json.loads((tmp_path / "excel" / "datapackage.json").read_text("utf-8"))
+    assert "zero-width space" in next(r for r in package["resources"] if r["name"] == "projects")["description"]
 
 
 def test_too_many_one_percent_cells_stop_the_export(records, tmp_path: Path) -> None:

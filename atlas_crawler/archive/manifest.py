@@ -21,7 +21,9 @@ from atlas_crawler.archive.layout import MANIFEST, warc_files
 from atlas_crawler.archive.scan import iter_records
 from atlas_crawler.files import sync_directory
 
-FORMAT = "atlas-crawler dump/1"
+#: dump/2: the WACZ carries the dump's provenance (``logs/``); dump/1 dumps do not.
+FORMAT = "atlas-crawler dump/2"
+FORMAT_WITHOUT_PROVENANCE = "atlas-crawler dump/1"
 _BLOCK = 1 << 20
 PARTIAL = ".partial"
 
@@ -54,10 +56,11 @@ def is_temporary(path: Path) -> bool:
 
 
 def file_entries(directory: Path) -> dict[str, dict[str, Any]]:
-    return {
-        p.relative_to(directory).as_posix(): {"size": p.stat().st_size, "sha256": sha256_file(p)}
-        for p in dump_files(directory)
-    }
+    return {p.relative_to(directory).as_posix(): file_entry(p) for p in dump_files(directory)}
+
+
+def file_entry(path: Path) -> dict[str, Any]:
+    return {"size": path.stat().st_size, "sha256": sha256_file(path)}
 
 
 def record_counts(directory: Path, known: Mapping[str, Counter[str]] | None = None) -> dict[str, Any]:
@@ -82,13 +85,18 @@ def dependency_versions() -> dict[str, str]:
 
 
 def schema_versions() -> dict[str, dict[str, str | None]]:
-    """Each output schema's ``$id`` and SHA-256 (the contract the records were validated against)."""
+    """Each output schema's ``$id``, version and SHA-256 (the contract the records were validated against)."""
     schemas = resources.files("atlas_crawler").joinpath("schemas")
     found: dict[str, dict[str, str | None]] = {}
     for entry in sorted(schemas.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".schema.json"):
             text = entry.read_bytes()
-            found[entry.name] = {"$id": json.loads(text).get("$id"), "sha256": hashlib.sha256(text).hexdigest()}
+            schema = json.loads(text)
+            found[entry.name] = {
+                "$id": schema.get("$id"),
+                "version": schema.get("version"),
+                "sha256": hashlib.sha256(text).hexdigest(),
+            }
     return found
 
 

@@ -29,6 +29,7 @@ from atlas_crawler.archive.layout import CAPTURES, warc_files
 from atlas_crawler.archive.warcfiles import Record, WarcFiles, warc_date, warc_fields
 from atlas_crawler.archive.writer import ArchiveWriter
 from atlas_crawler.files import RunFiles
+from atlas_crawler.pages.common import FETCHED_AT
 from atlas_crawler.urls import canonicalize
 
 logger = logging.getLogger(__name__)
@@ -87,6 +88,7 @@ class ArchiveMiddleware:
         else:
             record_id, date = self._exchange(request, response, sent)
         if record_id:
+            request.meta[FETCHED_AT] = date  # the record's crawled_at (the spider reads it: fetched_at)
             self._remember(request, response, record_id, date)
         self._check_writer()
         return response

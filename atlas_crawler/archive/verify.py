@@ -9,6 +9,7 @@ complete record it can be read up to."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import sys
@@ -21,7 +22,7 @@ from typing import Any
 
 from atlas_crawler import helptext
 from atlas_crawler.archive import manifest as manifest_module
-from atlas_crawler.archive.finish import write_cdxj
+from atlas_crawler.archive.finish import PROVENANCE, write_cdxj
 from atlas_crawler.archive.layout import CAPTURES, CDXJ, MANIFEST, WACZ, WARC_DIR, warc_files
 from atlas_crawler.archive.scan import TruncatedError, iter_members, parse_record
 
@@ -97,7 +98,7 @@ def verify(directory: Path) -> Verdict:
     problems += check_counts(manifest, scans)
     problems += check_captures(directory, scans)
     problems += check_index(directory, listed)
-    problems += check_wacz(directory, listed)
+    problems += check_wacz(directory, manifest)
     total = sum(sum(s.counts.values()) for s in scans.values())
     notes = [f"{len(listed)} files, {len(scans)} WARC files, {total} WARC records"]
     return Verdict(MISMATCH if problems else VERIFIED, problems, notes)
@@ -203,9 +204,11 @@ def check_index(directory: Path, listed: dict[str, Any]) -> list[str]:
     return []
 
 
-def check_wacz(directory: Path, listed: dict[str, Any]) -> list[str]:
+def check_wacz(directory: Path, manifest: dict[str, Any]) -> list[str]:
     """The WACZ's datapackage: each resource's hash and size recomputed from the zip,
-    its digest file, and its WARC copies equal to the dump's WARC files."""
+    its digest file, its WARC copies equal to the dump's WARC files, and its provenance
+    (``logs/``): the manifest without the WACZ's own line, copies of the dump's files."""
+    listed: dict[str, Any] = manifest["files"]
     path = directory / WACZ
     if WACZ not in listed or not path.is_file():
         return []
@@ -228,17 +231,49 @@ def check_wacz(directory: Path, listed: dict[str, Any]) -> list[str]:
                         size += len(block)
                 if hasher.hexdigest() != expected or size != resource.get("bytes"):
                     problems.append(f"{WACZ}: {resource['path']} does not match its datapackage hash")
-                if not resource["path"].startswith("archive/"):
-                    continue
-                name = resource["path"].removeprefix("archive/")
-                archived.add(f"{WARC_DIR}/{name}")
-                own = listed.get(f"{WARC_DIR}/{name}")
+                own_name = copy_of(str(resource["path"]), listed)
+                if own_name is None:
+                    continue  # the index, the page list, the crawl log, the data packages: their own hash only
+                if own_name.startswith(f"{WARC_DIR}/"):
+                    archived.add(own_name)
+                own = listed.get(own_name)
                 if own is None or own["sha256"] != hasher.hexdigest():
-                    problems.append(f"{WACZ}: {resource['path']} is not the dump's {WARC_DIR}/{name}")
+                    problems.append(f"{WACZ}: {resource['path']} is not the dump's {own_name}")
+            problems += check_provenance(wacz, manifest)
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
         return [f"{WACZ}: unreadable ({type(error).__name__}: {error})"]
     for name in sorted({n for n in listed if n.startswith(f"{WARC_DIR}/")} - archived):
         problems.append(f"{WACZ}: does not hold {name}")
+    return problems
+
+
+def copy_of(resource: str, listed: dict[str, Any]) -> str | None:
+    """The dump's file a WACZ resource is a copy of: a WARC file, or a file of the
+    provenance (JSON documents there are gzipped: their hash is checked by ``check_provenance``)."""
+    folder, _, name = resource.partition("/")
+    if folder == "archive":
+        return f"{WARC_DIR}/{name}"
+    return name if folder == PROVENANCE and name in listed else None
+
+
+def check_provenance(wacz: zipfile.ZipFile, manifest: dict[str, Any]) -> list[str]:
+    """The manifest the WACZ carries is this one, less the WACZ's own line; its gzipped
+    copies of the dump's JSON documents are the dump's files."""
+    inner_path = f"{PROVENANCE}/{MANIFEST}.gz"
+    if inner_path not in wacz.namelist():
+        if manifest.get("format") == manifest_module.FORMAT_WITHOUT_PROVENANCE:
+            return []  # made before WACZ packages carried their provenance
+        return [f"{WACZ}: holds no {inner_path} (the dump's provenance)"]
+    inner = json.loads(gzip.decompress(wacz.read(inner_path)))
+    listed = manifest["files"]
+    expected = {**manifest, "files": {k: v for k, v in listed.items() if k != WACZ}}
+    problems = [] if inner == expected else [f"{WACZ}: {inner_path} differs from {MANIFEST} (less the WACZ's line)"]
+    for member in wacz.namelist():
+        name = member.removeprefix(f"{PROVENANCE}/").removesuffix(".gz")
+        if not (member.startswith(f"{PROVENANCE}/") and member.endswith(".gz") and name in listed):
+            continue
+        if hashlib.sha256(gzip.decompress(wacz.read(member))).hexdigest() != listed[name]["sha256"]:
+            problems.append(f"{WACZ}: {member} is not the dump's {name}")
     return problems
 
 

@@ -30,7 +30,7 @@ from atlas_crawler import urls
 from atlas_crawler.archive.scan import TruncatedError, http_status, iter_members, read_head, read_member
 from atlas_crawler.crawl.wholepage import broken_reason
 from atlas_crawler.pages import registry
-from atlas_crawler.pages.common import soft_error
+from atlas_crawler.pages.common import soft_error, to_second
 from atlas_crawler.run.accounting import failure_reason
 from atlas_crawler.settings import DOWNLOAD_MAXSIZE
 
@@ -86,8 +86,8 @@ def index_file(number: int, path: str) -> FileIndex:
 
 
 def crawled_at(warc_date: str) -> str:
-    """``crawled_at`` (seconds, UTC) from a ``WARC-Date`` (microseconds)."""
-    return warc_date[:19] + "Z"
+    """``crawled_at`` from a ``WARC-Date``: what the crawl's spider gave the same response."""
+    return to_second(warc_date)
 
 
 # --- the workers ------------------------------------------------------------------------------
@@ -103,13 +103,18 @@ def _init_worker(files: list[str], answers: dict[str, list[Answer]], requested: 
 
 
 def response_of(answer: Answer, files: list[str], handles: dict[int, IO[bytes]]) -> Response | None:
-    """The Scrapy response the downloader made of this record: the body decoded
-    from its Content-Encoding (as the crawl's decompression does), the same class;
-    None for a body over ``DOWNLOAD_MAXSIZE`` once decoded (the crawl failed it, and a
-    decompression bomb in a dump must not fill a worker's memory)."""
+    """The Scrapy response the downloader made of this record (``read_response``)."""
     if answer.file not in handles:
         handles[answer.file] = open(files[answer.file], "rb")  # noqa: SIM115 (kept open for the worker's life)
-    member = read_member(handles[answer.file], answer.offset, answer.length)
+    return read_response(handles[answer.file], answer.offset, answer.length, answer.status)
+
+
+def read_response(fh: IO[bytes], offset: int, length: int | None = None, status: int | None = None) -> Response | None:
+    """The Scrapy response the downloader made of the response record at ``offset``: the
+    body decoded from its Content-Encoding (as the crawl's decompression does), the same
+    class; None for a body over ``DOWNLOAD_MAXSIZE`` once decoded (the crawl failed it,
+    and a decompression bomb in a dump must not fill a worker's memory)."""
+    member = read_member(fh, offset, length)
     record = next(iter(ArchiveIterator(io.BytesIO(member.data))))
     url = record.rec_headers.get_header("WARC-Target-URI")
     body = record.content_stream().read(DOWNLOAD_MAXSIZE + 1)  # warcio undoes chunking and gzip/deflate/br
@@ -120,7 +125,8 @@ def response_of(answer: Answer, files: list[str], handles: dict[int, IO[bytes]])
         if name.lower() not in ("content-encoding", "x-archive-orig-transfer-encoding"):
             headers.appendlist(name, value.encode("latin-1"))
     cls = responsetypes.from_args(headers=headers, url=url, body=body)
-    return cls(url=url, status=answer.status, headers=headers, body=body)
+    code = status if status is not None else int(record.http_headers.get_statuscode() or 0)
+    return cls(url=url, status=code, headers=headers, body=body)
 
 
 def last_good(url: str) -> tuple[Response, Answer] | None:

@@ -12,8 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from atlas_crawler.output.export.labels import french_label, label_keys
+from atlas_crawler.extract.text import label_key
 from atlas_crawler.items import RECORD_TYPES
+from atlas_crawler.output.export.labels import french_label, label_keys
 from atlas_crawler.output.export.schema import Field, load_schema, record_fields, walk
 from atlas_crawler.output.export.tables import (
     DOUBTED,
@@ -23,8 +24,14 @@ from atlas_crawler.output.export.tables import (
     Table,
     describe,
 )
-from atlas_crawler.output.export.writers import ARROW_TYPES, SQL_TYPES
-from atlas_crawler.extract.text import label_key
+from atlas_crawler.output.export.writers import (
+    ARROW_TYPES,
+    EUR_VIEW,
+    FORMULA_GUARD,
+    FORMULA_STARTS,
+    MONEY_ARROW_TYPE,
+    SQL_TYPES,
+)
 from atlas_crawler.run.report.html import FOREIGN_FUNDER, FUNDER_TYPES, OTHER_FUNDER
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -127,6 +134,7 @@ def table_section(table: Table) -> list[str]:
     out += ["", "| column | type | from the record | description |", "|---|---|---|---|"]
     for column in table.columns:
         required = " (required)" if column.constraints.get("required") else ""
+        required += ", money" if column.money else ""
         source = f"`{column.source}`" if column.source else "—"
         out.append(f"| `{column.name}` | {column.type}{required} | {source} | {_cell(column.description)} |")
     return [*out, ""]
@@ -149,7 +157,24 @@ def types_section() -> list[str]:
     ]
     for kind, arrow in ARROW_TYPES.items():
         out.append(f"| {kind} | {spelled[kind]} | {arrow} | {SQL_TYPES[kind]} |")
-    return [*out, "", "An empty CSV cell is a null: no text field is ever the empty string.", ""]
+    view = EUR_VIEW.format(table="<table>")
+    out.append(
+        f"| number, money (`*_eur`) | as the records spell it: `1500.5` (`1500,5` with `--excel`) | "
+        f"{MONEY_ARROW_TYPE}, exact | INTEGER cents, named `*_cents` (`amount_cents`); the view `{view}` "
+        "shows euros as exact text (`1500.50`) |"
+    )
+    names = {"\t": "a tab", "\r": "a carriage return"}
+    starts = ", ".join(names.get(c, f"`{c}`") for c in FORMULA_STARTS)
+    return [
+        *out,
+        "",
+        "An empty CSV cell is a null: no text field is ever the empty string. Amounts of money are exact to "
+        "the cent in Parquet and SQLite (a sum of floats is not: `3718118.2800000003`); an amount no "
+        "decimal(15, 2) holds (a fraction of a cent) stops the export, naming its record. Under `--excel`, a "
+        f"text that starts with {starts} has an invisible zero-width space (U+{ord(FORMULA_GUARD):04X}) before "
+        "it, so that no spreadsheet reads it as a formula; the plain CSV has the texts exactly.",
+        "",
+    ]
 
 
 def funder_section() -> list[str]:
@@ -198,9 +223,12 @@ def render(pages: Path = PAGES) -> str:
         "Lists of texts (`project_managers`, `contracting_authorities`, `other_partners`) and `extra` stay in "
         "their row as JSON text. The funding table's `Montant 1%` cells are the named columns "
         + ", ".join(f"`one_percent_{n}_eur`" for n in range(1, ONE_PERCENT_COLUMNS + 1))
-        + ", in page order, with `one_percent_columns` saying how many the line had. References to another "
-        "page (`collectivity_id` of a partner, `project_id` of a collectivity's project) are not declared "
-        "as foreign keys: that page may have failed or be gone from the atlas, and the row is still true. "
+        + ", in page order, with `one_percent_columns` saying how many the line had. A partner refers to its "
+        "collectivity by (`collectivity_kind`, `collectivity_id`), the key of `collectivities`, a declared "
+        "foreign key; when that collectivity's page failed, was skipped or is gone, the partner keeps the id "
+        "its page gives and the reference dangles (a foreign-key error for `frictionless validate`, a row of "
+        "SQLite's `PRAGMA foreign_key_check`). A collectivity's `project_id` is not declared as a foreign key: "
+        "its list names projects of every year, crawled or not. "
         f"The `{DOUBTS_TABLE}` table and the `{DOUBTED}` column of `projects` and `collectivities` come from "
         "the crawl's doubts file beside the records, not from the records: a doubted record is one whose page "
         "the parse could not wholly explain (docs/OUTPUT.md, Doubts).",

@@ -43,8 +43,26 @@ _SHOWN_TEXT = etree.XPath("//body//text()[not(ancestor::script or ancestor::styl
 LAST_PAGE_TEXTS = frozenset({">>", "»", "dernier", "dernière", "derniere", "last", "fin"})
 
 
+#: ``response.meta`` key: when the response was received, as its ``WARC-Date`` (UTC, microseconds),
+#: stamped by the archive (``atlas_crawler.archive.middleware``) as the response comes in, so that a
+#: record's ``crawled_at`` and the ``WARC-Date`` a re-parse reads it from are the same instant.
+FETCHED_AT = "atlas_fetched_at"
+
+
 def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def to_second(stamp: str) -> str:
+    """``crawled_at`` (UTC, to the second, as ``utc_now``) of a ``WARC-Date`` (microseconds)."""
+    return stamp[:19] + "Z"
+
+
+def fetched_at(response: TextResponse) -> str:
+    """A page's ``crawled_at``: when its response was received (the archive's stamp), else
+    now (a crawl without archive: nothing will re-read the page, so parse time will do)."""
+    stamp = response.meta.get(FETCHED_AT) if response.request is not None else None
+    return to_second(stamp) if stamp else utc_now()
 
 
 def soft_error(response: TextResponse) -> str | None:

@@ -1,6 +1,9 @@
 """The output contract: one JSON Schema per record type. Item classes, the
 validation pipeline, the report's coverage and the exports all read these files,
-so a field is declared once, here."""
+so a field is declared once, here.
+
+The schemas carry one version (``"version"`` beside ``$id``), bumped with every change
+of the contract and recorded in CHANGELOG.md; the data packages name it."""
 
 from __future__ import annotations
 
@@ -35,6 +38,18 @@ def inlined_schema(name: str) -> dict[str, Any]:
         return node
 
     return expand(schema)
+
+
+@cache
+def version() -> str:
+    """The contract's version, which every schema file states (they change together:
+    a version that differs between files is a mistake, refused here)."""
+    names = sorted(f.name.removesuffix(".schema.json") for f in resources.files(__package__).iterdir()
+                   if f.name.endswith(".schema.json"))  # fmt: skip
+    versions = {name: load_schema(name).get("version") for name in names}
+    if len(set(versions.values())) != 1 or None in versions.values():
+        raise ValueError(f"the schemas must state one version: {versions}")
+    return versions[names[0]]
 
 
 def fields(name: str) -> tuple[str, ...]:

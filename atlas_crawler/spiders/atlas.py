@@ -22,7 +22,7 @@ from atlas_crawler.crawl.robots import RobotsUnavailable
 from atlas_crawler.items import RECORD_TYPES
 from atlas_crawler.outcome import REASON_SITE_UNREACHABLE
 from atlas_crawler.pages import registry
-from atlas_crawler.pages.common import announced_count, links, utc_now
+from atlas_crawler.pages.common import announced_count, fetched_at, links
 from atlas_crawler.pages.registry import RecordAssembly
 from atlas_crawler.run.accounting import failure_reason
 
@@ -98,7 +98,7 @@ class AtlasSpider(Spider):
                 kind = response.headers.get("Content-Type", b"no Content-Type").decode("latin-1")
                 raise registry.NotADataPageError(f"not a page: the answer is {kind}")
             return
-        page_type, assembly = registry.parse(response, crawled_at=utc_now())
+        page_type, assembly = registry.parse(response, crawled_at=fetched_at(response))
         self.crawler.stats.inc_value(stats.page_type(page_type.name))
         if page_type is registry.LIST:
             self.list_parsed(response)

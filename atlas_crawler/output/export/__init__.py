@@ -6,7 +6,6 @@ Frictionless ``datapackage.json`` beside them.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -14,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from atlas_crawler.files import CHANGES, DOUBTS, JSON_LINES_FORMATS, beside, tables_dir
-from atlas_crawler.output.export.datapackage import descriptor
+from atlas_crawler.output.export.datapackage import write_package
 from atlas_crawler.output.export.tables import TABLES, ExportError, Row, table_rows
 from atlas_crawler.output.export.writers import FORMATS, SQLITE_NAME, write_csv, write_parquet, write_sqlite
 from atlas_crawler.records import RecordKey, key_order, read_records, record_key
@@ -87,11 +86,7 @@ def write_tables(rows: dict[str, list[Row]], directory: Path, fmt: str, excel: b
         done.files = [write_parquet(t, rows[t.name], directory / f"{t.name}.parquet") for t in TABLES]
     else:
         done.files = [write_sqlite(TABLES, rows, directory / SQLITE_NAME)]
-    package = directory / "datapackage.json"
-    package.write_text(
-        json.dumps(descriptor(TABLES, fmt, excel, source), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
-    done.files.append(package)
+    done.files.append(write_package(directory, TABLES, fmt, excel, source))
     return done
 
 

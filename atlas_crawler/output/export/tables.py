@@ -7,21 +7,28 @@ and ``extra`` stay in their row as JSON text (one cell a spreadsheet shows whole
 ``json()`` in DuckDB); ``embassy`` is split into ``projects.embassy_name`` and the
 ``embassy_contacts`` table. A schema field no rule takes stops the import, so a new
 field is never silently dropped. The run's doubts (the doubts file beside the
-records) give the ``doubts`` table and the ``doubted`` column of the record tables."""
+records) give the ``doubts`` table and the ``doubted`` column of the record tables.
+
+Amounts of money (number fields named ``*_eur``) are marked ``money``: the writers
+store them exactly (decimal in Parquet, integer cents in SQLite). A partner row
+refers to its collectivity by ``(collectivity_kind, collectivity_id)``, the key of
+``collectivities``: a declared foreign key that a failed collectivity page leaves
+dangling (said in the table's description)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from operator import itemgetter
 from typing import Any
 
-from atlas_crawler.output.export.labels import french_label
-from atlas_crawler.output.export.schema import Field, record_fields
 from atlas_crawler.extract.doubts import RULES
 from atlas_crawler.items import BY_NAME, COLLECTIVITY, PROJECT, RECORD_TYPES, ChildTable, RecordType
+from atlas_crawler.output.export.labels import french_label
+from atlas_crawler.output.export.schema import Field, record_fields
 from atlas_crawler.records import record_key
 
 Row = tuple[Any, ...]
@@ -57,6 +64,8 @@ class Column:
     get: Getter = field(default=lambda item: None, repr=False, compare=False)
     #: The item's key when the value is simply ``item.get(key)`` (read in bulk, see Table.rows).
     key: str | None = None
+    #: An amount in euros, stored exactly to the cent (see ``cents``).
+    money: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,6 +117,10 @@ class Table:
 
         return build
 
+    @cached_property
+    def money_positions(self) -> tuple[int, ...]:
+        return tuple(i for i, c in enumerate(self.columns) if c.money)
+
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
 
@@ -119,6 +132,20 @@ RENAMED = {
     "french_partners[].id": "collectivity_id",
     "french_partners[].url": "collectivity_url",
 }
+#: The partner lists and the kind of collectivity their loupe links lead to: with the
+#: link's id, the key (kind, id) of the partner's row in ``collectivities``.
+PARTNER_KINDS = {"foreign_partners": "foreign", "french_partners": "french"}
+#: What a partner table says of references no collectivity row answers.
+DANGLING = (
+    " (collectivity_kind, collectivity_id) is the key of the partner's row in collectivities (a declared "
+    "foreign key); it is null when the page gives no link. A collectivity whose page failed, was skipped "
+    "or is gone from the atlas has no row there: its partners keep its id (the page says it) and the "
+    "reference dangles, so join with LEFT JOIN to keep them; frictionless validate reports each as a "
+    "foreign-key error and SQLite's PRAGMA foreign_key_check lists them (the run report names the failed pages)."
+)
+#: Money is stored to the cent: decimal(15, 2) in Parquet, integer cents in SQLite.
+MONEY_PRECISION, MONEY_SCALE = 15, 2
+_CENT = Decimal(1).scaleb(-MONEY_SCALE)
 #: How many 'Montant 1%' columns the atlas' funding table has: each gets a named column.
 ONE_PERCENT_COLUMNS = 3
 _ONE_PERCENT = "funding[].one_percent_amounts_eur"
@@ -126,6 +153,32 @@ _THEME_FIELDS = ("theme", "sub_theme", "sub_sub_theme")
 
 
 #: Fields the schemas leave undescribed (the dictionary must say what every column holds).
+
+
+def is_money(f: Field) -> bool:
+    """An amount in euros: a number (or list of numbers) whose name ends in ``_eur``."""
+    return f.name.endswith("_eur") and (f.type == "number" or f.item_type == "number")
+
+
+def exact(value: Any) -> Decimal | None:
+    """An amount as the exact decimal its JSON text spells (``1500.5`` -> ``1500.50``),
+    or ExportError when no decimal(15, 2) holds it: a fraction of a cent, or too large."""
+    if value is None:
+        return None
+    try:
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        held = number.quantize(_CENT)
+    except (InvalidOperation, TypeError, ValueError):
+        raise ExportError(f"amount {value!r} is not a number of euros") from None
+    if held != number or len(held.as_tuple().digits) > MONEY_PRECISION:
+        raise ExportError(f"amount {value!r} does not fit decimal({MONEY_PRECISION}, {MONEY_SCALE}) euros")
+    return held
+
+
+def cents(value: Any) -> int | None:
+    """An amount in integer cents (``1500.5`` -> ``150050``), exactly."""
+    held = exact(value)
+    return None if held is None else int(held.scaleb(MONEY_SCALE))
 
 
 def describe(f: Field, record_type: str) -> tuple[str | None, str]:
@@ -150,6 +203,7 @@ def _column(f: Field, record_type: str, name: str | None = None, get: Getter | N
         source=f.path,
         get=get or (lambda item: item.get(key)),
         key=None if get else key,
+        money=is_money(f),
     )
 
 
@@ -239,6 +293,7 @@ def _one_percent_columns(f: Field, record_type: str) -> list[Column]:
                 {},
                 f"{f.path}[{n - 1}]",
                 cell(n),
+                money=is_money(f),
             )
         )
     return out
@@ -291,10 +346,15 @@ def _child_table(record_type: RecordType, f: Field, child: ChildTable) -> Table:
     parents = _parent_columns(record_type)
     start = 1
     items = _list_items(f.path)
+    references: tuple[ForeignKey, ...] = ()
     if f.is_table:
         columns = []
         for g in f.children:
             renamed = RENAMED.get(g.path)
+            if renamed == "collectivity_id" and f.path in PARTNER_KINDS:
+                columns.append(_kind_column(PARTNER_KINDS[f.path]))
+                references = (ForeignKey(("collectivity_kind", renamed), COLLECTIVITY.table, COLLECTIVITY.key),)
+                description += DANGLING
             if renamed:
                 columns.append(_column(g, record_type.name, name=renamed))
             else:
@@ -327,9 +387,23 @@ def _child_table(record_type: RecordType, f: Field, child: ChildTable) -> Table:
         description=description,
         columns=(*parents, _row_number(start), *columns),
         primary_key=(*parent_key, "row_no"),
-        foreign_keys=(ForeignKey(parent_key, record_type.table, record_type.key),),
+        foreign_keys=(ForeignKey(parent_key, record_type.table, record_type.key), *references),
         indexes=_INDEXES.get(name, ()),
         items=items,
+    )
+
+
+def _kind_column(kind: str) -> Column:
+    """The kind half of a partner's reference to its collectivity: the same for every
+    row of its table, null with the id (a composite key is checked unless all null)."""
+    return Column(
+        "collectivity_kind",
+        "string",
+        None,
+        f"'{kind}' when the partner links to its collectivity's page, else null: with collectivity_id, the "
+        "key (kind, id) of its row in collectivities.",
+        {"enum": [kind]},
+        get=lambda item: kind if item.get("id") is not None else None,
     )
 
 
@@ -397,8 +471,8 @@ _INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
     "projects": (("start_year",), ("theme",)),
     "collectivities": (("region",), ("country",)),
     "project_themes": (("theme",),),
-    "foreign_partners": (("collectivity_id",), ("country",)),
-    "french_partners": (("collectivity_id",),),
+    "foreign_partners": (("collectivity_kind", "collectivity_id"), ("country",)),
+    "french_partners": (("collectivity_kind", "collectivity_id"),),
     "funding": (("funder",),),
     "collectivity_projects": (("project_id",),),
 }
@@ -441,7 +515,11 @@ def table_rows(records: Iterable[dict[str, Any]], doubts: list[dict[str, Any]] |
         flagged = record if doubted is None else {**record, DOUBTED: record_key(record) in doubted}
         for t in by_type.get(record.get("type"), ()):
             try:
-                out[t.name].extend(t.rows(flagged))
+                rows = list(t.rows(flagged))
+                for i in t.money_positions:  # stored exactly by every format, or refused here
+                    for row in rows:
+                        exact(row[i])
+                out[t.name].extend(rows)
             except ExportError as error:
                 raise ExportError(f"{record.get('type')} {record.get('id')}: {error}") from None
     return out

@@ -1,7 +1,12 @@
-"""Writers of the tables: CSV (RFC 4180, UTF-8; Excel's UTF-8 BOM, ``;`` and decimal
-comma on request), Parquet (pyarrow, typed columns) and SQLite (stdlib ``sqlite3``:
-primary and foreign keys, indexes; sqlite-utils would add a dependency for what
-``CREATE TABLE`` says in a few lines).
+"""Writers of the tables: CSV (RFC 4180, UTF-8; Excel's UTF-8 BOM, ``;``, decimal
+comma and no cell read as a formula on request), Parquet (pyarrow, typed columns,
+money as decimal) and SQLite (stdlib ``sqlite3``: primary and foreign keys, indexes,
+money as integer cents with a view in euros; sqlite-utils would add a dependency
+for what ``CREATE TABLE`` says in a few lines).
+
+``stored_table`` says what a format holds where it differs from the table's
+definition (SQLite's cents columns, the Excel CSV's guarded texts): the data
+package describes that.
 
 Every file is written under a temporary name and moved into place when complete,
 so a reader never sees half a table."""
@@ -13,23 +18,80 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from atlas_crawler.output.export.tables import Row, Table
+from atlas_crawler.output.export.tables import (
+    MONEY_PRECISION,
+    MONEY_SCALE,
+    Column,
+    Row,
+    Table,
+    cents,
+    exact,
+)
 
 FORMATS = ("csv", "parquet", "sqlite")
 SQLITE_NAME = "atlas.sqlite"
+#: First characters that make Excel, LibreOffice and Google Sheets read a cell as a
+#: formula (OWASP, CSV injection): ``- `` starts the bullet lines of the long texts.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: What ``--excel`` puts before such a text: a zero-width space (U+200B), which no
+#: spreadsheet reads as a formula and none shows. OWASP's apostrophe is shown in the
+#: cell when Excel opens a CSV (only a typed one is hidden; apache/superset#13735),
+#: which would change every bullet line a reader sees.
+FORMULA_GUARD = "\u200b"
+EXCEL_NOTE = (
+    " In this Excel CSV a text that starts with = + - @, a tab or a carriage return has a zero-width space "
+    "(U+200B) before it, so that no spreadsheet reads it as a formula; the plain CSV has the texts exactly."
+)
+#: SQLite: the view of a table with money, in euros (``funding`` -> ``funding_eur``).
+EUR_VIEW = "{table}_eur"
+
+
+def stored_table(table: Table, fmt: str, excel: bool = False) -> Table:
+    """``table`` as ``fmt`` holds it: in SQLite each money column is integer cents
+    (``amount_eur`` -> ``amount_cents``, the view ``<table>_eur`` shows euros); in
+    the Excel CSV the description says how texts are guarded; else ``table`` itself."""
+    if fmt == "csv" and excel:
+        return replace(table, description=table.description + EXCEL_NOTE)
+    if fmt != "sqlite" or not any(c.money for c in table.columns):
+        return table
+    columns = tuple(_cents_column(c) if c.money else c for c in table.columns)
+    view = EUR_VIEW.format(table=table.name)
+    note = (
+        f" Amounts are integer cents here (exact sums: sum(amount_cents) / 100.0, or the exact text "
+        f"printf('%d.%02d', sum(amount_cents) / 100, sum(amount_cents) % 100)); the view {view} shows each in "
+        "euros as exact text with two decimals."
+    )
+    return replace(table, columns=columns, description=table.description + note)
+
+
+def _cents_column(column: Column) -> Column:
+    return replace(
+        column,
+        name=_cents_name(column.name),
+        type="integer",
+        description=f"{column.description} In integer cents (1500.50 euros is 150050), exact.",
+    )
+
+
+def _cents_name(name: str) -> str:
+    return name.removesuffix("_eur") + "_cents"
 
 
 # --- CSV ---------------------------------------------------------------------
 def csv_cell(kind: str, excel: bool) -> Callable[[Any], Any] | None:
     """How one column's values are spelled in CSV, or None where the csv module's own
     spelling is right (text, JSON text, integers, ISO dates; ``None`` is the empty cell,
-    and no text field is ever "" in the records, so the empty cell is unambiguous)."""
+    and no text field is ever "" in the records, so the empty cell is unambiguous).
+    Numbers, money included, keep the JSON records' spelling (``1500.5``)."""
+    if kind == "string" and excel:
+        return excel_text
     if kind == "boolean":
         return {True: "true", False: "false", None: ""}.__getitem__
     if kind == "number":
@@ -42,6 +104,11 @@ def csv_cell(kind: str, excel: bool) -> Callable[[Any], Any] | None:
 
         return number
     return None
+
+
+def excel_text(value: Any) -> Any:
+    """A text no spreadsheet reads as a formula (see ``FORMULA_GUARD``)."""
+    return FORMULA_GUARD + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
 def converted(rows: Sequence[Row], cells: Sequence[Callable[[Any], Any] | None]) -> Iterable[Sequence[Any]]:
@@ -78,13 +145,19 @@ ARROW_TYPES = {
     "array": pa.string(),  # JSON text (tables.JSON_TYPES), as in the CSV (DuckDB: json(column))
     "object": pa.string(),
 }
+#: Money: exact to the cent, summed exactly by Arrow, DuckDB, pandas (Decimal).
+MONEY_ARROW_TYPE = pa.decimal128(MONEY_PRECISION, MONEY_SCALE)
+
+
+def arrow_type(column: Column) -> pa.DataType:
+    return MONEY_ARROW_TYPE if column.money else ARROW_TYPES[column.type]
 
 
 def arrow_schema(table: Table) -> pa.Schema:
     fields = [
         pa.field(
             c.name,
-            ARROW_TYPES[c.type],
+            arrow_type(c),
             nullable=not c.constraints.get("required"),
             metadata={"description": c.description, **({"title": c.title} if c.title else {})},
         )
@@ -93,17 +166,19 @@ def arrow_schema(table: Table) -> pa.Schema:
     return pa.schema(fields, metadata={"title": table.title, "description": table.description})
 
 
-def _arrow_column(kind: str, values: Sequence[Any], arrow_type: pa.DataType) -> pa.Array:
-    if kind in ("date", "datetime"):  # ISO 8601 text, parsed by Arrow itself
-        return pa.array(values, type=pa.string()).cast(arrow_type)
-    return pa.array(values, type=arrow_type)
+def _arrow_column(column: Column, values: Sequence[Any], to: pa.DataType) -> pa.Array:
+    if column.type in ("date", "datetime"):  # ISO 8601 text, parsed by Arrow itself
+        return pa.array(values, type=pa.string()).cast(to)
+    if column.money:  # the decimal the JSON text spells, never through a float
+        return pa.array(map(exact, values), type=to)
+    return pa.array(values, type=to)
 
 
 def write_parquet(table: Table, rows: Sequence[Row], path: Path) -> Path:
     schema = arrow_schema(table)
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in table.columns]
     arrays = [
-        _arrow_column(c.type, values, schema.field(i).type)
+        _arrow_column(c, values, schema.field(i).type)
         for i, (c, values) in enumerate(zip(table.columns, columns, strict=True))
     ]
     with _Replaced(path) as tmp:
@@ -152,9 +227,42 @@ def create_indexes(table: Table) -> list[str]:
     ]
 
 
+def _euros_sql(column: str) -> str:
+    """Integer cents as exact euros text (``150050`` -> ``1500.50``): integer
+    arithmetic only, no float on the way."""
+    c = _quote(column)
+    return (
+        f"CASE WHEN {c} IS NULL THEN NULL ELSE printf('%s%d.%02d', CASE WHEN {c} < 0 THEN '-' ELSE '' END, "
+        f"abs({c}) / 100, abs({c}) % 100) END"
+    )
+
+
+def create_view(table: Table) -> str | None:
+    """``<table>_eur``: the table as the other formats show it, each money column
+    in euros (exact text, two decimals); None for a table without money."""
+    if not any(c.money for c in table.columns):
+        return None
+    cells = [
+        f"{_euros_sql(_cents_name(c.name))} AS {_quote(c.name)}" if c.money else _quote(c.name) for c in table.columns
+    ]
+    view = _quote(EUR_VIEW.format(table=table.name))
+    return f"CREATE VIEW {view} AS SELECT {', '.join(cells)} FROM {_quote(table.name)}"
+
+
+def _in_cents(table: Table, rows: Sequence[Row]) -> Sequence[Row]:
+    positions = table.money_positions
+    if not positions:
+        return rows
+    cells = [cents if i in positions else None for i in range(len(table.columns))]
+    return list(converted(rows, cells))
+
+
 def write_sqlite(tables: Sequence[Table], rows: dict[str, Sequence[Row]], path: Path) -> Path:
-    """One database, every table; parents are filled before their children so the
-    database passes ``PRAGMA foreign_key_check``; indexes are built once the rows are in."""
+    """One database, every table; indexes are built once the rows are in. Foreign
+    keys are declared, not enforced (SQLite checks them only on a connection that
+    sets ``PRAGMA foreign_keys = ON``, and then only for new writes): a partner whose
+    collectivity page failed keeps its reference, and ``PRAGMA foreign_key_check``
+    lists such rows. Money is integer cents, with a view in euros."""
     with _Replaced(path) as tmp:
         db = sqlite3.connect(tmp)
         try:
@@ -162,9 +270,12 @@ def write_sqlite(tables: Sequence[Table], rows: dict[str, Sequence[Row]], path: 
             db.execute("PRAGMA synchronous = OFF")  # fsync'd once, when the file is moved into place
             with db:
                 for table in tables:
-                    db.execute(create_table(table))
+                    stored = stored_table(table, "sqlite")
+                    db.execute(create_table(stored))
                     insert = f"INSERT INTO {_quote(table.name)} VALUES ({', '.join('?' * len(table.columns))})"
-                    db.executemany(insert, rows[table.name])
+                    db.executemany(insert, _in_cents(table, rows[table.name]))
+                    if view := create_view(table):
+                        db.execute(view)
                 for table in tables:
                     for statement in create_indexes(table):
                         db.execute(statement)
