@@ -7,9 +7,9 @@ from pathlib import Path
 
 from atlas_crawler.items import RECORD_TYPES
 from atlas_crawler.output.datadict import DATA_MD, example, example_records, main, render
-from atlas_crawler.output.export.labels import label_keys
-from atlas_crawler.output.export.schema import record_fields, walk
 from atlas_crawler.output.export.tables import TABLES
+from atlas_crawler.pages.labels import label_keys
+from atlas_crawler.schemas.tree import record_fields, walk
 
 
 def test_docs_data_md_is_up_to_date() -> None:

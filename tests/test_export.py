@@ -34,12 +34,12 @@ from atlas_crawler.files import local_path
 from atlas_crawler.output.export import ExportError, export, export_file
 from atlas_crawler.output.export.cli import main as export_main
 from atlas_crawler.output.export.extension import AutoExport
-from atlas_crawler.output.export.schema import load_schema, record_fields, walk
 from atlas_crawler.output.export.tables import TABLES, TABLES_BY_NAME, Table
 from atlas_crawler.output.export.writers import FORMULA_GUARD, FORMULA_STARTS
 from atlas_crawler.output.feeds import ProjectCsvExporter
 from atlas_crawler.replica.localrun import PROJECT_ROOT, crawl_command, replica
 from atlas_crawler.replica.world import World
+from atlas_crawler.schemas.tree import load_schema, record_fields, walk
 
 BASE = "http://127.0.0.1:8765/cncdext/dyn/public/atlas/"
 PAGES = Path(__file__).parent / "pages"

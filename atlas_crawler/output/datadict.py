@@ -14,8 +14,8 @@ from typing import Any
 
 from atlas_crawler.extract.text import label_key
 from atlas_crawler.items import RECORD_TYPES
-from atlas_crawler.output.export.labels import french_label, label_keys
-from atlas_crawler.output.export.schema import Field, load_schema, record_fields, walk
+from atlas_crawler.pages.labels import french_label, label_keys
+from atlas_crawler.schemas.tree import Field, load_schema, record_fields, walk
 from atlas_crawler.output.export.tables import (
     DOUBTED,
     DOUBTS_TABLE,

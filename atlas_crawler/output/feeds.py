@@ -28,7 +28,7 @@ from scrapy.utils.defer import deferred_from_coro
 from atlas_crawler import signals, stats
 from atlas_crawler.files import JSON_LINES_FORMATS
 from atlas_crawler.outcome import DISK_FULL_ERRORS, REASON_DISK_FULL
-from atlas_crawler.output.export.schema import record_fields
+from atlas_crawler.schemas.tree import record_fields
 from atlas_crawler.output.export.tables import JSON_TYPES, json_text
 from atlas_crawler.output.export.writers import converted, csv_cell
 

@@ -27,8 +27,8 @@ from typing import Any
 
 from atlas_crawler.extract.doubts import RULES
 from atlas_crawler.items import BY_NAME, COLLECTIVITY, PROJECT, RECORD_TYPES, ChildTable, RecordType
-from atlas_crawler.output.export.labels import french_label
-from atlas_crawler.output.export.schema import Field, record_fields
+from atlas_crawler.pages.labels import french_label
+from atlas_crawler.schemas.tree import Field, record_fields
 from atlas_crawler.records import record_key
 
 Row = tuple[Any, ...]

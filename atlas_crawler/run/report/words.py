@@ -15,7 +15,9 @@ from functools import cache
 
 from atlas_crawler import outcome
 from atlas_crawler.items import BY_NAME
+from atlas_crawler.pages.labels import french_label
 from atlas_crawler.schemas import fields
+from atlas_crawler.schemas.tree import record_fields, walk
 
 #: Scrapy's finish reasons and the project's (``outcome.REASON_*``), in French.
 FINISH_REASONS = {
@@ -235,14 +237,8 @@ def _share(text: str) -> str:
 # --- fields ----------------------------------------------------------------------------
 @cache
 def _labels(record_type: str) -> dict[str, str]:
-    """Field path -> the label the atlas page writes for it (the data dictionary's).
-
-    The one import from ``output/`` in ``run/``: the labels are read from the page
-    parsers and the schema by the export's own functions (never copied); imported
-    here, when a page is drawn, so that nothing of the export loads with the crawl."""
-    from atlas_crawler.output.export.labels import french_label  # noqa: PLC0415 - see above (1 s of imports)
-    from atlas_crawler.output.export.schema import record_fields, walk  # noqa: PLC0415 - see above
-
+    """Field path -> the label the atlas page writes for it (the data dictionary's),
+    read from the page parsers and the schema (never copied)."""
     if record_type not in BY_NAME:
         return {}
     return {
