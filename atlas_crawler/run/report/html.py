@@ -33,6 +33,7 @@ from atlas_crawler.files import records_of_report, report_view, write_atomically
 from atlas_crawler.records import RecordsFileError, read_records
 from atlas_crawler.run.report import words
 from atlas_crawler.run.report.trend import RunSummary, earlier_runs, trend_section
+from atlas_crawler.run.report.words import number
 
 logger = logging.getLogger(__name__)
 
@@ -119,14 +120,6 @@ class DataSummary:
 
 
 # --- formatting ------------------------------------------------------------------
-def number(value: float | int | None, decimals: int = 0) -> str:
-    """French: narrow no-break space between thousands, decimal comma."""
-    if value is None:
-        return "—"
-    text = f"{value:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
-    return text
-
-
 def percent(ratio: float) -> str:
     return f"{number(ratio * 100, 1)}\u00a0%"
 

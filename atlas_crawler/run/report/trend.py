@@ -18,6 +18,7 @@ from typing import Any
 from atlas_crawler.files import REPORT
 from atlas_crawler.run import folders
 from atlas_crawler.run.report import words
+from atlas_crawler.run.report.words import number
 
 #: Runs shown, this one included (``ATLAS_KEEP_RUNS`` keeps 10 by default).
 MAX_RUNS = 12
@@ -89,10 +90,6 @@ def _e(value: Any) -> str:
     return escape(str(value), quote=True)
 
 
-def _n(value: int | None) -> str:
-    return "—" if value is None else f"{value:,}".replace(",", "\u202f")
-
-
 def _result(run: RunSummary) -> str:
     if not run.readable:
         return '<span class="bad">rapport absent ou illisible</span>'
@@ -108,7 +105,7 @@ def _changes(run: RunSummary) -> str:
     d = run.changes_detail
     if d is None:
         return "—"
-    return f"+{_n(d['added'])} / −{_n(d['removed'])} / ~{_n(d['changed'])}"
+    return f"+{number(d['added'])} / −{number(d['removed'])} / ~{number(d['changed'])}"
 
 
 def trend_section(runs: Sequence[RunSummary]) -> str:
@@ -121,7 +118,8 @@ def trend_section(runs: Sequence[RunSummary]) -> str:
     rows = "".join(
         f"<tr><td><code class=u>{_e(r.folder)}</code>{' (celui-ci)' if i == len(runs) - 1 else ''}</td>"
         f"<td>{_result(r)}</td>"
-        f"<td class=num>{_n(r.records)}</td><td class=num>{_n(r.failures)}</td><td class=num>{_n(r.doubts)}</td>"
+        f"<td class=num>{number(r.records)}</td><td class=num>{number(r.failures)}</td>"
+        f"<td class=num>{number(r.doubts)}</td>"
         f"<td class=num>{_changes(r)}</td></tr>"
         for i, r in enumerate(runs)
     )
@@ -163,7 +161,7 @@ def line_chart(title: str, runs: Sequence[RunSummary], value: Callable[[RunSumma
 
     parts = [
         f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}"></line>',
-        f'<text x="{left - 6}" y="{y(high) + 4:.1f}" text-anchor="end">{_n(high)}</text>',
+        f'<text x="{left - 6}" y="{y(high) + 4:.1f}" text-anchor="end">{number(high)}</text>',
         f'<text x="{left - 6}" y="{height - bottom + 4}" text-anchor="end">0</text>',
     ]
     segment: list[str] = []
@@ -175,7 +173,8 @@ def line_chart(title: str, runs: Sequence[RunSummary], value: Callable[[RunSumma
             continue
         segment.append(f"{x(i):.1f},{y(v):.1f}")
         parts.append(
-            f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3.5"><title>{_e(runs[i].folder)} : {_n(v)}</title></circle>'
+            f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3.5">'
+            f"<title>{_e(runs[i].folder)} : {number(v)}</title></circle>"
         )
     parts.append(f'<text x="{left}" y="{height - 6}">{_e(runs[0].folder[:10])}</text>')
     if len(runs) > 1:

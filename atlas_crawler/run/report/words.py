@@ -89,6 +89,13 @@ _NETWORK = {
 }
 
 
+def number(value: float | int | None, decimals: int = 0) -> str:
+    """French: narrow no-break space between thousands, decimal comma."""
+    if value is None:
+        return "—"
+    return f"{value:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
+
+
 def _plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
