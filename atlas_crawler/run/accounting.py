@@ -50,6 +50,12 @@ def exporters_report_writes(settings: BaseSettings) -> bool:
     return any(getattr(load_object(exporters[f]), "reports_writes", False) for f in formats if f in exporters)
 
 
+def failed_page(request: Request) -> str:
+    """The address a request's end is reported under: its record's page for a table
+    page, else the address the atlas linked (a redirect's first hop)."""
+    return request.meta.get("record_url") or (request.meta.get("redirect_urls") or [request.url])[0]
+
+
 def failure_reason(exception: BaseException) -> str:
     """An exception in words for the report: this project's exceptions say what
     happened by themselves; anything else is named with its type (a bug to report)."""
@@ -124,7 +130,7 @@ class PageAccounting:
 
     def callback_failed(self, response: Response, exception: BaseException) -> None:
         request = response.request
-        url = (request.meta.get("record_url") if request is not None else None) or requested_url(response)
+        url = failed_page(request) if request is not None else response.url
         reason = failure_reason(exception)
         if url != response.url and record_page(url) != record_page(response.url):
             reason = f"{reason} ({'table page' if url != requested_url(response) else 'answered by'} {response.url})"

@@ -24,7 +24,7 @@ from atlas_crawler.outcome import REASON_SITE_UNREACHABLE
 from atlas_crawler.pages import registry
 from atlas_crawler.pages.common import announced_count, fetched_at, links
 from atlas_crawler.pages.registry import RecordAssembly
-from atlas_crawler.run.accounting import failure_reason
+from atlas_crawler.run.accounting import failed_page, failure_reason
 
 ENTRIES = ("lists", "map")
 #: Addresses that are never pages of the atlas (files the pages merely use).
@@ -219,8 +219,7 @@ class AtlasSpider(Spider):
         other ``IgnoreRequest`` (Scrapy's for an answer over ``DOWNLOAD_MAXSIZE``,
         decompressed or not, or for "max redirections reached") fails its page."""
         request = failure.request  # type: ignore[attr-defined]
-        # A redirected request fails under the address the atlas linked (its first hop).
-        url = request.meta.get("record_url") or (request.meta.get("redirect_urls") or [request.url])[0]
+        url = failed_page(request)
         if failure.check(Dropped):
             self.crawler.signals.send_catch_log(signals.page_skipped, url=url, rule=failure.value.rule)
             return
