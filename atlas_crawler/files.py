@@ -38,6 +38,10 @@ LATEST = "latest"
 #: clock's stamp in their name.
 RUN_SEQUENCE = ".sequence"
 LOCK = ".lock"
+# --- beside the run folders (ATLAS_RUNS_DIR/): the history of every run (atlas_crawler.history)
+HISTORY = "history.sqlite"
+HISTORY_PARQUET = "history"
+HISTORY_LOCK = ".history.lock"
 # --- names inside a JOBDIR ---------------------------------------------------------------
 JOB_LOCK = "lock"
 #: The working copy of each local feed of a job (``RunFiles.working``) and its base.

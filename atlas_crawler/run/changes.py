@@ -85,20 +85,28 @@ def write_changes(path: Path, changes: list[dict[str, Any]]) -> None:
     write_atomically(path, to_jsonl(changes))
 
 
+def not_whole(report: dict[str, Any]) -> str | None:
+    """Why a run did not walk the whole atlas (None: it did, so it may remove the
+    records it did not see, unless something it failed could have hidden them)."""
+    reason = report.get("finish_reason")
+    if reason != "finished":
+        return f"the run did not walk the whole atlas (finish reason {reason})"
+    others = [f["url"] for f in report.get("failures") or [] if record_of_url(f["url"]) is None]
+    if others:
+        return f"the run did not walk the whole atlas ({len(others)} list or menu pages failed)"
+    return None
+
+
 class _Hidden:
     """What in NEW's report could hide a record that still exists."""
 
     def __init__(self, report: dict[str, Any] | None) -> None:
         report = report or {"finish_reason": "finished"}
-        self.reason = report.get("finish_reason")
+        self.not_whole = not_whole(report)
         self.failed: dict[tuple[str, str], str] = {}
-        self.other_failures: list[str] = []
         for failure in report.get("failures") or []:
-            url, why = failure["url"], failure.get("reason") or "failed"
-            if (record := record_of_url(url)) is not None:
-                self.failed[record] = why
-            else:
-                self.other_failures.append(url)
+            if (record := record_of_url(failure["url"])) is not None:
+                self.failed[record] = failure.get("reason") or "failed"
         self.missing: set[tuple[str, str]] = set()
         for entry in (report.get("lists") or {}).get("all") or (report.get("lists") or {}).get("incomplete") or []:
             for record_id in entry.get("missing_ids") or []:
@@ -106,10 +114,8 @@ class _Hidden:
 
     def why(self, key: RecordKey, before: dict[str, Any]) -> str | None:
         """Why ``before``'s absence from NEW proves nothing (None: it was removed)."""
-        if self.reason != "finished":
-            return f"the run did not walk the whole atlas (finish reason {self.reason})"
-        if self.other_failures:
-            return f"the run did not walk the whole atlas ({len(self.other_failures)} list or menu pages failed)"
+        if self.not_whole:
+            return self.not_whole
         record_type, _, record_id = key
         if (record_type, record_id) in self.failed:
             return f"its page failed: {self.failed[record_type, record_id]}"

@@ -504,22 +504,29 @@ def table_rows(records: Iterable[dict[str, Any]], doubts: list[dict[str, Any]] |
     """Every table's rows, from records in any order (unknown record types are
     skipped) and the crawl's doubts (None: unknown, ``doubted`` is null)."""
     out: dict[str, list[Row]] = {t.name: [] for t in TABLES}
-    by_type: dict[str, list[Table]] = {}
-    for t in TABLES:
-        if t.record_type is not None:
-            by_type.setdefault(t.record_type, []).append(t)
     doubted = None if doubts is None else {record_key(d) for d in doubts}
     if doubts is not None:
         out[DOUBTS_TABLE] = doubts_rows(doubts)
     for record in records:
-        flagged = record if doubted is None else {**record, DOUBTED: record_key(record) in doubted}
-        for t in by_type.get(record.get("type"), ()):
-            try:
-                rows = list(t.rows(flagged))
-                for i in t.money_positions:  # stored exactly by every format, or refused here
-                    for row in rows:
-                        exact(row[i])
-                out[t.name].extend(rows)
-            except ExportError as error:
-                raise ExportError(f"{record.get('type')} {record.get('id')}: {error}") from None
+        for name, rows in record_rows(record, None if doubted is None else record_key(record) in doubted):
+            out[name].extend(rows)
     return out
+
+
+def record_rows(record: dict[str, Any], doubted: bool | None) -> Iterator[tuple[str, list[Row]]]:
+    """One record's rows in each table of its type (none for an unknown type);
+    ``doubted``: whether its crawl doubted it (None: not known)."""
+    flagged = record if doubted is None else {**record, DOUBTED: doubted}
+    for t in _TABLES_OF_TYPE.get(record.get("type"), ()):
+        try:
+            rows = list(t.rows(flagged))
+            for i in t.money_positions:  # stored exactly by every format, or refused here
+                for row in rows:
+                    exact(row[i])
+        except ExportError as error:
+            raise ExportError(f"{record.get('type')} {record.get('id')}: {error}") from None
+        yield t.name, rows
+
+
+#: Each record type's tables: its own, then its child tables.
+_TABLES_OF_TYPE = {r.name: [t for t in TABLES if t.record_type == r.name] for r in RECORD_TYPES}

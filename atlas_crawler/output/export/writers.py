@@ -249,7 +249,8 @@ def create_view(table: Table) -> str | None:
     return f"CREATE VIEW {view} AS SELECT {', '.join(cells)} FROM {_quote(table.name)}"
 
 
-def _in_cents(table: Table, rows: Sequence[Row]) -> Sequence[Row]:
+def in_cents(table: Table, rows: Sequence[Row]) -> Sequence[Row]:
+    """Rows with each money column in integer cents, as SQLite stores them."""
     positions = table.money_positions
     if not positions:
         return rows
@@ -273,7 +274,7 @@ def write_sqlite(tables: Sequence[Table], rows: dict[str, Sequence[Row]], path: 
                     stored = stored_table(table, "sqlite")
                     db.execute(create_table(stored))
                     insert = f"INSERT INTO {_quote(table.name)} VALUES ({', '.join('?' * len(table.columns))})"
-                    db.executemany(insert, _in_cents(table, rows[table.name]))
+                    db.executemany(insert, in_cents(table, rows[table.name]))
                     if view := create_view(table):
                         db.execute(view)
                 for table in tables:
