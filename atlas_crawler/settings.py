@@ -332,6 +332,10 @@ ATLAS_MAP_LINK_SELECTOR = 'a[href*="codePays"]'  # the country links the map's s
 COMMANDS_MODULE = "atlas_crawler.commands"
 ATLAS_RUNS_DIR = None  # e.g. output/runs: one folder per run, `latest`, changes.jsonl (make crawl sets it)
 ATLAS_KEEP_RUNS = 10  # run folders kept under ATLAS_RUNS_DIR (0: all); the one `latest` points at is always kept
+#: Default off: True adds each run to ATLAS_RUNS_DIR/history.sqlite (every version of every
+#: record, atlas_crawler/history; docs/HISTORY.md) before old run folders are pruned, so a
+#: pruned run stays in the history. Off by default: it is a store that grows with the atlas's changes.
+ATLAS_HISTORY = False
 ATLAS_PROGRESS_INTERVAL = 60.0  # seconds between two progress lines (0: none; Progress, EXTENSIONS 600)
 #: Alerts through Spidermon's own actions when a close monitor fails (AlertingCloseMonitorSuite,
 #: SPIDERMON_SPIDER_CLOSE_MONITORS), off by default: ATLAS_ALERTS = ["email"] (with the

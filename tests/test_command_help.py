@@ -25,6 +25,7 @@ COMMANDS = (
     "changes",
     "datadict",
     "export",
+    "history",
     "parse",
     "reparse",
     "serve",

@@ -25,9 +25,10 @@ from scrapy.spiderloader import get_spider_loader
 from twisted.internet.defer import Deferred, FirstError
 from twisted.python.failure import Failure
 
-from atlas_crawler import outcome, stats
+from atlas_crawler import history, outcome, stats
 from atlas_crawler.commands import checks
 from atlas_crawler.files import CHANGES, LOG, RECORDS, REPORT, RunFiles, render_feed_uris
+from atlas_crawler.output.export import ExportError
 from atlas_crawler.records import RecordsFileError
 from atlas_crawler.run import changes, folders
 from atlas_crawler.run.report.writer import save_report
@@ -134,10 +135,12 @@ class Command(ScrapyCrawlCommand):
                 result.update(exit_code=code, meaning=outcome.describe(code), known_gaps=[])
             if self.run_folder is not None:
                 result["run_folder"] = str(self.run_folder)
-                self.finish_run_folder(crawler, report, code, result)
+                self.finish_run_folder(report, code)
             if report is not None:
                 report["outcome"] = result
                 save_report(path, report)
+            if self.run_folder is not None:
+                self.tidy_runs(crawler, report, result)
             tell_outcome(result)
             return code
         finally:
@@ -145,11 +148,9 @@ class Command(ScrapyCrawlCommand):
                 logging.root.removeHandler(log_handler)
                 log_handler.close()
 
-    def finish_run_folder(
-        self, crawler: Crawler, report: dict[str, Any] | None, code: int, result: dict[str, Any]
-    ) -> None:
-        """Changes against the previous complete run, then ``latest``, pruning and
-        the runs folder's ``status.json``."""
+    def finish_run_folder(self, report: dict[str, Any] | None, code: int) -> None:
+        """Changes against the previous complete run, then ``latest`` (before the
+        report is saved: the report says both)."""
         assert self.run_folder is not None
         runs_dir = self.run_folder.parent
         previous = folders.latest_complete(runs_dir)
@@ -180,11 +181,37 @@ class Command(ScrapyCrawlCommand):
             tell(
                 f"latest left at {previous.name if previous else 'nothing'}: this run is not complete", logging.WARNING
             )
+
+    def tidy_runs(self, crawler: Crawler, report: dict[str, Any] | None, result: dict[str, Any]) -> None:
+        """Once the report is saved: the history (``ATLAS_HISTORY``), then pruning (a
+        pruned run stays in the history), then the runs folder's ``status.json``."""
+        assert self.run_folder is not None
+        runs_dir = self.run_folder.parent
+        if crawler.settings.getbool("ATLAS_HISTORY"):
+            result["history"] = add_to_history(runs_dir)
         latest = folders.latest_complete(runs_dir)
         protect = {self.run_folder, *([latest] if latest else [])}
         for removed in folders.prune(runs_dir, crawler.settings.getint("ATLAS_KEEP_RUNS"), protect):
             tell(f"old run removed: {removed.name}")
         folders.write_status(runs_dir, self.run_folder, report, result)
+
+
+def add_to_history(runs_dir: Path) -> str:
+    """The runs not yet in the history, added (this one included); what happened, in
+    one line. A history that cannot be updated is an error in the log and in
+    ``status.json``, not a failed run: the run's records are published whatever
+    becomes of the history, and the next update adds what this one could not."""
+    try:
+        done = history.update(runs_dir, tell=logger.info)
+    except (history.HistoryError, sqlite3.Error, OSError, RecordsFileError, ExportError) as error:
+        line = f"history not updated: {error}"
+        tell(line, logging.ERROR)
+        return line
+    line = f"history: {len(done.added)} run(s) added to {done.store}"
+    for why in [*done.left, *done.unreadable]:
+        tell(f"history: {why}", logging.WARNING)
+    tell(line)
+    return line
 
 
 def use_run_folder(settings: Settings, folder: Path) -> Path:

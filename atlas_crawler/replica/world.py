@@ -233,8 +233,19 @@ class World:
         self.foreign: dict[int, Collectivity] = {}
         self.projects: dict[int, Project] = {}
         self._build(rng, projects)
-        for number in range(2, edition + 1):
-            self._next_edition(random.Random(f"{seed}-edition-{number}"), number)
+        self.edition = 1
+        for _ in range(2, edition + 1):
+            self.next_edition()
+
+    def next_edition(self) -> None:
+        """Advance to the next edition in place, as ``World(..., edition=self.edition + 1)``
+        would build it, without replaying every edition before it (the history's
+        benchmark advances one week per run over hundreds of runs)."""
+        self.edition += 1
+        self._next_edition(random.Random(f"{self.seed}-edition-{self.edition}"), self.edition)
+        # the lookups ``truth`` caches describe the previous edition's projects
+        for cached in ("projects_by_country", "french_by_region", "soft_error_projects"):
+            self.__dict__.pop(cached, None)
 
     # --- generation -----------------------------------------------------
     def _build(self, rng: random.Random, n: int) -> None:

@@ -129,7 +129,7 @@ def write_status(runs_dir: Path, run: Path, report: dict[str, Any] | None, resul
     meaning, ``known_gaps`` counted) and the last complete run, the one ``latest``
     points at (folder and when it finished, read from its report), or null.
     ``result``: the run's outcome as the crawl command made it (``exit_code``,
-    ``meaning``, ``known_gaps``...)."""
+    ``meaning``, ``known_gaps``, and ``history``: what became of the history store, when kept)."""
     latest = latest_complete(runs_dir)
     status = {
         "last_run": {
@@ -139,6 +139,7 @@ def write_status(runs_dir: Path, run: Path, report: dict[str, Any] | None, resul
             "meaning": result.get("meaning"),
             "known_gaps": len(result.get("known_gaps") or []),
             "records": sum((report or {}).get("records", {}).values()) if report else None,
+            **({"history": result["history"]} if "history" in result else {}),
         },
         "last_complete_run": None
         if latest is None

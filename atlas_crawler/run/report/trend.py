@@ -1,6 +1,10 @@
 """The trend across runs on report.html: in a run folder, the records, failures,
-doubts and changes of each earlier run, read from their own ``report.json``, as a
-table and small line charts (inline SVG, nothing fetched).
+doubts and changes of each earlier run, as a table and small line charts (inline SVG,
+nothing fetched). The runs come from the history store beside the run folders
+(``history.sqlite``, atlas_crawler.history) when there is one, so that runs whose
+folders were pruned still show; a run the history does not hold yet is read from its
+own ``report.json``. The history counts a run's changes against the atlas as the
+history knew it; a report, against the previous complete run.
 
 A run folder whose report is missing or unreadable (a run killed before it wrote
 one, a file cut by a full disk) is a row that says so, never an error: the page of
@@ -9,20 +13,29 @@ this run must be drawn whatever happened to the earlier ones."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Any
 
-from atlas_crawler.files import REPORT
+from atlas_crawler.files import HISTORY, REPORT
 from atlas_crawler.run import folders
 from atlas_crawler.run.report import words
 from atlas_crawler.run.report.words import number
 
 #: Runs shown, this one included (``ATLAS_KEEP_RUNS`` keeps 10 by default).
 MAX_RUNS = 12
+#: Runs shown when the history holds them: a year of weekly runs.
+MAX_HISTORY_RUNS = 52
 _CHANGES = ("added", "removed", "changed")
+#: What the trend reads of the history's ``runs`` table (atlas_crawler.history.schema
+#: declares the table; tests/test_history.py checks that it has these columns).
+HISTORY_RUNS = "runs"
+HISTORY_COLUMNS = ("folder", "sequence", "readable", "exit_code", "meaning", "records", "failures", "known_gaps",
+                   "doubts", *_CHANGES, "unknown")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -39,6 +52,7 @@ class RunSummary:
     doubts: int | None = None
     changes: int | None = None
     changes_detail: dict[str, int] | None = None
+    from_history: bool = False
 
     @classmethod
     def of(cls, folder: str, report: Any) -> RunSummary:
@@ -64,9 +78,10 @@ class RunSummary:
         )
 
 
-def earlier_runs(report_path: Path, limit: int = MAX_RUNS - 1) -> list[RunSummary] | None:
+def earlier_runs(report_path: Path, limit: int | None = None) -> list[RunSummary] | None:
     """The runs made before the one whose report this is, oldest first (at most
-    ``limit``); None when the report is not in a run folder."""
+    ``limit``: by default ``MAX_HISTORY_RUNS`` - 1 with a history, else ``MAX_RUNS`` - 1);
+    None when the report is not in a run folder."""
     run = report_path.parent
     if report_path.name != REPORT or not folders.is_run_folder(run):
         return None
@@ -74,8 +89,47 @@ def earlier_runs(report_path: Path, limit: int = MAX_RUNS - 1) -> list[RunSummar
     here = run.resolve()
     if here not in runs:
         return None
-    earlier = runs[: runs.index(here)][-limit:] if limit > 0 else []
-    return [RunSummary.of(r.name, _read(r / REPORT)) for r in earlier]
+    this = (folders.sequence(here), here.name)
+    known = {s.folder: (order, s) for order, s in _history(run.parent / HISTORY) if order < this}
+    found = dict(known)
+    for r in runs[: runs.index(here)]:
+        if r.name not in found:
+            found[r.name] = ((folders.sequence(r), r.name), RunSummary.of(r.name, _read(r / REPORT)))
+    if limit is None:
+        limit = (MAX_HISTORY_RUNS if known else MAX_RUNS) - 1
+    earlier = [summary for _, summary in sorted(found.values(), key=lambda item: item[0])]
+    return earlier[-limit:] if limit > 0 else []
+
+
+def _history(path: Path) -> list[tuple[tuple[int, str], RunSummary]]:
+    """The runs the history store holds, with their place in the order of run folders;
+    none when there is no store or it cannot be read (the reports are read instead)."""
+    if not path.is_file():
+        return []
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            rows = db.execute(f"SELECT {', '.join(HISTORY_COLUMNS)} FROM {HISTORY_RUNS} ORDER BY run_no").fetchall()
+    except sqlite3.Error:
+        return []
+    out = []
+    for row in rows:
+        values = dict(zip(HISTORY_COLUMNS, row, strict=True))
+        detail = {k: values[k] for k in (*_CHANGES, "unknown")}
+        summary = RunSummary(
+            values["folder"],
+            readable=bool(values["readable"]),
+            exit_code=values["exit_code"],
+            meaning=values["meaning"],
+            records=values["records"],
+            failures=values["failures"],
+            known_gaps=values["known_gaps"],
+            doubts=values["doubts"],
+            changes=sum(detail[k] for k in _CHANGES),
+            changes_detail=detail,
+            from_history=True,
+        )
+        out.append(((values["sequence"] or 0, values["folder"]), summary))
+    return out
 
 
 def _read(path: Path) -> Any:
@@ -134,11 +188,19 @@ def trend_section(runs: Sequence[RunSummary]) -> str:
     )
     return (
         "<section id=\"tendance\"><h3>D'un passage à l'autre</h3>"
-        f"<p>Les {len(runs)} derniers passages de ce dossier, du plus ancien à celui-ci (lus dans leur "
-        "<code>report.json</code>).</p>"
+        f"<p>Les {len(runs)} derniers passages de ce dossier, du plus ancien à celui-ci ({_source(runs)}).</p>"
         f'<div class="scroll"><table class="trend"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>'
         f'<div class="minis">{charts}</div></section>'
     )
+
+
+def _source(runs: Sequence[RunSummary]) -> str:
+    if any(r.from_history for r in runs):
+        return (
+            "lus dans l'historique <code>history.sqlite</code>, les changements comptés par rapport à l'atlas "
+            "tel que l'historique le connaissait ; les autres dans leur <code>report.json</code>"
+        )
+    return "lus dans leur <code>report.json</code>"
 
 
 def line_chart(title: str, runs: Sequence[RunSummary], value: Callable[[RunSummary], int | None]) -> str:
