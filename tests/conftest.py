@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from atlas_crawler.outcome import EXIT_COMPLETE
-from atlas_crawler.replica.localrun import crawl, replica
+from atlas_crawler.replica.localrun import crawl, free_port, replica
+from atlas_crawler.run import folders
+from tests.scheduled import EDITION_PROJECTS, EDITION_RUNS
 
 
 @dataclass
@@ -56,3 +58,26 @@ def run_crawl(tmp: Path, projects: int = 300, faults: bool = True, settings=None
 def faulty_crawl(tmp_path_factory: pytest.TempPathFactory) -> Crawl:
     """The 300-project replica with faults on, crawled with the lists entry."""
     return run_crawl(tmp_path_factory.mktemp("faulty"))
+
+
+@pytest.fixture(scope="session")
+def editions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Scheduled runs of the replica's changing world on one port, as cron runs them,
+    with the history kept (ATLAS_HISTORY): edition 1, edition 2, edition 2 with faults
+    (pages the site refuses), edition 3 interrupted, edition 3. For each name: the
+    finished process, ``<name>_truth`` (the replica's ground truth), ``<name>_run``
+    (its run folder); ``tmp`` the folder holding ``runs``."""
+    tmp = tmp_path_factory.mktemp("editions")
+    port = free_port()
+    scheduled = {"ATLAS_RUNS_DIR": str(tmp / "runs"), "ATLAS_HISTORY": "True"}
+    out: dict[str, Any] = {"tmp": tmp}
+    for name, edition, faults, settings in EDITION_RUNS:
+        truth = tmp / f"{name}-truth.json"
+        with replica(
+            EDITION_PROJECTS, faults=faults, truth=truth, slow_seconds=0.2, options=("--edition", str(edition)),
+            port=port,
+        ) as base:  # fmt: skip
+            out[name] = crawl(base, None, settings={**scheduled, **settings})
+        out[f"{name}_truth"] = json.loads(truth.read_text("utf-8"))
+        out[f"{name}_run"] = folders.all_runs(tmp / "runs")[-1]
+    return out

@@ -15,12 +15,11 @@ import pytest
 
 from atlas_crawler import outcome
 from atlas_crawler.files import CHANGES, REPORT
-from atlas_crawler.replica.localrun import PROJECT_ROOT, crawl, free_port, replica
+from atlas_crawler.replica.localrun import PROJECT_ROOT
 from atlas_crawler.replica.world import World
 from atlas_crawler.run import changes, folders
+from tests.scheduled import EDITION_PROJECTS as PROJECTS
 from tests.scheduled import key, read_jsonl
-
-PROJECTS = 40
 
 
 def expected_changes(old: list[dict[str, Any]], new: list[dict[str, Any]], unknown: set = frozenset()) -> list[dict]:
@@ -46,23 +45,6 @@ def without_reasons(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v for k, v in c.items() if k != "reason"} for c in found]
 
 
-@pytest.fixture(scope="module")
-def editions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Three scheduled runs on one port: edition 1, edition 2, edition 2 with faults."""
-    tmp = tmp_path_factory.mktemp("changes")
-    port, folder = free_port(), {"ATLAS_RUNS_DIR": str(tmp / "runs")}
-    out: dict[str, Any] = {"tmp": tmp}
-    for name, edition, faults in (("first", 1, False), ("second", 2, False), ("faulty", 2, True)):
-        truth = tmp / f"{name}-truth.json"
-        with replica(
-            PROJECTS, faults=faults, truth=truth, slow_seconds=0.2, options=("--edition", str(edition)), port=port
-        ) as base:
-            out[name] = crawl(base, None, settings=folder)
-        out[f"{name}_truth"] = json.loads(truth.read_text("utf-8"))
-        out[f"{name}_run"] = folders.all_runs(tmp / "runs")[-1]
-    return out
-
-
 @pytest.mark.e2e
 def test_the_runs_end_as_expected(editions: dict[str, Any]) -> None:
     assert editions["first"].returncode == outcome.EXIT_COMPLETE, editions["first"].stdout[-3000:]
@@ -70,7 +52,9 @@ def test_the_runs_end_as_expected(editions: dict[str, Any]) -> None:
     # The faulty edition's failures are pages the site refuses: complete with known gaps.
     assert editions["faulty"].returncode == outcome.EXIT_COMPLETE, editions["faulty"].stdout[-3000:]
     assert "complete with known gaps" in editions["faulty"].stdout
-    assert folders.latest_complete(editions["tmp"] / "runs") == editions["faulty_run"]
+    assert editions["interrupted"].returncode == outcome.EXIT_INCOMPLETE, editions["interrupted"].stdout[-3000:]
+    assert editions["third"].returncode == outcome.EXIT_COMPLETE, editions["third"].stdout[-3000:]
+    assert folders.latest_complete(editions["tmp"] / "runs") == editions["third_run"]
 
 
 @pytest.mark.e2e
