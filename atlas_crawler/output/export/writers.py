@@ -227,7 +227,7 @@ def create_indexes(table: Table) -> list[str]:
     ]
 
 
-def _euros_sql(column: str) -> str:
+def euros_sql(column: str) -> str:
     """Integer cents as exact euros text (``150050`` -> ``1500.50``): integer
     arithmetic only, no float on the way."""
     c = _quote(column)
@@ -243,7 +243,7 @@ def create_view(table: Table) -> str | None:
     if not any(c.money for c in table.columns):
         return None
     cells = [
-        f"{_euros_sql(_cents_name(c.name))} AS {_quote(c.name)}" if c.money else _quote(c.name) for c in table.columns
+        f"{euros_sql(_cents_name(c.name))} AS {_quote(c.name)}" if c.money else _quote(c.name) for c in table.columns
     ]
     view = _quote(EUR_VIEW.format(table=table.name))
     return f"CREATE VIEW {view} AS SELECT {', '.join(cells)} FROM {_quote(table.name)}"
