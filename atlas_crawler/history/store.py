@@ -74,7 +74,7 @@ class Store:
     def open(cls, path: Path) -> Store:
         """The store at ``path``, created empty when there is none; HistoryError when
         the file is not a history of this format."""
-        new = not path.exists()
+        new = not path.exists() or path.stat().st_size == 0  # 0 bytes: made, killed before its tables
         db = sqlite3.connect(path)
         store = cls(path, db)
         try:
@@ -95,7 +95,10 @@ class Store:
         self.db.close()
 
     def _create(self) -> None:
+        # one transaction: Python's sqlite3 opens none before CREATE on its own, and a
+        # store killed halfway through its tables would be no history at all
         with self.db:
+            self.db.execute("BEGIN")
             self.db.execute(f"CREATE TABLE {META} (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             self.db.execute(f"INSERT INTO {META} VALUES ('format', ?)", (str(FORMAT),))
             for table in (RUNS_TABLE, VERSIONS_TABLE, CHANGES_TABLE, FIELD_CHANGES_TABLE, *RECORD_TABLES):
