@@ -36,6 +36,7 @@ serve: install
 # The scheduled crawl of the live atlas (cron and systemd files in deploy/): a run folder
 # under output/runs, `latest` switched when the run is complete. The console gets only the
 # run folder, the changes and the outcome; the whole log is in the run folder's crawl.log.
+# Each run adds itself to output/runs/history.sqlite (ATLAS_HISTORY; docs/HISTORY.md).
 # The crawl command reads every ATLAS_* setting from the environment (ATLAS_BASE_URL=…
 # make crawl crawls that mirror; ATLAS_RUNS_DIR moves the runs); ARGS adds options:
 # make crawl ARGS='-s DOWNLOAD_DELAY=2 -a entry=map'. make exits 2 when the crawl fails;
@@ -43,7 +44,8 @@ serve: install
 .PHONY: crawl
 crawl: install
 	@[ -n "$$ATLAS_CONTACT" ] || { echo "set ATLAS_CONTACT to your e-mail address (it goes into the User-Agent)" >&2; exit 2; }
-	ATLAS_RUNS_DIR="$${ATLAS_RUNS_DIR:-output/runs}" $(VENV)/bin/scrapy crawl atlas --nolog $(ARGS)
+	ATLAS_RUNS_DIR="$${ATLAS_RUNS_DIR:-output/runs}" ATLAS_HISTORY="$${ATLAS_HISTORY:-True}" \
+	  $(VENV)/bin/scrapy crawl atlas --nolog $(ARGS)
 
 test: install pywb lint
 	$(PY) -m pytest
@@ -72,13 +74,15 @@ test-fast: $(VENV)/.installed
 
 # atlas against plain Scrapy (run.py), the export, the archive and the re-parse of a
 # 20,000-project dump (archive_bench.py; its on/off rounds at 5,000 projects), the parser's
-# cost; then the short summary of docs/benchmarks.json.
+# cost, the history store over 100 weekly runs of 2,000 projects (history_bench.py); then
+# docs/BENCHMARKS.md written again from the JSON figures, and the short summary.
 bench: install
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/export_bench.py
 	$(PY) benchmarks/archive_bench.py --projects 20000 --cost-projects 5000
 	$(PY) benchmarks/parser_cost.py --json docs/parser_cost.json
-	$(PY) benchmarks/summary.py
+	$(PY) benchmarks/history_bench.py
+	$(PY) benchmarks/summary.py --render
 
 # The property tests of the parser with many more generated pages than in `make test`,
 # then the mutation harness (tests/mutations.py) on thousands of mutated pages.

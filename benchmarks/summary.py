@@ -19,6 +19,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 JSON = DOCS / "benchmarks.json"
+#: Written by ``benchmarks/history_bench.py``; rendered here into its section.
+HISTORY_JSON = DOCS / "history_benchmark.json"
 #: ``throughput_ratio``: atlas as shipped over plain Scrapy (``benchmarks/plain_spider.py``), pages/s.
 #: ``reparse_wall_s``: re-parse of the dump of a 20,000-project crawl on this 2-core machine.
 GOALS = {
@@ -265,6 +267,8 @@ def render(results: dict[str, Any]) -> str:
         ]
     if "reparse" in results:
         lines += ["", *render_reparse(results["reparse"])]
+    if HISTORY_JSON.exists():
+        lines += ["", *render_history(json.loads(HISTORY_JSON.read_text("utf-8")))]
     lines.append("")
     notes = DOCS / "BENCHMARKS-notes.md"
     if notes.exists():
@@ -322,6 +326,44 @@ def render_reparse(r: dict[str, Any]) -> list[str]:
             f"{s['wall_s_extrapolated']} s for the goal's size (`make bench` runs it at {GOALS['reparse_projects']})."
         )
     return lines
+
+
+def render_history(h: dict[str, Any]) -> list[str]:
+    """The history store's section (``benchmarks/history_bench.py``); what the figures mean
+    is in docs/HISTORY.md."""
+    f, end = h["figures"], h["end"]
+    mb = 1_000_000
+    rows = end["rows"]
+    scaling = f["scaling"]
+    return [
+        f"## History store ({h['runs']} weekly runs of {h['projects']} projects, {h['date']})",
+        "",
+        f"`benchmarks/history_bench.py`: the replica's world changes one edition a week; each run is written as a "
+        f"run folder and added with `history.update` (wall and CPU timed); folders deleted once added unless "
+        f"`--keep-folders` (here: {h['keep_folders']}). Code: {h.get('code') or 'unknown'}; load average at the "
+        f"end: {h.get('load_average')}. What the figures mean: [HISTORY.md](HISTORY.md#size-and-speed).",
+        "",
+        "| | measured |",
+        "|---|---|",
+        f"| update of one weekly run, wall: first, median, max | {f['update_seconds']['first']} s, "
+        f"{f['update_seconds']['median']} s, {f['update_seconds']['max']} s (goal: under {h['goal_update_seconds']} s: "
+        f"{verdict(h['met'])}) |",
+        f"| update, median CPU | {f['update_cpu_seconds_median']} s |",
+        f"| runs {scaling['early_runs'][0]}-{scaling['early_runs'][1]} against runs {scaling['late_runs'][0]}-"
+        f"{scaling['late_runs'][1]}, median wall (CPU) | {scaling['early_median_update_s']} s "
+        f"({scaling['early_median_update_cpu_s']} s) against {scaling['late_median_update_s']} s "
+        f"({scaling['late_median_update_cpu_s']} s) |",
+        f"| store (`history.sqlite`) | {f['store_bytes'] / mb:,.0f} MB ({f['store_bytes_after_first_run'] / mb:,.0f} MB "
+        f"after the first run); {f['store_bytes_per_new_version']:,} bytes per new version |",
+        f"| every weekly `records.jsonl` kept instead | {f['snapshots_bytes'] / mb:,.0f} MB: "
+        f"{f['snapshots_over_store']}x the store |",
+        f"| rows | {rows['runs']} runs, {rows['versions']:,} versions, {rows['changes']:,} changes, "
+        f"{rows['field_changes']:,} field changes |",
+        f"| Parquet write of the whole history | {end['parquet_seconds']} s, {end['parquet_bytes'] / mb:,.0f} MB |",
+        f"| `rebuild` ({end['rebuild_runs_from_folders']} runs from folders, "
+        f"{end['rebuild_runs_replayed_from_old_store']} replayed from the old store) | {end['rebuild_seconds']} s; "
+        f"the same store: {end['rebuild_gives_the_same_store']} |",
+    ]
 
 
 def main() -> int:
