@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 
-from atlas_crawler.files import HISTORY, RECORDS, REPORT_VIEW
+from atlas_crawler.files import HISTORY, HISTORY_LOCK, RECORDS, REPORT_VIEW
 from atlas_crawler.history.store import dump
 from atlas_crawler.records import read_records, record_key
-from atlas_crawler.replica.localrun import PROJECT_ROOT
+from atlas_crawler.replica.localrun import PROJECT_ROOT, crawl, replica
 from atlas_crawler.replica.world import World
 from atlas_crawler.run import folders
 from tests.scheduled import EDITION_PROJECTS, EDITION_RUNS
@@ -119,3 +119,30 @@ def test_the_report_shows_the_trend_from_the_history(editions: dict[str, Any]) -
     assert "lus dans l'historique" in page
     for name in NAMES[:-1]:
         assert editions[f"{name}_run"].name in page
+
+
+def test_a_run_the_history_lacks_is_not_pruned(tmp_path: Path) -> None:
+    """With ``ATLAS_KEEP_RUNS=1`` and the history busy (another update holds its lock),
+    the runs are not pruned while the history lacks them; once it can be updated, it
+    takes every one of them, and only then are they pruned."""
+    runs_dir = tmp_path / "runs"
+    scheduled = {"ATLAS_RUNS_DIR": str(runs_dir), "ATLAS_HISTORY": "True", "ATLAS_KEEP_RUNS": "1"}
+    busy = folders.RunLock(runs_dir / HISTORY_LOCK)
+    with replica(5, slow_seconds=0.1) as base:
+        assert busy.acquire("a long rebuild")
+        try:
+            for _ in range(2):
+                result = crawl(base, None, settings=scheduled)
+                assert result.returncode == 0, result.stdout[-3000:]
+                assert "history not updated" in result.stdout
+        finally:
+            busy.release()
+        assert "run folder(s) kept until the history holds them" in result.stdout
+        assert len(folders.all_runs(runs_dir)) == 2
+        result = crawl(base, None, settings=scheduled)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "history: 3 run(s) added" in result.stdout
+    assert len(rows(runs_dir / HISTORY, "SELECT folder FROM runs")) == 3
+    assert [r.name for r in folders.all_runs(runs_dir)] == [
+        rows(runs_dir / HISTORY, "SELECT max(folder) FROM runs")[0][0]
+    ]

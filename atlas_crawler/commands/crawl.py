@@ -187,10 +187,15 @@ class Command(ScrapyCrawlCommand):
         pruned run stays in the history), then the runs folder's ``status.json``."""
         assert self.run_folder is not None
         runs_dir = self.run_folder.parent
-        if crawler.settings.getbool("ATLAS_HISTORY"):
-            result["history"] = add_to_history(runs_dir)
         latest = folders.latest_complete(runs_dir)
         protect = {self.run_folder, *([latest] if latest else [])}
+        if crawler.settings.getbool("ATLAS_HISTORY"):
+            result["history"] = add_to_history(runs_dir)
+            held = history.held_runs(runs_dir)
+            waiting = [run for run in folders.all_runs(runs_dir) if run.name not in held]
+            protect.update(waiting)  # a run the history lacks is never pruned: it would be lost to it
+            if waiting:
+                tell(f"{len(waiting)} run folder(s) kept until the history holds them", logging.WARNING)
         for removed in folders.prune(runs_dir, crawler.settings.getint("ATLAS_KEEP_RUNS"), protect):
             tell(f"old run removed: {removed.name}")
         folders.write_status(runs_dir, self.run_folder, report, result)

@@ -4,7 +4,7 @@
 (and ``output/runs/history/*.parquet``) up to date with the run folders; a scheduled
 crawl does it itself with ``ATLAS_HISTORY = True``. docs/HISTORY.md."""
 
-from atlas_crawler.history.build import HistoryBusyError, Update, history_path, rebuild, update
+from atlas_crawler.history.build import HistoryBusyError, Update, held_runs, history_path, rebuild, update
 from atlas_crawler.history.store import HistoryError
 
-__all__ = ["HistoryBusyError", "HistoryError", "Update", "history_path", "rebuild", "update"]
+__all__ = ["HistoryBusyError", "HistoryError", "Update", "held_runs", "history_path", "rebuild", "update"]

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +48,19 @@ class Update:
 
 def history_path(runs_dir: Path) -> Path:
     return runs_dir / HISTORY
+
+
+def held_runs(runs_dir: Path) -> set[str]:
+    """The run folders the history holds (none when there is no readable history): a
+    folder not among them must not be pruned while the history is kept."""
+    path = history_path(runs_dir)
+    if not path.is_file():
+        return set()
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            return {folder for (folder,) in db.execute("SELECT folder FROM runs")}
+    except sqlite3.Error:
+        return set()
 
 
 def update(runs_dir: Path, *, with_parquet: bool = True, tell: Tell = logger.info) -> Update:
