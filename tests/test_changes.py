@@ -203,3 +203,18 @@ def test_ids_a_list_announced_but_the_run_did_not_write_are_unknown() -> None:
 )
 def test_a_run_that_did_not_walk_the_whole_atlas_removes_nothing(report: dict[str, Any]) -> None:
     assert set(changes_of(report).values()) == {"unknown"}
+
+
+def test_an_incomplete_run_removes_nothing() -> None:
+    report = {"finish_reason": "finished", "failures": [], "outcome": {"exit_code": 1, "incomplete_because": ["x"]}}
+    assert set(changes_of(report).values()) == {"unknown"}
+    assert set(changes_of({"finish_reason": "finished"}).values()) == {
+        "unknown"
+    }  # no failures listed: vouches for nothing
+
+
+def test_a_projects_kind_absent_null_or_empty_is_no_change() -> None:
+    before = {"type": "project", "id": "1", "title": "A"}
+    assert changes.changed_fields(before, {**before, "kind": None}) == {}
+    assert changes.changed_fields(before, {**before, "kind": ""}) == {}
+    assert changes.changed_fields({**before, "kind": "french"}, before) == {"kind": {"old": "french", "new": None}}

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from atlas_crawler import history
+from atlas_crawler.commands import crawl
 from atlas_crawler.files import HISTORY, HISTORY_PARQUET, LOCK, RECORDS, REPORT
 from atlas_crawler.history.__main__ import main
 from atlas_crawler.history.schema import HISTORY_TABLES, RUNS_TABLE
@@ -265,3 +266,45 @@ def test_refusals_say_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture) 
     assert main([str(runs_dir)]) == 2
     assert "not a history" in capsys.readouterr().err
     assert main([str(tmp_path / "nowhere")]) == 2
+
+
+def test_a_finished_but_incomplete_run_removes_nothing(tmp_path: Path) -> None:
+    """A run whose outcome says it was not complete (a list short of its count, a page
+    robots.txt forbade, a records file not stored whole) ends no record: it may have
+    missed them. Its report's failures, unreadable, vouch for nothing either."""
+    runs_dir = tmp_path / "runs"
+    records = World(PROJECTS).truth(BASE)["records"]
+    write_run(runs_dir, week(1), records)
+    short = write_run(runs_dir, week(2), records[:5])
+    report = json.loads((short / REPORT).read_text("utf-8"))
+    report["outcome"] = {"exit_code": 1, "meaning": "incomplete", "incomplete_because": ["1 list short of its count"]}
+    (short / REPORT).write_text(json.dumps(report), encoding="utf-8")
+    garbled = write_run(runs_dir, week(3), records[:5])
+    report["outcome"], report["failures"] = {"exit_code": 0}, [{"reason": "no url"}]
+    (garbled / REPORT).write_text(json.dumps(report), encoding="utf-8")
+    history.update(runs_dir, with_parquet=False, tell=lambda line: None)
+    found = rows(runs_dir / HISTORY, "SELECT saw_whole_atlas, removed, unknown FROM runs ORDER BY run_no")
+    assert found == [(1, 0, 0), (0, 0, len(records) - 5), (0, 0, len(records) - 5)]
+    (reason,) = rows(runs_dir / HISTORY, "SELECT reason FROM changes WHERE run_no = 2 LIMIT 1")[0]
+    assert reason == "the run was not complete (1 list short of its count)"
+
+
+def test_records_of_no_known_type_are_named_and_left_out(tmp_path: Path) -> None:
+    runs_dir = tmp_path / "runs"
+    records = World(PROJECTS).truth(BASE)["records"]
+    write_run(runs_dir, week(1), [*records, {"type": "partner", "id": "1"}])
+    done = history.update(runs_dir, with_parquet=False, tell=lambda line: None)
+    assert done.added and rows(runs_dir / HISTORY, "SELECT count(*) FROM versions") == [(len(records),)]
+    (note,) = rows(runs_dir / HISTORY, "SELECT note FROM runs")[0]
+    assert note == "1 records of no known type left out (first: ('partner', '', '1'))"
+
+
+def test_the_crawl_survives_a_history_bug(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever the history raises, the scheduled job says it in one line and goes on
+    (status.json and pruning come after it)."""
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise KeyError("url")
+
+    monkeypatch.setattr(crawl.history, "update", broken)
+    assert crawl.add_to_history(tmp_path) == "history not updated: KeyError: 'url'"

@@ -15,6 +15,8 @@ import hashlib
 import json
 import re
 import sqlite3
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -402,3 +404,20 @@ def test_the_command_serves_the_history_beside_the_atlas(
     assert set(json.loads((tmp_path / "b" / "metadata.json").read_text("utf-8"))["databases"]) == {"atlas"}
     assert started[-1].count("-i") == 1 and not (tmp_path / "b" / HISTORY).exists()
     assert serve_main.main([str(run), "--dir", str(tmp_path / "c"), "--history", str(tmp_path / "none")]) == 1
+
+
+def test_a_store_left_with_a_hot_journal_is_copied_rolled_back(tmp_path: Path) -> None:
+    """An update killed mid-write leaves a journal that a read-only connection cannot roll
+    back: the copy is then taken by a connection that can, and holds the store as it was."""
+    runs_dir = tmp_path / "runs"
+    write_runs(runs_dir)
+    store = runs_dir / HISTORY
+    (before,) = sqlite3.connect(store).execute("SELECT count(*) FROM runs").fetchone()
+    killed = (
+        "import os, sqlite3, sys; db = sqlite3.connect(sys.argv[1]); db.execute('PRAGMA cache_size = 1'); "
+        "db.execute('BEGIN'); db.execute('DELETE FROM versions'); db.execute('DELETE FROM runs'); os._exit(0)"
+    )
+    subprocess.run([sys.executable, "-c", killed, str(store)], check=True)
+    assert store.with_name(HISTORY + "-journal").exists()
+    copy = copy_history(store, tmp_path / "served")
+    assert sqlite3.connect(copy).execute("SELECT count(*) FROM runs").fetchone() == (before,)

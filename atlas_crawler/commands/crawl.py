@@ -135,7 +135,7 @@ class Command(ScrapyCrawlCommand):
                 result.update(exit_code=code, meaning=outcome.describe(code), known_gaps=[])
             if self.run_folder is not None:
                 result["run_folder"] = str(self.run_folder)
-                self.finish_run_folder(report, code)
+                self.finish_run_folder(report, result)
             if report is not None:
                 report["outcome"] = result
                 save_report(path, report)
@@ -148,9 +148,11 @@ class Command(ScrapyCrawlCommand):
                 logging.root.removeHandler(log_handler)
                 log_handler.close()
 
-    def finish_run_folder(self, report: dict[str, Any] | None, code: int) -> None:
+    def finish_run_folder(self, report: dict[str, Any] | None, result: dict[str, Any]) -> None:
         """Changes against the previous complete run, then ``latest`` (before the
-        report is saved: the report says both)."""
+        report is saved: the report says both). ``result``: the run's outcome, which the
+        changes' unknown rule reads (an incomplete run removes nothing)."""
+        code = result["exit_code"]
         assert self.run_folder is not None
         runs_dir = self.run_folder.parent
         previous = folders.latest_complete(runs_dir)
@@ -159,7 +161,11 @@ class Command(ScrapyCrawlCommand):
         unreadable = None
         if previous is not None and records.exists():
             try:
-                found = changes.compare(changes.read_file(previous / RECORDS), changes.read_file(records), report or {})
+                found = changes.compare(
+                    changes.read_file(previous / RECORDS),
+                    changes.read_file(records),
+                    {**(report or {}), "outcome": result},
+                )
             except RecordsFileError as error:  # names the file and the line
                 unreadable = f"changes not computed: {error}"
         changes.write_changes(self.run_folder / CHANGES, found)
@@ -189,16 +195,18 @@ class Command(ScrapyCrawlCommand):
         runs_dir = self.run_folder.parent
         latest = folders.latest_complete(runs_dir)
         protect = {self.run_folder, *([latest] if latest else [])}
-        if crawler.settings.getbool("ATLAS_HISTORY"):
-            result["history"] = add_to_history(runs_dir)
-            held = history.held_runs(runs_dir)
-            waiting = [run for run in folders.all_runs(runs_dir) if run.name not in held]
-            protect.update(waiting)  # a run the history lacks is never pruned: it would be lost to it
-            if waiting:
-                tell(f"{len(waiting)} run folder(s) kept until the history holds them", logging.WARNING)
-        for removed in folders.prune(runs_dir, crawler.settings.getint("ATLAS_KEEP_RUNS"), protect):
-            tell(f"old run removed: {removed.name}")
-        folders.write_status(runs_dir, self.run_folder, report, result)
+        try:
+            if crawler.settings.getbool("ATLAS_HISTORY"):
+                result["history"] = add_to_history(runs_dir)
+                held = history.held_runs(runs_dir)
+                waiting = [run for run in folders.all_runs(runs_dir) if run.name not in held]
+                protect.update(waiting)  # a run the history lacks is never pruned: it would be lost to it
+                if waiting:
+                    tell(f"{len(waiting)} run folder(s) kept until the history holds them", logging.WARNING)
+            for removed in folders.prune(runs_dir, crawler.settings.getint("ATLAS_KEEP_RUNS"), protect):
+                tell(f"old run removed: {removed.name}")
+        finally:
+            folders.write_status(runs_dir, self.run_folder, report, result)
 
 
 def add_to_history(runs_dir: Path) -> str:
@@ -212,8 +220,13 @@ def add_to_history(runs_dir: Path) -> str:
         line = f"history not updated: {error}"
         tell(line, logging.ERROR)
         return line
+    except Exception as error:  # a bug must not cost the run its status and pruning: said, with its traceback
+        logger.exception("history not updated")
+        line = f"history not updated: {type(error).__name__}: {error}"
+        tell(line, logging.ERROR)
+        return line
     line = f"history: {len(done.added)} run(s) added to {done.store}"
-    for why in [*done.left, *done.unreadable]:
+    for why in [*done.left, *done.unreadable, *([done.parquet_error] if done.parquet_error else [])]:
         tell(f"history: {why}", logging.WARNING)
     tell(line)
     return line

@@ -13,8 +13,9 @@ A record the run could not see (its page failed, or the run did not walk the who
 atlas) is not ended by that run; only a run that saw the whole atlas removes a record.
 
 Exit status: 0 done; 1 some run's records could not be read (named; the run is kept
-without them); 2 the history could not be updated (another process is updating it, or
-the store is not one this version can update: the message says what to do).
+without them), or the Parquet files could not be written (the store is up to date); 2
+the history could not be updated (another process is updating it, or the store is not
+one this version can update: the message says what to do).
 docs/HISTORY.md."""
 
 from __future__ import annotations
@@ -57,7 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     for why in done.unreadable:
         print(f"history: records not read: {why}", file=sys.stderr)
-    return 1 if done.unreadable else 0
+    if done.parquet_error:
+        print(f"history: {done.parquet_error}", file=sys.stderr)
+    return 1 if done.unreadable or done.parquet_error else 0
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ class Update:
     left: list[str] = field(default_factory=list)  # runs not added, each with why
     unreadable: list[str] = field(default_factory=list)  # runs added without their records, each with why
     parquet: Path | None = None
+    parquet_error: str | None = None  # the store is updated; its Parquet copies are not
 
 
 def history_path(runs_dir: Path) -> Path:
@@ -159,8 +160,12 @@ def _replay(store: Store, old: Store, run: KnownRun) -> None:
 
 def _finish(runs_dir: Path, done: Update, with_parquet: bool, tell: Tell) -> None:
     if with_parquet:
-        done.parquet = parquet.write(history_path(runs_dir), runs_dir / HISTORY_PARQUET)
-        tell(f"history: Parquet files in {done.parquet}")
+        try:
+            done.parquet = parquet.write(history_path(runs_dir), runs_dir / HISTORY_PARQUET)
+            tell(f"history: Parquet files in {done.parquet}")
+        except (OSError, sqlite3.Error, ValueError) as error:  # ValueError: Arrow's own errors
+            done.parquet_error = f"Parquet files not written (the store is up to date): {error}"
+            tell(f"history: {done.parquet_error}")
     for why in done.left:
         tell(f"history: run left out: {why}")
 

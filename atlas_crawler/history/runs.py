@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from atlas_crawler.files import DOUBTS, LOCK, RECORDS, REPORT
+from atlas_crawler.items import RECORD_TYPES
 from atlas_crawler.records import RecordKey, RecordsFileError, read_records, record_key, records_by_key
 from atlas_crawler.run import folders
 from atlas_crawler.run.changes import not_whole
 from atlas_crawler.run.report.trend import RunSummary
 
+_RECORD_TYPES = {record_type.name for record_type in RECORD_TYPES}
 #: What the unknown rule is told of a run that left no report: it proves no removal.
 NO_REPORT = {"finish_reason": "unknown: the run left no report"}
 
@@ -80,6 +82,11 @@ def observe(run: Path) -> Observation:
     try:
         records = records_by_key(read_records(run / RECORDS, torn_end=True))
         sha256 = _sha256(run / RECORDS)
+        strangers = [key for key in records if key[0] not in _RECORD_TYPES]
+        for key in strangers:
+            del records[key]
+        if strangers:
+            notes.append(f"{len(strangers)} records of no known type left out (first: {strangers[0]})")
         if (run / DOUBTS).is_file():
             doubted = {record_key(d) for d in read_records(run / DOUBTS, torn_end=True)}
     except FileNotFoundError:

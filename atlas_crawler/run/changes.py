@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from atlas_crawler.files import RECORDS, REPORT, beside, write_atomically
+from atlas_crawler.outcome import EXIT_COMPLETE
 from atlas_crawler.pages.registry import record_of_url
 from atlas_crawler.records import RecordKey, key_fields, key_order, label, read_records, record_key, records_by_key
 
@@ -57,7 +58,10 @@ def compare(
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Each field whose value differs, old and new (a field one side lacks is ``null``)."""
     names = [n for n in dict.fromkeys([*before, *after]) if n not in IGNORED_FIELDS]
-    return {n: {"old": before.get(n), "new": after.get(n)} for n in names if before.get(n) != after.get(n)}
+    changed = {n: {"old": before.get(n), "new": after.get(n)} for n in names if before.get(n) != after.get(n)}
+    if "kind" in changed and not before.get("kind") and not after.get("kind"):
+        del changed["kind"]  # a project's kind, absent, null or "": the key reads them as one (records.record_key)
+    return changed
 
 
 def summarize(changes: Iterable[dict[str, Any]]) -> dict[str, dict[str, int]]:
@@ -87,13 +91,23 @@ def write_changes(path: Path, changes: list[dict[str, Any]]) -> None:
 
 def not_whole(report: dict[str, Any]) -> str | None:
     """Why a run did not walk the whole atlas (None: it did, so it may remove the
-    records it did not see, unless something it failed could have hidden them)."""
+    records it did not see, unless something it failed could have hidden them). A run
+    whose outcome says it was not complete removes nothing: a list short of its count,
+    a page robots.txt forbade, a records file not stored whole can all hide records."""
     reason = report.get("finish_reason")
     if reason != "finished":
         return f"the run did not walk the whole atlas (finish reason {reason})"
-    others = [f["url"] for f in report.get("failures") or [] if record_of_url(f["url"]) is None]
+    failures = report.get("failures")
+    if not isinstance(failures, list) or not all(isinstance(f, dict) and isinstance(f.get("url"), str)
+                                                 for f in failures):  # fmt: skip
+        return "the run's report does not list its failed pages in a readable form"
+    others = [f["url"] for f in failures if record_of_url(f["url"]) is None]
     if others:
         return f"the run did not walk the whole atlas ({len(others)} list or menu pages failed)"
+    result = report.get("outcome")
+    if isinstance(result, dict) and result.get("exit_code") not in (None, EXIT_COMPLETE):
+        because = "; ".join(result.get("incomplete_because") or []) or result.get("meaning") or "incomplete"
+        return f"the run was not complete ({because})"
     return None
 
 
@@ -101,10 +115,10 @@ class _Hidden:
     """What in NEW's report could hide a record that still exists."""
 
     def __init__(self, report: dict[str, Any] | None) -> None:
-        report = report or {"finish_reason": "finished"}
+        report = report if report is not None else {"finish_reason": "finished", "failures": []}
         self.not_whole = not_whole(report)
         self.failed: dict[tuple[str, str], str] = {}
-        for failure in report.get("failures") or []:
+        for failure in report.get("failures") if self.not_whole is None else []:
             if (record := record_of_url(failure["url"])) is not None:
                 self.failed[record] = failure.get("reason") or "failed"
         self.missing: set[tuple[str, str]] = set()

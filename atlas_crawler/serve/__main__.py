@@ -71,10 +71,17 @@ def main(argv: list[str] | None = None) -> int:
             store = None if args.no_history else args.history or default_history(source)
             if store is not None and not store.is_file():
                 raise FileNotFoundError(f"no history at {store}")
-            served_history = None if store is None else copy_history(store, directory)
         except (OSError, ValueError, ExportError, sqlite3.Error) as error:
             print(f"serve failed: {error}", file=sys.stderr)
             return 1
+        try:
+            served_history = None if store is None else copy_history(store, directory)
+        except (OSError, ValueError, sqlite3.Error) as error:
+            if args.history:  # named on the command line: not served is a failure
+                print(f"serve failed: {error}", file=sys.stderr)
+                return 1
+            print(f"serving the atlas without its history: {store}: {error}", file=sys.stderr)
+            served_history = None
         spec = metadata(database)
         if served_history is not None:
             spec["databases"][served_history.stem] = history_metadata(served_history)

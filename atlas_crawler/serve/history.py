@@ -64,12 +64,19 @@ def copy_history(path: Path, directory: Path) -> Path:
         raise ValueError(f"{directory} holds the history itself: the server serves a copy, built elsewhere")
     directory.mkdir(parents=True, exist_ok=True)
     target.unlink(missing_ok=True)
-    with (
-        closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as source,
-        closing(sqlite3.connect(target)) as copy,
-    ):
-        source.backup(copy)
+    try:
+        _backup(sqlite3.connect(f"file:{path}?mode=ro", uri=True), target)
+    except sqlite3.OperationalError:
+        # an update killed mid-write leaves a journal that only a writer rolls back
+        # (read-only: "attempt to write a readonly database"): open it as one, once
+        target.unlink(missing_ok=True)
+        _backup(sqlite3.connect(path), target)
     return target
+
+
+def _backup(source: sqlite3.Connection, target: Path) -> None:
+    with closing(source), closing(sqlite3.connect(target)) as copy:
+        source.backup(copy)
 
 
 def history_metadata(database: Path) -> dict[str, Any]:
