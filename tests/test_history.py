@@ -81,7 +81,8 @@ def state_after(store: Path, run_no: int) -> dict[tuple[str, str, str], dict[str
     """The versions open once run ``run_no`` was added: the atlas as the history knew it."""
     found = rows(
         store,
-        "SELECT record FROM versions WHERE from_run <= ? AND (to_run IS NULL OR to_run > ?)",
+        "SELECT record FROM versions JOIN version_records USING (version_id) "
+        "WHERE from_run <= ? AND (to_run IS NULL OR to_run > ?)",
         run_no,
         run_no,
     )
@@ -151,7 +152,9 @@ def test_only_changed_versions_are_stored(runs: dict[str, Any]) -> None:
     assert versions == new and versions < 2 * firsts
     (unchanged,), = rows(store, "SELECT count(*) FROM versions v JOIN versions w ON w.type = v.type "
                                 "AND coalesce(w.kind, '') = coalesce(v.kind, '') AND w.id = v.id AND w.from_run = v.to_run "
-                                "AND json_remove(w.record, '$.crawled_at') = json_remove(v.record, '$.crawled_at')")  # fmt: skip
+                                "JOIN version_records a ON a.version_id = v.version_id "
+                                "JOIN version_records b ON b.version_id = w.version_id "
+                                "AND json_remove(a.record, '$.crawled_at') = json_remove(b.record, '$.crawled_at')")  # fmt: skip
     assert unchanged == 0
 
 

@@ -60,7 +60,11 @@ def test_the_versions_are_each_run_folders_records(editions: dict[str, Any]) -> 
     for run_no, name in enumerate(NAMES, 1):
         written = {record_key(r): bare(r) for r in read_records(editions[f"{name}_run"] / RECORDS)}
         found = rows(
-            store, "SELECT record FROM versions WHERE from_run <= ? AND (to_run IS NULL OR to_run > ?)", run_no, run_no
+            store,
+            "SELECT record FROM versions JOIN version_records USING (version_id) "
+            "WHERE from_run <= ? AND (to_run IS NULL OR to_run > ?)",
+            run_no,
+            run_no,
         )
         state = {record_key(r): bare(r) for r in (json.loads(text) for (text,) in found)}
         assert {k: state[k] for k in written} == written, name

@@ -18,16 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from atlas_crawler.history.schema import (
-    CHANGES_TABLE,
-    FIELD_CHANGES_TABLE,
-    FORMAT,
-    META,
-    RECORD_TABLES,
-    RUNS_TABLE,
-    VERSIONS_TABLE,
-    sqlite_table,
-)
+from atlas_crawler.history.schema import FORMAT, HISTORY_TABLES, META, RUNS_TABLE, sqlite_table
 from atlas_crawler.output.export.tables import TABLES_BY_NAME, Table, record_rows
 from atlas_crawler.output.export.writers import create_indexes, create_table, in_cents
 from atlas_crawler.records import RecordKey, key_fields
@@ -101,7 +92,7 @@ class Store:
             self.db.execute("BEGIN")
             self.db.execute(f"CREATE TABLE {META} (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             self.db.execute(f"INSERT INTO {META} VALUES ('format', ?)", (str(FORMAT),))
-            for table in (RUNS_TABLE, VERSIONS_TABLE, CHANGES_TABLE, FIELD_CHANGES_TABLE, *RECORD_TABLES):
+            for table in HISTORY_TABLES:
                 stored = sqlite_table(table)
                 self.db.execute(create_table(stored))
                 for statement in create_indexes(stored):
@@ -125,7 +116,10 @@ class Store:
 
     def open_versions(self) -> dict[RecordKey, tuple[int, dict[str, Any]]]:
         """The atlas as the history knows it: each record's current version (id, record)."""
-        rows = self.db.execute("SELECT type, kind, id, version_id, record FROM versions WHERE to_run IS NULL")
+        rows = self.db.execute(
+            "SELECT type, kind, id, version_id, record FROM versions JOIN version_records USING (version_id) "
+            "WHERE to_run IS NULL"
+        )
         return {_key(row): (row[3], json.loads(row[4])) for row in rows}
 
     def run_row(self, run_no: int) -> dict[str, Any]:
@@ -151,7 +145,9 @@ class Store:
     def run_versions(self, run_no: int) -> tuple[dict[RecordKey, dict[str, Any]], dict[RecordKey, bool | None]]:
         """The versions a run opened: their records and whether they were doubted."""
         rows = self.db.execute(
-            "SELECT type, kind, id, record, doubted FROM versions WHERE from_run = ? ORDER BY version_id", (run_no,)
+            "SELECT type, kind, id, record, doubted FROM versions JOIN version_records USING (version_id) "
+            "WHERE from_run = ? ORDER BY version_id",
+            (run_no,),
         )
         records, doubted = {}, {}
         for row in rows:
@@ -232,10 +228,10 @@ class Store:
     def _add_version(self, run_no: int, at: str, key: RecordKey, record: dict[str, Any], doubted: bool | None) -> None:
         cursor = self.db.execute(
             "INSERT INTO versions (type, kind, id, label, valid_from, valid_to, from_run, to_run, last_seen_run, "
-            "doubted, record) VALUES (?,?,?,?,?,NULL,?,NULL,?,?,?)",
-            (*key_fields(key).values(), record.get("title") or record.get("name"), at, run_no, run_no, doubted,
-             json_text(record)),
-        )  # fmt: skip
+            "doubted) VALUES (?,?,?,?,?,NULL,?,NULL,?,?)",
+            (*key_fields(key).values(), record.get("title") or record.get("name"), at, run_no, run_no, doubted),
+        )
+        self.db.execute("INSERT INTO version_records VALUES (?, ?)", (cursor.lastrowid, json_text(record)))
         for name, rows in record_rows(record, doubted):
             if rows:
                 table = TABLES_BY_NAME[name]
@@ -257,8 +253,7 @@ class Dump:
 
 def dump(path: Path) -> Dump:
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-        return Dump({t.name: list(rows_of(db, t)) for t in (RUNS_TABLE, VERSIONS_TABLE, CHANGES_TABLE,
-                                                            FIELD_CHANGES_TABLE, *RECORD_TABLES)})  # fmt: skip
+        return Dump({t.name: list(rows_of(db, t)) for t in HISTORY_TABLES})
 
 
 def rows_of(db: sqlite3.Connection, table: Table) -> Iterator[tuple[Any, ...]]:
