@@ -29,6 +29,7 @@ from atlas_crawler.replica.runs import BASE, write_run
 from atlas_crawler.replica.world import World
 from atlas_crawler.run import folders
 from atlas_crawler.run.report.trend import HISTORY_COLUMNS, earlier_runs
+from tests.scheduled import versions_after
 
 PROJECTS = 30
 START = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
@@ -77,23 +78,11 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {"dir": runs_dir, "store": runs_dir / HISTORY, "runs": made}
 
 
-def state_after(store: Path, run_no: int) -> dict[tuple[str, str, str], dict[str, Any]]:
-    """The versions open once run ``run_no`` was added: the atlas as the history knew it."""
-    found = rows(
-        store,
-        "SELECT record FROM versions JOIN version_records USING (version_id) "
-        "WHERE from_run <= ? AND (to_run IS NULL OR to_run > ?)",
-        run_no,
-        run_no,
-    )
-    return {record_key(r): r for r in (json.loads(record) for (record,) in found)}
-
-
 def test_each_run_reads_back_as_the_versions_after_it(runs: dict[str, Any]) -> None:
     for run_no, made in enumerate(runs["runs"], 1):
         written = {record_key(r): bare(r) for r in read(made["run"] / RECORDS)}
-        state = state_after(runs["store"], run_no)
-        assert {k: bare(state[k]) for k in written} == written, made["how"]
+        state = versions_after(runs["store"], run_no)
+        assert {k: state[k] for k in written} == written, made["how"]
         if made["how"] == "complete":
             assert state.keys() == written.keys()  # nothing kept that a whole walk did not see
 

@@ -26,7 +26,7 @@ from atlas_crawler.records import read_records, record_key
 from atlas_crawler.replica.localrun import PROJECT_ROOT, crawl, replica
 from atlas_crawler.replica.world import World
 from atlas_crawler.run import folders
-from tests.scheduled import EDITION_PROJECTS, EDITION_RUNS
+from tests.scheduled import EDITION_PROJECTS, EDITION_RUNS, versions_after
 
 pytestmark = pytest.mark.e2e
 NAMES = [name for name, *_ in EDITION_RUNS]
@@ -59,14 +59,7 @@ def test_the_versions_are_each_run_folders_records(editions: dict[str, Any]) -> 
     store = editions["tmp"] / "runs" / HISTORY
     for run_no, name in enumerate(NAMES, 1):
         written = {record_key(r): bare(r) for r in read_records(editions[f"{name}_run"] / RECORDS)}
-        found = rows(
-            store,
-            "SELECT record FROM versions JOIN version_records USING (version_id) "
-            "WHERE from_run <= ? AND (to_run IS NULL OR to_run > ?)",
-            run_no,
-            run_no,
-        )
-        state = {record_key(r): bare(r) for r in (json.loads(text) for (text,) in found)}
+        state = versions_after(store, run_no)
         assert {k: state[k] for k in written} == written, name
         if name in ("first", "second", "third"):
             assert state.keys() == written.keys(), name

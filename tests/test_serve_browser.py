@@ -10,10 +10,6 @@ import io
 import json
 import re
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,9 +17,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from atlas_crawler.replica.localrun import PROJECT_ROOT, free_port
 from atlas_crawler.replica.world import World
 from atlas_crawler.settings import PLAYWRIGHT_LAUNCH_OPTIONS
+from tests.serving import serving
 from tests.test_serve import BASE, crawled
 
 pytestmark = [
@@ -41,27 +37,8 @@ def records() -> list[dict[str, Any]]:
 def server(tmp_path_factory: pytest.TempPathFactory, records: list[dict[str, Any]]) -> Iterator[str]:
     run = tmp_path_factory.mktemp("run")
     (run / "records.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "atlas_crawler.serve", str(run), "--port", str(port)],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):  # up to a minute on a loaded machine; no timing is asserted
-            if process.poll() is not None:
-                pytest.fail(f"the server stopped: {process.stderr.read().decode()[-2000:]}")
-            try:
-                urllib.request.urlopen(url + "/-/versions.json", timeout=2).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+    with serving(run) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_search_filter_open_follow_download(server: str, records: list[dict[str, Any]]) -> None:

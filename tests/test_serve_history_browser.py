@@ -12,10 +12,6 @@ import csv
 import io
 import json
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,9 +21,9 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from atlas_crawler.files import RECORDS, REPORT
 from atlas_crawler.records import read_records
-from atlas_crawler.replica.localrun import PROJECT_ROOT, free_port
 from atlas_crawler.run import folders
 from atlas_crawler.settings import PLAYWRIGHT_LAUNCH_OPTIONS
+from tests.serving import serving
 
 pytestmark = [
     pytest.mark.browser,
@@ -45,27 +41,8 @@ def history_runs(editions: dict[str, Any]) -> Path:
 @pytest.fixture(scope="module")
 def server(history_runs: Path) -> Iterator[str]:
     latest = folders.all_runs(history_runs)[-1]
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "atlas_crawler.serve", str(latest), "--port", str(port)],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):  # up to a minute on a loaded machine; no timing is asserted
-            if process.poll() is not None:
-                pytest.fail(f"the server stopped: {process.stderr.read().decode()[-2000:]}")
-            try:
-                urllib.request.urlopen(url + "/-/versions.json", timeout=2).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+    with serving(latest) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def projects_per_run(runs_dir: Path) -> list[tuple[str, dict[str, dict[str, Any]]]]:
