@@ -362,3 +362,10 @@ def test_a_number_after_an_unknown_label_laid_out_as_the_known_ones_is_its_value
     assert (record["name"], record["country"], record["project_ids"]) == ("Commune de Kayes", "Mali", ["4"])
     assert record["extra"] == {label: value}
     assert record["doubts"] == []
+
+
+def test_an_unknown_label_without_a_word_is_doubted() -> None:
+    """« 1 sur 1 » of a pager laid out as a label and its value: no label has no word."""
+    item = parse_project(html_response(f"<html><body>{TITLE_DL}<dl><dt>1</dt><dd>sur 1</dd></dl></body></html>")).item
+    assert item["extra"] == {"1": "sur 1"}
+    assert {"rule": "implausible_value", "field": None, "text": "an unknown label without a word: 1"} in item["doubts"]

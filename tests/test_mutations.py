@@ -36,6 +36,7 @@ from tests.mutations import (
     document,
     example,
     hiding_classes,
+    judge,
     norm,
     parse,
     run,
@@ -58,6 +59,22 @@ def test_no_silent_error_and_no_false_doubt() -> None:
     and fields fail."""
     summary = run(EXAMPLES, SEED)
     assert (summary.silent, len(summary.false_doubts), summary.crashed) == (0, 0, 0), "\n" + summary.report(show=15)
+
+
+@pytest.mark.parametrize(
+    "seed",
+    [
+        6000550,  # an empty table's placeholder « — » wrapped in an <a> without href: read as a contact
+        6001851,  # a pager's « 1 sur 1 » laid out as a label and its value: "1" kept in extra
+        7001740,  # « [X] Le partenariat est triennal », split in pieces, read as another partner
+    ],
+)
+def test_pages_once_silently_wrong_are_exact_or_doubted(seed: int) -> None:
+    """Examples of the larger runs (``python -m tests.mutations --seed N``) that were silent
+    errors: each is read right now, or carries the doubt that says where to look."""
+    _, mutated = example(seed)
+    assert mutated is not None
+    assert judge(mutated.page).verdict in (EXACT, DOUBTED)
 
 
 # --- the mutations themselves -------------------------------------------------------------

@@ -211,6 +211,7 @@ def test_an_unknown_statement_just_before_an_unknown_table() -> None:
         "<tr><td colspan='3'><i>Aucune donnée</i></td></tr>",
         "<tbody><tr><td colspan='0'>Pas de résultat</td></tr></tbody>",
         "<tr><td colspan='5'>Néant</td></tr>",
+        "<tr><td colspan='0'><font><a>—</a></font></td></tr>",  # an <a> without href leads nowhere: no link
     ],
 )
 def test_the_placeholder_row_of_an_empty_table_is_no_data(row: str) -> None:
@@ -220,6 +221,12 @@ def test_the_placeholder_row_of_an_empty_table_is_no_data(row: str) -> None:
     assert record["extra"] == {}
     (table,) = tables_of(f"<table>{head}{row}</table>")
     assert table.rows == [] and [r.xpath("string()").strip() for r in table.chrome_rows][-1]
+
+
+def test_a_spanning_row_with_a_link_is_data() -> None:
+    head = "<tr><th>Nom du financeur</th><th>Montant</th><th>Année</th></tr>"
+    (table,) = tables_of(f"<table>{head}<tr><td colspan='3'><a href='/f?id=1'>Région</a></td></tr></table>")
+    assert len(table.rows) == 1
 
 
 def test_an_unknown_empty_table_goes_nowhere() -> None:

@@ -35,6 +35,7 @@ from atlas_crawler.extract.labels import (
     tag,
     value_slot,
     whole_element,
+    without_glyphs,
 )
 from atlas_crawler.extract.tables import Table, is_banner_or_pager
 from atlas_crawler.extract.text import clean, fold, label_key, text_of
@@ -59,6 +60,8 @@ _SENTENCES = re.compile(r"(?<=[.!])\s+")
 _COUNTED = re.compile(r"[\d<>«»‹›]")
 _STEPS = re.compile(r"\s[>›»/]\s|\s[>›»]$")
 _LONGEST_TITLE = 120
+#: A box drawn in text before a statement: ``[X]``, ``[ ]``, ``(x)``.
+_BOX_MARK = re.compile(r"^\s*[\[(]\s*[xX✓✔✗✘]?\s*[\])]")
 #: Elements made to hold a value (a table's rows and cells, a term's description).
 _VALUE_ELEMENTS = frozenset({"tr", "td", "th", "dd"})
 #: Labels whose next element is their value's place whatever it is (``<h3>Nom</h3><p>…``).
@@ -297,12 +300,14 @@ def _known_words_in_extra(extra: Mapping[str, object], vocabulary: Vocabulary) -
     """An unknown label or statement that is a known one with its words run
     together (``lepartenariat est triennal``) or a piece of one (``convention``
     of ``Année de première signature de la convention``): a label the reading
-    missed, whose field is then empty."""
+    missed, whose field is then empty. Or one without a letter: no label at all."""
     doubts: list[Doubt] = []
     for key in extra:
         folded = label_key(key)
         if folded and (field_name := vocabulary.resembles(folded)) is not None:
             doubts.append(Doubt(MISPLACED, f"a known label read as an unknown one: {key}", field_name))
+        elif not any(c.isalpha() for c in key):  # "1" of « 1 sur 1 »: a page number, a date, no label
+            doubts.append(Doubt(IMPLAUSIBLE, f"an unknown label without a word: {key}"))
     return doubts
 
 
@@ -311,6 +316,14 @@ def _chrome_line(text: str) -> str | None:
     a number or an arrow in it (``Fin.`` may end a text as well as a pager)."""
     lines = (line.strip() for line in text.split("\n") if len(line) <= 100)
     return next((line for line in lines if _COUNTED.search(line) and is_banner_or_pager(line)), None)
+
+
+def _statement_line(text: str, vocabulary: Vocabulary) -> str | None:
+    """A line of a value that is a known statement, its box aside (``[X] Le partenariat
+    est triennal``): the statement's state went into the value instead of its field."""
+    lines = (line.strip() for line in text.split("\n") if len(line) <= _LONGEST_LABEL)
+    statements = vocabulary.statements
+    return next((line for line in lines if label_key(_BOX_MARK.sub(" ", without_glyphs(line))) in statements), None)
 
 
 def _vocabulary_in_values(flow: Flow, claims: Claims, vocabulary: Vocabulary) -> list[Doubt]:
@@ -360,6 +373,8 @@ def _implausible(values: Mapping[str, str], vocabulary: Vocabulary) -> list[Doub
             doubts.append(Doubt(IMPLAUSIBLE, f"one-line value over several lines: {value}", name))
         if (chrome := _chrome_line(stripped)) is not None:
             doubts.append(Doubt(IMPLAUSIBLE, f"a pager or banner as a value: {chrome}", name))
+        if (statement := _statement_line(stripped, vocabulary)) is not None:
+            doubts.append(Doubt(IMPLAUSIBLE, f"a statement as a value: {statement}", name))
         if name in vocabulary.value_words or not stripped or len(stripped) > _LONGEST_LABEL:
             continue
         words_of_a_label = any(label_key(stripped) in words for words in known)

@@ -340,7 +340,8 @@ def _placeholder(cells: list[etree._Element], header: list[etree._Element]) -> b
     if columns < 2 or (span != 0 and span < columns):
         return False
     text = text_of(cells[0])
-    return text is not None and len(text) <= _MAX_PLACEHOLDER and cells[0].find(".//a") is None
+    # a link leads somewhere: a row with one is a row; an <a> without href is no link
+    return text is not None and len(text) <= _MAX_PLACEHOLDER and cells[0].find(".//a[@href]") is None
 
 
 def _span(cell: etree._Element) -> int:
