@@ -369,3 +369,16 @@ def test_an_unknown_label_without_a_word_is_doubted() -> None:
     item = parse_project(html_response(f"<html><body>{TITLE_DL}<dl><dt>1</dt><dd>sur 1</dd></dl></body></html>")).item
     assert item["extra"] == {"1": "sur 1"}
     assert {"rule": "implausible_value", "field": None, "text": "an unknown label without a word: 1"} in item["doubts"]
+
+
+def test_an_unknown_label_in_the_middle_of_a_line_is_doubted() -> None:
+    """Labels start lines: words in an element of their own, then a colon, in the middle
+    of a value's line are that value's sentence, not a label of their own."""
+    body = f"{TITLE_DL}<div>Objectif du partenariat :<br>Former les <span>agents municipaux</span> : « projet »</div>"
+    item = parse_project(html_response(f"<html><body>{body}</body></html>")).item
+    assert item["extra"] == {"agents municipaux": "« projet »"}  # the reading's mistake…
+    assert {  # …said where a maintainer will see it
+        "rule": "implausible_value",
+        "field": None,
+        "text": "an unknown label in the middle of a line: agents municipaux",
+    } in item["doubts"]

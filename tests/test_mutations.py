@@ -67,6 +67,7 @@ def test_no_silent_error_and_no_false_doubt() -> None:
         6000550,  # an empty table's placeholder « — » wrapped in an <a> without href: read as a contact
         6001851,  # a pager's « 1 sur 1 » laid out as a label and its value: "1" kept in extra
         7001740,  # « [X] Le partenariat est triennal », split in pieces, read as another partner
+        8000420,  # « • Élus <span>territoire …</span> : « projet » » inside a value, read as a label
     ],
 )
 def test_pages_once_silently_wrong_are_exact_or_doubted(seed: int) -> None:
