@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from scrapy.http import HtmlResponse
@@ -151,15 +152,21 @@ def _scrapy(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
 
 @pytest.mark.e2e
 def test_the_standard_scrapy_tools_work_without_extra_flags(tmp_path) -> None:
-    assert _scrapy("list").stdout.split() == ["atlas"]
     report = tmp_path / "atlas.report.json"
     report.write_text("{}", "utf-8")
-    with replica(projects=10) as base:
+    with replica(projects=10) as base, ThreadPoolExecutor(4) as pool:  # four processes, side by side
         project = base + "detailProjet.html?criteres.prjId=2431"
-        parsed = _scrapy("parse", project, "-s", f"ATLAS_BASE_URL={base}", "-s", f"ATLAS_REPORT_PATH={report}")
-        shell = _scrapy("shell", base + "accesAtlas.html", "-c", "response.status")
+        listed = pool.submit(_scrapy, "list")
+        parsed = pool.submit(
+            _scrapy, "parse", project, "-s", f"ATLAS_BASE_URL={base}", "-s", f"ATLAS_REPORT_PATH={report}"
+        )
+        shell = pool.submit(_scrapy, "shell", base + "accesAtlas.html", "-c", "response.status")
         # A project whose themes table has three pages: printed whole, without -d.
-        paged = _scrapy("parse", base + "detailProjet.html?criteres.prjId=1024", "-s", f"ATLAS_BASE_URL={base}")
+        paged = pool.submit(
+            _scrapy, "parse", base + "detailProjet.html?criteres.prjId=1024", "-s", f"ATLAS_BASE_URL={base}"
+        )
+        listed, parsed, shell, paged = listed.result(), parsed.result(), shell.result(), paged.result()
+    assert listed.stdout.split() == ["atlas"]
     themes = World(projects=10, seed=1).projects[1024].data["other_themes"]
     assert len(themes) > 2 * templates.THEME_ROWS
     assert paged.returncode == 0 and paged.stdout.count("'priority':") == len(themes), paged.stdout[-3000:]
