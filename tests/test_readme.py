@@ -2,7 +2,8 @@
 
 A newcomer copies them literally, so they run literally: the crawls with the environment
 pointing ``ATLAS_BASE_URL`` at a local replica (the crawl command reads every ``ATLAS_*``
-setting from the environment, and the README never sets it), in a temporary directory laid
+setting from the environment, and the README never sets it) and naming the project's
+settings without the live site's delays (``SCRAPY_SETTINGS_MODULE``), in a temporary directory laid
 out like the project so that their ``output/…`` paths land there; then the commands that
 read what the crawls wrote. The few that cannot run inside a test are listed with why.
 """
@@ -92,6 +93,9 @@ def test_readme_commands_work_as_written(tmp_path: Path) -> None:
     with replica(projects=5, seed=21) as base:
         env["ATLAS_BASE_URL"] = base
         env["ATLAS_RETRY_AFTER_MAX"] = "2"
+        # the project's settings without the live site's delays (tests/readme_settings.py)
+        env["SCRAPY_SETTINGS_MODULE"] = "tests.readme_settings"
+        env["PYTHONPATH"] = str(PROJECT_ROOT)
         groups: dict[str, list[str]] = {}
         for command in crawls:
             groups.setdefault(feed(command), []).append(command)
