@@ -2,7 +2,7 @@
 
 It registers the Hypothesis profile ``fast`` and chooses it (unless
 ``HYPOTHESIS_PROFILE`` names another), so that the parser's property tests
-(``tests/test_parse_properties.py``) generate 50 pages each instead of the 250 of
+(``tests/test_parse_properties.py``) generate 50 pages each instead of the 400 of
 ``make test`` (profile ``ci``) or the 5,000 of ``make fuzz`` (``bench``): every test
 still runs, the lane stays under a minute. Loaded before collection, so the test
 module finds the profile when it reads it."""

@@ -19,7 +19,7 @@ from tests.markup_gen import Page, collectivity_pages, project_pages
 
 # deadline off: a page's first parse pays for imports and caches; too_slow: pages are big by design
 _COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
-settings.register_profile("ci", max_examples=250, **_COMMON)  # about 25 s for both tests (make fuzz: 5,000)
+settings.register_profile("ci", max_examples=400, **_COMMON)  # about 40 s for both tests
 settings.register_profile("bench", max_examples=5000, **_COMMON)
 PROFILE = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
