@@ -211,6 +211,15 @@ def replace_atomically(path: Path, write: Callable[[IO[bytes]], object]) -> None
     sync_directory(path.parent)
 
 
+def sha256_file(path: Path) -> str:
+    """A file's SHA-256, hex, read a mebibyte at a time (dumps, data packages, the history)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def copy_into(out: IO[bytes], source: Path) -> None:
     """Append a file's bytes to an open file."""
     with source.open("rb") as part:

@@ -19,21 +19,12 @@ from typing import Any
 import atlas_crawler
 from atlas_crawler.archive.layout import MANIFEST, warc_files
 from atlas_crawler.archive.scan import iter_records
-from atlas_crawler.files import sync_directory
+from atlas_crawler.files import sha256_file, sync_directory
 
 #: dump/2: the WACZ carries the dump's provenance (``logs/``); dump/1 dumps do not.
 FORMAT = "atlas-crawler dump/2"
 FORMAT_WITHOUT_PROVENANCE = "atlas-crawler dump/1"
-_BLOCK = 1 << 20
 PARTIAL = ".partial"
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def dump_files(directory: Path) -> list[Path]:

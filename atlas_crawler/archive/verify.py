@@ -25,6 +25,7 @@ from atlas_crawler.archive import manifest as manifest_module
 from atlas_crawler.archive.finish import PROVENANCE, write_cdxj
 from atlas_crawler.archive.layout import CAPTURES, CDXJ, MANIFEST, WACZ, WARC_DIR, warc_files
 from atlas_crawler.archive.scan import TruncatedError, iter_members, parse_record
+from atlas_crawler.files import sha256_file
 
 VERIFIED, MISMATCH, INCOMPLETE = "verified", "mismatch", "incomplete"
 MAX_LISTED = 5  # findings of one kind listed one by one; the rest are counted
@@ -139,7 +140,7 @@ def check_files(directory: Path, listed: dict[str, dict[str, Any]]) -> list[str]
         expected = listed[name]
         if path.stat().st_size != expected.get("size"):
             problems.append(f"{name}: size {path.stat().st_size}, the manifest says {expected.get('size')}")
-        elif manifest_module.sha256_file(path) != expected.get("sha256"):
+        elif sha256_file(path) != expected.get("sha256"):
             problems.append(f"{name}: SHA-256 differs from the manifest's (the file was changed)")
     return problems
 

@@ -7,13 +7,12 @@ and change records but end none."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from atlas_crawler.files import DOUBTS, LOCK, RECORDS, REPORT
+from atlas_crawler.files import DOUBTS, LOCK, RECORDS, REPORT, sha256_file
 from atlas_crawler.items import RECORD_TYPES
 from atlas_crawler.records import RecordKey, RecordsFileError, read_records, record_key, records_by_key
 from atlas_crawler.run import folders
@@ -81,7 +80,7 @@ def observe(run: Path) -> Observation:
     doubted: set[RecordKey] | None = None
     try:
         records = records_by_key(read_records(run / RECORDS, torn_end=True))
-        sha256 = _sha256(run / RECORDS)
+        sha256 = sha256_file(run / RECORDS)
         strangers = [key for key in records if key[0] not in _RECORD_TYPES]
         for key in strangers:
             del records[key]
@@ -118,11 +117,3 @@ def _report(path: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return report if isinstance(report, dict) else None
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()

@@ -14,7 +14,6 @@ rows here needs neither. ``python -m atlas_crawler.output.export.datapackage DIR
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
@@ -28,6 +27,7 @@ from scrapy.settings import BaseSettings, Settings
 
 from atlas_crawler import __version__
 from atlas_crawler import settings as project_settings
+from atlas_crawler.files import sha256_file
 from atlas_crawler.output.export.tables import Table
 from atlas_crawler.output.export.writers import SQLITE_NAME, stored_table
 from atlas_crawler.schemas import version as schema_version
@@ -116,11 +116,7 @@ def terms(settings: BaseSettings | None = None) -> tuple[dict[str, Any], dict[st
 
 def file_facts(path: Path) -> dict[str, Any]:
     """``bytes`` and ``hash`` of a file, as the Data Package spec writes them."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return {"bytes": path.stat().st_size, "hash": f"sha256:{digest.hexdigest()}"}
+    return {"bytes": path.stat().st_size, "hash": f"sha256:{sha256_file(path)}"}
 
 
 def descriptor(
