@@ -140,6 +140,12 @@ def local_path(uri: str) -> Path | None:
     return None
 
 
+def default_runs_dir(output: Path = Path("output")) -> Path:
+    """The run folders a command reads when not told which: ``ATLAS_RUNS_DIR``, else
+    ``<output>/runs``, where ``make crawl`` puts them."""
+    return Path(os.environ.get("ATLAS_RUNS_DIR") or output / "runs")
+
+
 def beside(records: Path, name: str) -> Path:
     """A file that belongs to a records file, beside it: ``atlas.jsonl`` ->
     ``atlas.<name>``; a run folder's ``records.jsonl`` -> ``<name>`` itself."""

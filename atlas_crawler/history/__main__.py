@@ -20,12 +20,12 @@ docs/HISTORY.md."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import sys
 from pathlib import Path
 
 from atlas_crawler import helptext
+from atlas_crawler.files import default_runs_dir
 from atlas_crawler.history.build import rebuild, update
 from atlas_crawler.history.store import HistoryError
 
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         "runs_dir",
         type=Path,
         nargs="?",
-        default=Path(os.environ.get("ATLAS_RUNS_DIR") or "output/runs"),
+        default=default_runs_dir(),
         help="the folder of the run folders (default: ATLAS_RUNS_DIR, else output/runs)",
     )
     parser.add_argument("--rebuild", action="store_true", help="make the store anew from the run folders")

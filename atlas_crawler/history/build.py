@@ -22,7 +22,7 @@ from pathlib import Path
 
 from atlas_crawler.files import HISTORY, HISTORY_LOCK, HISTORY_PARQUET
 from atlas_crawler.history import parquet
-from atlas_crawler.history.runs import observe, settled
+from atlas_crawler.history.runs import observe, read_report, settled
 from atlas_crawler.history.store import HistoryError, KnownRun, Store
 from atlas_crawler.run import folders
 
@@ -82,10 +82,8 @@ def update(runs_dir: Path, *, with_parquet: bool = True, tell: Tell = logger.inf
                     done.left.append(f"{run.name}: older than the history's last run ({known[-1].folder}); "
                                      "rebuild the history to place it")  # fmt: skip
                     continue
-                if not settled(run, newest=i == len(runs) - 1):
-                    done.left.append(f"{run.name}: still being written by a crawl; added by the next update")
-                    break
-                _add_folder(store, run, done, tell)
+                if not _add_folder(store, run, i == len(runs) - 1, done, tell):
+                    break  # the runs after it wait for it
         finally:
             store.close()
         _finish(runs_dir, done, with_parquet, tell)
@@ -103,23 +101,21 @@ def rebuild(runs_dir: Path, *, with_parquet: bool = True, tell: Tell = logger.in
         store = Store.open(fresh)
         try:
             done = Update(path)
-            folder_runs = {run.name: run for run in folders.all_runs(runs_dir)}
-            gone = [run for run in (old.known_runs() if old else []) if run.folder not in folder_runs]
+            runs = folders.all_runs(runs_dir)
+            names = {run.name for run in runs}
+            gone = [run for run in (old.known_runs() if old else []) if run.folder not in names]
             order: list[tuple[tuple[int, str], Path | KnownRun]] = [
-                ((folders.sequence(run), name), run) for name, run in folder_runs.items()
+                ((folders.sequence(run), run.name), run) for run in runs
             ]
             order += [(run.order, run) for run in gone]
-            newest = max(folder_runs.values(), key=lambda r: (folders.sequence(r), r.name), default=None)
             for _, run in sorted(order, key=lambda item: item[0]):
                 if isinstance(run, KnownRun):
                     assert old is not None
                     _replay(store, old, run)
                     done.replayed.append(run.folder)
                     tell(f"history: {run.folder} kept from the old store (its folder is gone)")
-                elif not settled(run, newest=run == newest):
-                    done.left.append(f"{run.name}: still being written by a crawl; added by the next update")
                 else:
-                    _add_folder(store, run, done, tell)
+                    _add_folder(store, run, run == runs[-1], done, tell)
         except BaseException:
             store.close()
             fresh.unlink(missing_ok=True)
@@ -133,8 +129,13 @@ def rebuild(runs_dir: Path, *, with_parquet: bool = True, tell: Tell = logger.in
         return done
 
 
-def _add_folder(store: Store, run: Path, done: Update, tell: Tell) -> None:
-    seen = observe(run)
+def _add_folder(store: Store, run: Path, newest: bool, done: Update, tell: Tell) -> bool:
+    """Add a run folder; False (named in ``done.left``) when a crawl is still writing it."""
+    report = read_report(run)
+    if not settled(run, report, newest):
+        done.left.append(f"{run.name}: still being written by a crawl; added by the next update")
+        return False
+    seen = observe(run, report)
     doubted = {key: None if seen.doubted is None else key in seen.doubted for key in seen.records or {}}
     counts = store.add_run(seen.run_row(), seen.records, doubted, seen.rule_report())
     done.added.append(run.name)
@@ -144,6 +145,7 @@ def _add_folder(store: Store, run: Path, done: Update, tell: Tell) -> None:
         f"history: {run.name} added: {counts['added']} added, {counts['removed']} removed, "
         f"{counts['changed']} changed, {counts['unknown']} unknown" + (f" ({seen.note})" if seen.note else "")
     )
+    return True
 
 
 def _replay(store: Store, old: Store, run: KnownRun) -> None:

@@ -70,10 +70,9 @@ def stamp_time(folder: str) -> str:
     return f"{stamp[:13]}:{stamp[13:15]}:{stamp[15:17]}Z"
 
 
-def observe(run: Path) -> Observation:
-    """Read a run folder (see the module's docstring)."""
+def observe(run: Path, report: dict[str, Any] | None) -> Observation:
+    """Read a run folder (see the module's docstring); ``report``: its ``read_report``."""
     notes = []
-    report = _report(run / REPORT)
     if report is None:
         notes.append("no readable report.json: the run did not finish (it can end no record)")
     records = sha256 = None
@@ -96,10 +95,9 @@ def observe(run: Path) -> Observation:
     return Observation(run.name, folders.sequence(run), report, records, doubted, sha256, "; ".join(notes) or None)
 
 
-def settled(run: Path, newest: bool) -> bool:
+def settled(run: Path, report: dict[str, Any] | None, newest: bool) -> bool:
     """True when the run is over: its report has its outcome, or a later run has
     started (runs are one at a time), or no crawl holds the runs folder's lock."""
-    report = _report(run / REPORT)
     if report is not None and "outcome" in report:
         return True
     if not newest:
@@ -111,9 +109,10 @@ def settled(run: Path, newest: bool) -> bool:
     return True
 
 
-def _report(path: Path) -> dict[str, Any] | None:
+def read_report(run: Path) -> dict[str, Any] | None:
+    """The run's ``report.json``, or None when it has none it can read."""
     try:
-        report = json.loads(path.read_text("utf-8"))
+        report = json.loads((run / REPORT).read_text("utf-8"))
     except (OSError, ValueError):
         return None
     return report if isinstance(report, dict) else None

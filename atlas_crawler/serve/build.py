@@ -15,13 +15,12 @@ run folder, then shaped for browsing with sqlite-utils:
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import sqlite_utils
 
-from atlas_crawler.files import LATEST, TABLES, beside
+from atlas_crawler.files import LATEST, TABLES, beside, default_runs_dir
 from atlas_crawler.output.export import export_file
 from atlas_crawler.output.export.writers import SQLITE_NAME
 
@@ -40,7 +39,7 @@ TOKENIZE = "unicode61 remove_diacritics 2"
 def default_source(root: Path = Path("output")) -> Path:
     """What ``make serve`` opens: the latest complete run, else the records of a crawl
     with ``-O output/atlas.jsonl``, else the demo's."""
-    runs = Path(os.environ.get("ATLAS_RUNS_DIR") or root / "runs")
+    runs = default_runs_dir(root)
     for candidate in (runs / LATEST, root / "atlas.jsonl", root / "demo" / "atlas.jsonl"):
         if candidate.exists():
             return candidate

@@ -10,13 +10,12 @@ every run r with ``from_run <= r < to_run`` (``to_run`` null: still current)."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from atlas_crawler.files import HISTORY, LATEST
+from atlas_crawler.files import HISTORY, LATEST, default_runs_dir
 from atlas_crawler.history.schema import HISTORY_TABLES, META, sqlite_table
 from atlas_crawler.output.export.writers import euros_sql
 from atlas_crawler.run.folders import is_run_folder
@@ -47,10 +46,7 @@ def default_history(source: Path) -> Path | None:
     """The history beside the runs ``source`` belongs to (a run folder, ``latest``, or
     a file in one; else ATLAS_RUNS_DIR, else output/runs), when there is one."""
     folder = source if source.is_dir() else source.parent
-    if folder.name == LATEST or is_run_folder(folder):
-        runs_dir = folder.parent
-    else:
-        runs_dir = Path(os.environ.get("ATLAS_RUNS_DIR") or "output/runs")
+    runs_dir = folder.parent if folder.name == LATEST or is_run_folder(folder) else default_runs_dir()
     found = runs_dir / HISTORY
     return found if found.is_file() else None
 
