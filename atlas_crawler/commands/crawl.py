@@ -216,13 +216,11 @@ def add_to_history(runs_dir: Path) -> str:
     becomes of the history, and the next update adds what this one could not."""
     try:
         done = history.update(runs_dir, tell=logger.info)
-    except (history.HistoryError, sqlite3.Error, OSError, RecordsFileError, ExportError) as error:
-        line = f"history not updated: {error}"
-        tell(line, logging.ERROR)
-        return line
-    except Exception as error:  # a bug must not cost the run its status and pruning: said, with its traceback
-        logger.exception("history not updated")
-        line = f"history not updated: {type(error).__name__}: {error}"
+    except Exception as error:  # even a bug must not cost the run its status and pruning
+        foreseen = isinstance(error, (history.HistoryError, sqlite3.Error, OSError, RecordsFileError, ExportError))
+        if not foreseen:
+            logger.exception("history not updated")  # a bug: its traceback in the log
+        line = f"history not updated: {error}" if foreseen else f"history not updated: {type(error).__name__}: {error}"
         tell(line, logging.ERROR)
         return line
     line = f"history: {len(done.added)} run(s) added to {done.store}"
