@@ -19,12 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from atlas_crawler.history.schema import FORMAT, HISTORY_TABLES, META, RUNS_TABLE, sqlite_table
-from atlas_crawler.output.export.tables import TABLES_BY_NAME, Table, record_rows
+from atlas_crawler.output.export.tables import TABLES_BY_NAME, Table, json_text, record_rows
 from atlas_crawler.output.export.writers import create_indexes, create_table, in_cents
 from atlas_crawler.records import RecordKey, key_fields
 from atlas_crawler.run.changes import compare
 
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _RUN_COLUMNS = [c.name for c in RUNS_TABLE.columns]
 
 
@@ -42,10 +41,6 @@ class KnownRun:
     def order(self) -> tuple[int, str]:
         """Its place among run folders (``run.folders.all_runs``' order)."""
         return self.sequence, self.folder
-
-
-def json_text(value: Any) -> str | None:
-    return None if value is None else _encode(value)
 
 
 def _key(row: sqlite3.Row | tuple[Any, ...]) -> RecordKey:
