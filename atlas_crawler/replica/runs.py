@@ -9,6 +9,7 @@ a report (its start and finish, finish reason, failures and outcome) and its
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -34,19 +35,18 @@ def write_run(
     known gaps); ``report=False``: a run killed before it wrote its report."""
     run = folders.new_run(runs_dir, moment)
     stamp = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-    lines = [json.dumps({**r, "crawled_at": stamp}, ensure_ascii=False) + "\n" for r in records]
+    written = list(records)
+    lines = [json.dumps({**r, "crawled_at": stamp}, ensure_ascii=False) + "\n" for r in written]
     (run / RECORDS).write_text("".join(lines), encoding="utf-8")
     if report:
         failures = [{"url": url, "reason": "soft error: Erreur technique"} for url in failed_urls]
         complete = finish_reason == "finished"
-        counts: dict[str, int] = {}
-        for r in records if isinstance(records, list) else []:
-            counts[r["type"]] = counts.get(r["type"], 0) + 1
+        counts = Counter(r["type"] for r in written)
         body = {
             "started_at": stamp,
             "finished_at": (moment + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "finish_reason": finish_reason,
-            "records": counts,
+            "records": dict(counts),
             "failures": failures,
             "doubts": {"records": 0},
             "outcome": {
