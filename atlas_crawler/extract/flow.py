@@ -230,6 +230,10 @@ class Flow:
     def has_content(self, a: int, b: int) -> bool:
         return any(self.content[a:b])
 
+    def after_words_on_its_line(self, i: int) -> bool:
+        """True when something to read stands before token ``i`` on its line."""
+        return self.has_content(self.line_of(i)[0], i)
+
 
 def _spaces(text: str) -> str:
     """Markup whitespace (source line breaks, tabs) is a space; runs of spaces and

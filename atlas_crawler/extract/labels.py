@@ -422,7 +422,7 @@ def _mid_line(flow: Flow, i: int, el: etree._Element) -> bool:
     """A label by its colon only (no label element), after other words on its line
     (``Agriculture eau <font>élus territoire</font> : « projet »``): weak evidence,
     as a reader sees one line of text where a wrapper he does not see begins."""
-    return tag(el) not in LABEL_TAGS and flow.has_content(flow.line_of(i)[0], i)
+    return tag(el) not in LABEL_TAGS and flow.after_words_on_its_line(i)
 
 
 def _said_label(el: etree._Element, at: int, end: int, text: str, checkbox_ids: set[str]) -> Mark | None:

@@ -588,21 +588,10 @@ def _read_values(flow: Flow, marks: list[Mark], skip: set[int], reading: Reading
         elif mark.kind == UNKNOWN:
             if value is not None:
                 reading.extra.setdefault(extra_key(mark.text), value)
-                if _mid_line(flow, mark.at):  # labels start lines: these words end a sentence's colon
+                if flow.after_words_on_its_line(mark.at):  # labels start lines: these words end a sentence's colon
                     reading.doubts.append(Doubt(IMPLAUSIBLE, f"an unknown label in the middle of a line: {mark.text}"))
         elif mark.field and mark.field not in reading.blocks:
             reading.blocks[mark.field] = read_block(mark.text, mark.words, text)
-
-
-def _mid_line(flow: Flow, at: int) -> bool:
-    """True when text to read stands before ``at`` on its line (no break, no line break,
-    no box or table between)."""
-    for i in range(at - 1, -1, -1):
-        if flow.kinds[i] != TEXT:
-            return False
-        if flow.content[i]:
-            return True
-    return False
 
 
 def _once(reading: Reading, found: dict[str, T], name: str, value: T, label: str) -> None:
